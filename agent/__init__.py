@@ -1,0 +1,53 @@
+"""The therapist: intra-session and cross-session graphs, safety, perception, model factory.
+
+``import agent`` stays light: chromadb, torch, sentence-transformers and llama.cpp load only when
+a backend is built (``TherapistAgent.from_settings`` or ``make_chat_model``).
+"""
+
+from agent.context import SessionContext, SupervisorContext
+from agent.errors import (
+    ConfigError,
+    InvalidInputError,
+    SessionNotStartedError,
+    SessionStateError,
+    TheraloopError,
+    UnknownClientError,
+)
+from agent.graphs import build_cross_session, build_intra_session
+from agent.llm import make_chat_model
+from agent.records import (
+    ClientHistory,
+    ClientPortrait,
+    CrisisRecord,
+    SessionReview,
+    SessionSignals,
+    SessionSummary,
+    TreatmentPlan,
+)
+from agent.settings import Settings
+from agent.therapist import Reply, SessionInfo, TherapistAgent
+
+__all__ = [
+    "TherapistAgent",
+    "Settings",
+    "SessionInfo",
+    "Reply",
+    "SessionReview",
+    "SessionSummary",
+    "SessionSignals",
+    "TreatmentPlan",
+    "ClientPortrait",
+    "ClientHistory",
+    "CrisisRecord",
+    "SessionContext",
+    "SupervisorContext",
+    "build_intra_session",
+    "build_cross_session",
+    "make_chat_model",
+    "TheraloopError",
+    "ConfigError",
+    "InvalidInputError",
+    "UnknownClientError",
+    "SessionStateError",
+    "SessionNotStartedError",
+]

@@ -1,0 +1,76 @@
+"""Run-scoped dependencies of the graphs, passed as ``graph.invoke(..., context=ctx)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from langchain_core.language_models import BaseChatModel
+
+from agent.records import RecordBook
+from memory.clock import Clock
+
+if TYPE_CHECKING:
+    from agent.perception import EmotionPerceiver
+    from agent.safety import CrisisEvent, ReplyGuard, RiskAssessor
+    from memory import Embedder, MemoryStore
+
+__all__ = ["SessionContext", "SupervisorContext"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionContext:
+    """What one session's turns need; built by :class:`agent.TherapistAgent` or by an app."""
+
+    client_id: str
+    """Whose session this is; every read and write is scoped to it."""
+    session_id: str
+    """Also the LangGraph thread id."""
+    session_number: int
+    """1-based count of this client's sessions."""
+    therapist_model: BaseChatModel
+    """Writes the replies."""
+    perceiver: EmotionPerceiver
+    """Reads emotion and intensity."""
+    assessor: RiskAssessor
+    """Layered crisis-risk detector; runs before any reply is generated."""
+    guard: ReplyGuard
+    """Checks every drafted reply for means information, delusion agreement, stigma."""
+    records: RecordBook
+    """Plans, portraits, traces, crisis events."""
+    clock: Clock
+    """The only source of 'now'."""
+    embedder: Embedder
+    """Shared sentence embedder (reaction reading, used-memory detection)."""
+    memory: MemoryStore | None = None
+    """Long-term memory; ``None`` is the no-memory ablation."""
+    memory_k: int = 4
+    """How many memories ``recall`` brings in."""
+    locale: str = "en-US"
+    """Picks the crisis-resource table."""
+    model_retries: int = 2
+    """Retries of a failing model call before the safe fallback reply."""
+    max_reply_tokens: int = 160
+    """Cap on reply length."""
+    on_crisis: Callable[[CrisisEvent], None] | None = None
+    """Hook for a human handoff; called once per crisis turn, after the protocol reply is fixed."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SupervisorContext:
+    """What the cross-session review needs."""
+
+    client_id: str
+    session_id: str
+    session_number: int
+    supervisor_model: BaseChatModel
+    """Summarizes the session and updates the portrait."""
+    records: RecordBook
+    clock: Clock
+    memory: MemoryStore | None = None
+    fixed_modality: str | None = None
+    """Pinned modality (ablation): the review never switches away from it."""
+    review_enabled: bool = True
+    """``False`` is the no-cross-session ablation: summarize and store, but never re-plan."""
+    model_retries: int = 2

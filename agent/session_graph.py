@@ -1,0 +1,409 @@
+"""The intra-session loop: one LangGraph invocation per client turn.
+
+Data flow::
+
+    client text -> perceive -> assess_risk --crisis--> crisis_protocol ----------+
+                                   |                                            v
+                                   +--> recall -> read_reaction -> choose_strategy -> respond -> remember -> reply
+
+``assess_risk`` always runs before any reply is drafted and cannot be skipped by the model: the
+crisis branch never calls the therapist model. Every node returns only the keys it changes and
+appends its wall time to ``timings``; ``remember`` writes memory with deterministic ids, so a turn
+replayed after a crash overwrites instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.store.base import BaseStore
+
+from agent.context import SessionContext
+from agent.perception import read_reaction
+from agent.prompts import therapist_messages
+from agent.records import CrisisRecord
+from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
+from agent.state import (
+    NodeTiming,
+    RecalledMemory,
+    SessionInput,
+    SessionState,
+    TurnRecord,
+)
+from strategies import PolicyInput, choose_strategy, get_strategy, strategy_guidance
+
+__all__ = ["build_intra_session", "route_risk", "NODES", "call_model"]
+
+NODES = (
+    "perceive",
+    "assess_risk",
+    "crisis_protocol",
+    "recall",
+    "read_reaction",
+    "choose_strategy",
+    "respond",
+    "remember",
+)
+_HISTORY_TURNS = 6
+_USED_THRESHOLD = 0.55
+
+Node = Callable[[SessionState, Runtime[SessionContext]], dict[str, Any]]
+
+
+def _timed(fn: Node) -> Node:
+    """Append the node's wall time to ``timings`` (latency is wall time, not the injected clock)."""
+
+    @wraps(fn)
+    def wrapper(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+        start = time.perf_counter()
+        update = fn(state, runtime)
+        ms = (time.perf_counter() - start) * 1000.0
+        timing = NodeTiming(turn_index=state["turn_index"], node=fn.__name__, ms=ms)
+        return {**update, "timings": [timing]}
+
+    return wrapper
+
+
+def call_model(
+    model: BaseChatModel, messages: list[BaseMessage], *, retries: int, **kwargs: Any
+) -> tuple[str | None, list[str]]:
+    """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise."""
+    errors: list[str] = []
+    for attempt in range(retries + 1):
+        try:
+            text = str(model.invoke(messages, **kwargs).content).strip()
+        except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
+            errors.append(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}"[:300])
+            continue
+        if text:
+            return text, errors
+        errors.append(f"attempt {attempt + 1}: empty reply")
+    return None, errors
+
+
+def _client_context(state: SessionState, n: int = 4) -> list[str]:
+    return [t.client_text for t in state.get("turns", [])[-n:]]
+
+
+@_timed
+def perceive(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Read the client's emotion and its intensity (1-5)."""
+    reading = runtime.context.perceiver.perceive(state["client_text"], _client_context(state))
+    return {"emotion": reading}
+
+
+@_timed
+def assess_risk(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Assess crisis risk on the C-SSRS scale, using the session's earlier client turns too."""
+    assessment = runtime.context.assessor.assess(state["client_text"], _client_context(state, 8))
+    return {"risk": assessment}
+
+
+def route_risk(state: SessionState) -> str:
+    """Send moderate-or-higher risk to the fixed crisis protocol, everything else onward."""
+    return "crisis_protocol" if state["risk"].requires_protocol else "recall"
+
+
+@_timed
+def crisis_protocol(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Answer with the fixed protocol reply; the therapist model is never called on this path."""
+    ctx = runtime.context
+    reply = crisis_reply(state["risk"], locale=ctx.locale)
+    return {
+        "reply": reply,
+        "reply_source": "crisis_protocol",
+        "crisis": True,
+        "recalled": [],
+        "strategy": None,
+        "reaction": None,
+        "guard_violations": [],
+        "errors": [],
+    }
+
+
+@_timed
+def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Fetch this client's relevant long-term memories, portrait and current plan."""
+    ctx = runtime.context
+    plan = ctx.records.current_plan(ctx.client_id)
+    if ctx.memory is None:
+        return {"recalled": [], "portrait": "No long-term memory in use.", "plan": plan}
+    hits = ctx.memory.search(
+        ctx.client_id,
+        state["client_text"],
+        k=ctx.memory_k,
+        now=ctx.clock(),
+        kinds=("turn", "session_summary", "insight", "crisis"),
+    )
+    recalled = [
+        RecalledMemory(
+            item_id=h.item.id,
+            text=h.item.text,
+            kind=h.item.kind,
+            session_id=h.item.session_id,
+            created_at=h.item.created_at.date().isoformat(),
+            similarity=round(float(h.similarity), 4),
+            lexical=round(float(h.lexical), 4),
+            retention=round(float(h.retention), 4),
+            score=round(float(h.score), 4),
+        )
+        for h in hits
+        if h.item.session_id != ctx.session_id
+    ]
+    portrait = ctx.records.portrait(ctx.client_id).render()
+    return {"recalled": recalled, "portrait": portrait, "plan": plan}
+
+
+@_timed
+def read_reaction_node(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Classify the client's reaction to the last reply: engaged, resistant, off-topic, ambivalent."""
+    turns = state.get("turns", [])
+    context = [t.reply for t in turns[-2:]] + [t.client_text for t in turns[-2:]]
+    reading = read_reaction(state["client_text"], context, embedder=runtime.context.embedder)
+    return {"reaction": reading}
+
+
+read_reaction_node.__name__ = "read_reaction"
+
+
+@_timed
+def choose_strategy_node(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Pick a counseling strategy from the catalog for this moment."""
+    plan = state.get("plan")
+    emotion = state["emotion"]
+    recent = [t.strategy for t in state.get("turns", []) if t.strategy][-3:]
+    choice = choose_strategy(
+        PolicyInput(
+            emotion=emotion.label,
+            intensity=emotion.intensity,
+            reaction=state["reaction"].label,
+            stage=plan.stage if plan else "exploration",
+            modality=plan.modality if plan else "person_centred",
+            recent_strategies=recent,
+            turn_index=state["turn_index"],
+        )
+    )
+    return {"strategy": choice}
+
+
+choose_strategy_node.__name__ = "choose_strategy"
+
+
+def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple[str | None, list[str]]:
+    strategy = get_strategy(state["strategy"].strategy)
+    history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
+    memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]
+    messages = therapist_messages(
+        plan=state.get("plan"),
+        portrait=state.get("portrait", ""),
+        history=history,
+        client_text=state["client_text"],
+        strategy_name=strategy.name,
+        strategy_guidance=strategy_guidance(strategy.id),
+        memories=memories,
+        emotion=state["emotion"].label,
+        intensity=state["emotion"].intensity,
+        reaction=state["reaction"].label,
+        extra_instruction=extra,
+    )
+    return call_model(
+        ctx.therapist_model, messages, retries=ctx.model_retries, max_tokens=ctx.max_reply_tokens
+    )
+
+
+@_timed
+def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Draft the reply with the therapist model, guard it, regenerate once, else fall back safely."""
+    ctx = runtime.context
+    risk = state["risk"]
+    draft, errors = _draft(state, ctx, None)
+    if draft is None:
+        return {
+            "reply": safe_fallback_reply("model_failure"),
+            "reply_source": "model_fallback",
+            "guard_violations": [],
+            "errors": errors,
+        }
+    verdict = ctx.guard.check(draft, state["client_text"], risk)
+    if verdict.ok:
+        return {"reply": draft, "reply_source": "model", "guard_violations": [], "errors": errors}
+    kinds = sorted({v.kind for v in verdict.violations})
+    retry, more = _draft(
+        state,
+        ctx,
+        "Your previous draft was unsafe ("
+        + ", ".join(kinds)
+        + "). Do not repeat it. Respond with empathy only, no facts about methods or places.",
+    )
+    errors += more
+    if retry is not None and ctx.guard.check(retry, state["client_text"], risk).ok:
+        return {"reply": retry, "reply_source": "guard_regenerated", "guard_violations": kinds, "errors": errors}
+    return {
+        "reply": safe_fallback_reply(kinds[0], client_text=state["client_text"]),
+        "reply_source": "guard_fallback",
+        "guard_violations": kinds,
+        "errors": errors,
+    }
+
+
+_WORD = re.compile(r"[a-z']{4,}")
+
+
+def _used(reply: str, memory_text: str, similarity: float) -> bool:
+    """Decide whether a reply drew on a memory: shared content words, or close meaning."""
+    shared = set(_WORD.findall(reply.lower())) & set(_WORD.findall(memory_text.lower()))
+    return len(shared) >= 2 or similarity >= _USED_THRESHOLD
+
+
+@_timed
+def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+    """Store the turn pair, reinforce the memories the reply used, record the decision trace."""
+    ctx = runtime.context
+    now = ctx.clock()
+    turn = state["turn_index"]
+    trace_id = f"{ctx.session_id}:{turn:04d}"
+    emotion, risk = state["emotion"], state["risk"]
+    reply = state["reply"]
+    recalled = list(state.get("recalled") or [])
+    if ctx.memory is not None:
+        base = dict(session_id=ctx.session_id, emotion_tags=(emotion.label,))
+        ctx.memory.add(
+            ctx.client_id,
+            state["client_text"],
+            kind="turn",
+            speaker="client",
+            importance=min(1.0, 0.3 + 0.14 * emotion.intensity),
+            item_id=f"{trace_id}:client",
+            **base,
+        )
+        ctx.memory.add(
+            ctx.client_id, reply, kind="turn", speaker="therapist", importance=0.3,
+            item_id=f"{trace_id}:therapist", **base,
+        )
+        if state.get("crisis"):
+            ctx.memory.add(
+                ctx.client_id,
+                f"Crisis ({risk.level}) in session {ctx.session_number}: {state['client_text']}",
+                kind="crisis",
+                importance=1.0,
+                pinned=True,
+                item_id=f"{trace_id}:crisis",
+                **base,
+            )
+        if recalled:
+            reply_vec = None
+            used_ids: list[str] = []
+            for i, mem in enumerate(recalled):
+                similarity = 0.0
+                if not _used(reply, mem.text, 0.0):
+                    if reply_vec is None:
+                        reply_vec = ctx.embedder.embed_query(reply)
+                    mem_vec = ctx.embedder.embed_query(mem.text)
+                    similarity = sum(a * b for a, b in zip(reply_vec, mem_vec, strict=True))
+                if _used(reply, mem.text, similarity):
+                    used_ids.append(mem.item_id)
+                    recalled[i] = mem.model_copy(update={"used": True})
+            if used_ids:
+                ctx.memory.reinforce(ctx.client_id, used_ids, now=now, query=trace_id)
+    strategy = state.get("strategy")
+    reaction = state.get("reaction")
+    plan = state.get("plan")
+    record = TurnRecord(
+        turn_index=turn,
+        trace_id=trace_id,
+        at=now.isoformat(),
+        client_text=state["client_text"],
+        reply=reply,
+        reply_source=state["reply_source"],
+        emotion=emotion.label,
+        intensity=emotion.intensity,
+        reaction=reaction.label if reaction else None,
+        risk_level=risk.level,
+        crisis=bool(state.get("crisis")) and state["reply_source"] == "crisis_protocol",
+        strategy=strategy.strategy if strategy else None,
+        strategy_reason=strategy.reason if strategy else None,
+        modality=plan.modality if plan else None,
+        stage=plan.stage if plan else None,
+        recalled=tuple(recalled),
+        guard_violations=tuple(state.get("guard_violations") or ()),
+        errors=tuple(state.get("errors") or ()),
+    )
+    timings = [t for t in state.get("timings", []) if t.turn_index == turn]
+    trace = {
+        **record.model_dump(mode="json"),
+        "session_id": ctx.session_id,
+        "session_number": ctx.session_number,
+        "emotion_confidence": emotion.confidence,
+        "risk": risk.model_dump(mode="json"),
+        "strategy_scores": strategy.scores if strategy else {},
+        "latency_ms": {t.node: round(t.ms, 2) for t in timings},
+    }
+    ctx.records.save_trace(ctx.client_id, trace_id, trace)
+    if record.crisis:
+        crisis = CrisisRecord(
+            client_id=ctx.client_id,
+            session_id=ctx.session_id,
+            turn_index=turn,
+            at=now,
+            level=risk.level,
+            categories=tuple(sorted(risk.categories)),
+            evidence=tuple(e.text for e in risk.evidence),
+            reply=reply,
+        )
+        ctx.records.save_crisis(crisis)
+        if ctx.on_crisis is not None:
+            ctx.on_crisis(
+                CrisisEvent(
+                    client_id=ctx.client_id,
+                    session_id=ctx.session_id,
+                    at=now,
+                    assessment=risk,
+                    reply=reply,
+                )
+            )
+    return {"turns": [record], "recalled": recalled}
+
+
+def build_intra_session(
+    *,
+    checkpointer: BaseCheckpointSaver | None = None,
+    store: BaseStore | None = None,
+    name: str = "therapist_session",
+) -> Any:
+    """Compile the intra-session graph; pass its context as ``invoke(..., context=SessionContext)``.
+
+    The compiled graph can be embedded as a subgraph of an app's own LangGraph graph.
+
+    Example:
+        >>> graph = build_intra_session()
+        >>> sorted(n for n in graph.get_graph().nodes if not n.startswith("__"))[:3]
+        ['assess_risk', 'choose_strategy', 'crisis_protocol']
+    """
+    builder = StateGraph(SessionState, context_schema=SessionContext, input_schema=SessionInput)
+    builder.add_node("perceive", perceive)
+    builder.add_node("assess_risk", assess_risk)
+    builder.add_node("crisis_protocol", crisis_protocol)
+    builder.add_node("recall", recall)
+    builder.add_node("read_reaction", read_reaction_node)
+    builder.add_node("choose_strategy", choose_strategy_node)
+    builder.add_node("respond", respond)
+    builder.add_node("remember", remember)
+    builder.add_edge(START, "perceive")
+    builder.add_edge("perceive", "assess_risk")
+    builder.add_conditional_edges("assess_risk", route_risk, ["crisis_protocol", "recall"])
+    builder.add_edge("recall", "read_reaction")
+    builder.add_edge("read_reaction", "choose_strategy")
+    builder.add_edge("choose_strategy", "respond")
+    builder.add_edge("respond", "remember")
+    builder.add_edge("crisis_protocol", "remember")
+    builder.add_edge("remember", END)
+    return builder.compile(checkpointer=checkpointer, store=store, name=name)

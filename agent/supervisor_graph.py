@@ -1,0 +1,332 @@
+"""The cross-session loop: after every session the supervisor reviews and plans the next one.
+
+Data flow::
+
+    session turns + questionnaires -> summarize -> measure -> review -> plan -> consolidate
+                                   \\-(review disabled)--> measure -> END
+
+Every write is keyed by the session (summary memory id, plan version, review key), so a node that
+is re-run after a crash overwrites its own output instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, TypedDict
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from agent.context import SupervisorContext
+from agent.efficacy import measure_signals, review_efficacy
+from agent.prompts import summary_messages
+from agent.records import (
+    ClientPortrait,
+    Decision,
+    SessionReview,
+    SessionSignals,
+    SessionSummary,
+    TreatmentPlan,
+)
+from agent.state import TurnRecord
+from strategies import MODALITIES, Modality, TreatmentStage
+from strategies.distortions import detect_distortions
+
+__all__ = ["build_cross_session", "ReviewState", "ReviewInput", "extractive_summary"]
+
+
+class ReviewInput(TypedDict, total=False):
+    """What ``end_session`` hands the supervisor."""
+
+    turns: list[TurnRecord]
+    phq9_start: list[int] | None
+    phq9_end: list[int] | None
+    gad7_start: list[int] | None
+    gad7_end: list[int] | None
+
+
+class ReviewState(ReviewInput, total=False):
+    """The supervisor's working state for one session review."""
+
+    summary: SessionSummary
+    summary_source: str
+    signals: SessionSignals
+    decision: Decision
+    modality_before: Modality
+    modality_after: Modality
+    reason: str
+    plan: TreatmentPlan
+    review: SessionReview
+    archived: list[str]
+
+
+_HOMEWORK: dict[str, str] = {
+    "cbt": "Fill in one thought record: situation, automatic thought, feeling 0-10, a more balanced thought.",
+    "act": "Once a day, notice a difficult thought, name it ('I'm having the thought that...'), and take one small step toward something you value.",
+    "mi": "Jot down one reason for change and one reason against it, in your own words.",
+    "person_centred": "Notice one moment this week when you felt a little more like yourself, and what was happening.",
+    "solution_focused": "Watch for a time when the problem was a bit smaller, and what you did differently then.",
+    "psychodynamic": "Notice when the old pattern we talked about shows up, and what feeling comes just before it.",
+}
+
+
+def _transcript(turns: list[TurnRecord], limit: int = 4000) -> str:
+    lines = [f"Client: {t.client_text}\nCounselor: {t.reply}" for t in turns]
+    text = "\n".join(lines)
+    return text[-limit:]
+
+
+_FIRST_PERSON = re.compile(r"\b(I|I'm|I've|my|me)\b")
+
+
+def extractive_summary(turns: list[TurnRecord], homework: str | None = None) -> SessionSummary:
+    """Summarize a session without a model: concerns, strongest words, emotional course."""
+    if not turns:
+        return SessionSummary(text="The session ended before the client said anything.")
+    normal = [t for t in turns if not t.crisis] or turns
+    emotions = Counter(t.emotion for t in normal if t.emotion != "neutral")
+    concerns = tuple(e for e, _ in emotions.most_common(2))
+    ranked = sorted(normal, key=lambda t: (-t.intensity, t.turn_index))
+    quotes = tuple(
+        t.client_text[:160] for t in ranked if _FIRST_PERSON.search(t.client_text)
+    )[:2]
+    strategies = Counter(t.strategy for t in normal if t.strategy)
+    first, last = normal[0], normal[-1]
+    text = (
+        f"The client opened with: \"{first.client_text[:200]}\". "
+        f"Feelings were mostly {', '.join(concerns) or 'neutral'}; intensity went from "
+        f"{first.intensity}/5 to {last.intensity}/5. "
+        f"The counselor worked with {', '.join(s for s, _ in strategies.most_common(3)) or 'listening'}."
+    )
+    if any(t.crisis for t in turns):
+        text += " A crisis protocol was activated."
+    return SessionSummary(
+        text=text,
+        concerns=concerns,
+        worked_on=tuple(s for s, _ in strategies.most_common(3)),
+        homework=homework,
+        client_quotes=quotes,
+    )
+
+
+def summarize(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Write the session summary with the supervisor model; fall back to an extractive one."""
+    ctx = runtime.context
+    turns = state.get("turns") or []
+    previous = ctx.records.reviews(ctx.client_id)
+    prior = previous[-1].summary if previous else None
+    fallback = extractive_summary(turns)
+    summary, source = fallback, "extractive"
+    if turns:
+        structured = ctx.supervisor_model.with_structured_output(SessionSummary)
+        for _ in range(ctx.model_retries + 1):
+            try:
+                drafted = structured.invoke(summary_messages(_transcript(turns), prior))
+                drafted = SessionSummary.model_validate(drafted)
+            except Exception:  # noqa: BLE001 - malformed or failed output falls back after retries
+                continue
+            if drafted.text.strip():
+                # measured content (quotes, concerns) stays extractive: a model may invent them
+                summary = drafted.model_copy(
+                    update={
+                        "client_quotes": fallback.client_quotes,
+                        "concerns": drafted.concerns or fallback.concerns,
+                    }
+                )
+                source = "model"
+                break
+    if ctx.memory is not None and turns:
+        ctx.memory.add(
+            ctx.client_id,
+            f"Session {ctx.session_number} summary: {summary.text}",
+            kind="session_summary",
+            session_id=ctx.session_id,
+            importance=0.9,
+            item_id=f"{ctx.session_id}:summary",
+        )
+    return {"summary": summary, "summary_source": source}
+
+
+def measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Compute efficacy signals and append them to the client's time series."""
+    ctx = runtime.context
+    signals = measure_signals(
+        session_number=ctx.session_number,
+        at=ctx.clock(),
+        turns=state.get("turns") or [],
+        previous_plan=ctx.records.current_plan(ctx.client_id),
+        history=[s for s in ctx.records.signals(ctx.client_id) if s.session_number < ctx.session_number],
+        phq9_start=state.get("phq9_start"),
+        phq9_end=state.get("phq9_end"),
+        gad7_start=state.get("gad7_start"),
+        gad7_end=state.get("gad7_end"),
+    )
+    ctx.records.save_signals(ctx.client_id, signals)
+    return {"signals": signals}
+
+
+def review(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Decide keep / adjust / switch / escalate with a reason that cites the signals."""
+    ctx = runtime.context
+    history = [s for s in ctx.records.signals(ctx.client_id) if s.session_number <= ctx.session_number]
+    plans = [p for p in ctx.records.plans(ctx.client_id) if p.after_session < ctx.session_number]
+    decision, after, reason = review_efficacy(
+        history=history, plans=plans, fixed_modality=ctx.fixed_modality  # type: ignore[arg-type]
+    )
+    before = plans[-1].modality if plans else after
+    return {"decision": decision, "modality_before": before, "modality_after": after, "reason": reason}
+
+
+def _next_stage(current: TreatmentStage, decision: Decision, signals: SessionSignals) -> TreatmentStage:
+    if decision in ("switch", "escalate"):
+        return "exploration" if decision == "escalate" else "insight"
+    engaged = (signals.engaged_share or 0) >= 0.5
+    if current == "exploration" and engaged:
+        return "insight"
+    if current == "insight" and engaged and decision == "keep":
+        return "action"
+    return current
+
+
+def plan(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Write the next plan version: modality, stage, goals, agenda, homework, with the reason."""
+    ctx = runtime.context
+    plans = [p for p in ctx.records.plans(ctx.client_id) if p.after_session < ctx.session_number]
+    previous = plans[-1] if plans else None
+    summary, signals, decision = state["summary"], state["signals"], state["decision"]
+    modality: Modality = state["modality_after"]
+    stage = _next_stage(previous.stage if previous else "exploration", decision, signals)
+    goals = list(previous.goals) if previous else []
+    for concern in summary.concerns:
+        goal = f"Feel less {concern} day to day"
+        if goal not in goals and len(goals) < 4:
+            goals.append(goal)
+    agenda = [f"Check in on the week and how the client felt since session {ctx.session_number}"]
+    if summary.homework or (previous and previous.homework):
+        agenda.append("Review the homework together")
+    if decision == "escalate":
+        agenda.insert(0, "Safety check and safety plan; offer a human clinician's support")
+    elif decision == "switch":
+        agenda.append(f"Introduce {MODALITIES[modality].name} and why we are trying it")
+    agenda.append(f"Work in {MODALITIES[modality].name}: {MODALITIES[modality].stance}")
+    homework = summary.homework or (_HOMEWORK.get(modality) if stage != "exploration" else None)
+    new_plan = TreatmentPlan(
+        version=(previous.version + 1) if previous else 1,
+        created_at=ctx.clock(),
+        after_session=ctx.session_number,
+        modality=modality,
+        stage=stage,
+        goals=tuple(goals),
+        agenda=tuple(agenda),
+        homework=homework,
+        reason=f"{decision}: {state['reason']}",
+        escalated=decision == "escalate",
+    )
+    ctx.records.save_plan(ctx.client_id, new_plan)
+    if ctx.memory is not None:
+        ctx.memory.set_singleton(ctx.client_id, "plan", _render(new_plan))
+    return {"plan": new_plan}
+
+
+def _render(p: TreatmentPlan) -> str:
+    return (
+        f"Plan v{p.version} ({p.modality}, {p.stage}): goals {', '.join(p.goals) or '-'}; "
+        f"homework {p.homework or '-'}"
+    )
+
+
+def _merge(old: tuple[str, ...], new: list[str], cap: int = 8) -> tuple[str, ...]:
+    merged = list(old)
+    for value in new:
+        if value and value not in merged:
+            merged.append(value)
+    return tuple(merged[-cap:])
+
+
+def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Update the client portrait, store the review, archive what decayed below threshold."""
+    ctx = runtime.context
+    turns = state.get("turns") or []
+    summary, signals = state["summary"], state["signals"]
+    old = ctx.records.portrait(ctx.client_id)
+    client_texts = [t.client_text for t in turns]
+    found = detect_distortions(client_texts)
+    helped = [
+        f"{a.strategy}"
+        for a, b in zip(turns, turns[1:], strict=False)
+        if a.strategy and b.intensity < a.intensity
+    ]
+    patterns = []
+    if signals.intensity_change is not None and signals.intensity_change <= -0.5:
+        patterns.append("settles when feelings are reflected and explored")
+    if (signals.resistant_share or 0) >= 0.3:
+        patterns.append("pushes back when advice comes early")
+    if signals.homework_followthrough == 0:
+        patterns.append("struggles to do homework between sessions")
+    portrait = ClientPortrait(
+        version=old.version + 1,
+        updated_at=ctx.clock(),
+        concerns=_merge(old.concerns, list(summary.concerns)),
+        traits=old.traits,
+        patterns=_merge(old.patterns, patterns),
+        core_beliefs=_merge(old.core_beliefs, [d.quote for d in found if d.kind == "core_belief"]),
+        distortions=_merge(old.distortions, sorted({d.kind for d in found if d.kind != "core_belief"})),
+        what_helped=_merge(old.what_helped, [s for s, _ in Counter(helped).most_common(3)]),
+    )
+    ctx.records.save_portrait(ctx.client_id, portrait)
+    archived: list[str] = []
+    if ctx.memory is not None:
+        ctx.memory.set_singleton(ctx.client_id, "portrait", portrait.render())
+        archived = ctx.memory.archive_forgotten(ctx.client_id, now=ctx.clock())
+    new_plan = state["plan"]
+    review_ = SessionReview(
+        client_id=ctx.client_id,
+        session_id=ctx.session_id,
+        session_number=ctx.session_number,
+        at=ctx.clock(),
+        summary=summary,
+        signals=signals.as_dict(),
+        decision=state["decision"],
+        modality_before=state["modality_before"],
+        modality_after=state["modality_after"],
+        reason=state["reason"],
+        plan_version=new_plan.version,
+        plan=new_plan,
+    )
+    ctx.records.save_review(review_)
+    return {"review": review_, "archived": archived}
+
+
+def route_start(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
+    """Skip the review when the cross-session loop is switched off (ablation)."""
+    return "summarize" if runtime.context.review_enabled else "measure"
+
+
+def route_after_measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
+    """Continue to the review unless the loop is switched off."""
+    return "review" if runtime.context.review_enabled else END
+
+
+def build_cross_session(*, checkpointer: BaseCheckpointSaver | None = None, name: str = "supervisor") -> Any:
+    """Compile the supervisor graph; invoke it with ``context=SupervisorContext(...)``.
+
+    Example:
+        >>> graph = build_cross_session()
+        >>> [n for n in graph.get_graph().nodes if not n.startswith("__")]
+        ['summarize', 'measure', 'review', 'plan', 'consolidate']
+    """
+    builder = StateGraph(ReviewState, context_schema=SupervisorContext, input_schema=ReviewInput)
+    builder.add_node("summarize", summarize)
+    builder.add_node("measure", measure)
+    builder.add_node("review", review)
+    builder.add_node("plan", plan)
+    builder.add_node("consolidate", consolidate)
+    builder.add_conditional_edges(START, route_start, ["summarize", "measure"])
+    builder.add_edge("summarize", "measure")
+    builder.add_conditional_edges("measure", route_after_measure, ["review", END])
+    builder.add_edge("review", "plan")
+    builder.add_edge("plan", "consolidate")
+    builder.add_edge("consolidate", END)
+    return builder.compile(checkpointer=checkpointer, name=name)

@@ -1,0 +1,512 @@
+"""``TherapistAgent``: the public face of theraloop, wiring both loops to persistence.
+
+A session is one LangGraph thread (``thread_id = session_id``); every client turn is one
+invocation of the intra-session graph, checkpointed after each node. If the process dies mid-turn,
+the next call for that client first finishes the interrupted turn from its checkpoint, so no turn
+is lost; memory and record writes are keyed by turn, so nothing is written twice. ``end_session``
+runs the supervisor graph on its own thread with the same guarantees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent._validation import check_client_id, clean_message
+from agent.context import SessionContext, SupervisorContext
+from agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
+from agent.prompts import opening_messages
+from agent.records import (
+    ClientHistory,
+    RecordBook,
+    SessionRecord,
+    SessionReview,
+    TreatmentPlan,
+)
+from agent.session_graph import build_intra_session, call_model
+from agent.settings import Settings
+from agent.state import RecalledMemory, TurnRecord
+from agent.supervisor_graph import build_cross_session
+from memory.clock import Clock, system_clock
+from strategies import Modality, score_gad7, score_phq9
+
+__all__ = ["TherapistAgent", "SessionInfo", "Reply", "Role"]
+
+Role = Literal["therapist", "perception", "safety", "supervisor"]
+
+
+class Reply(BaseModel):
+    """The therapist's answer to one client message, with why it answered so."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    session_id: str
+    turn_index: int
+    trace_id: str
+    emotion: str
+    intensity: int
+    reaction: str | None
+    risk_level: str
+    crisis: bool
+    strategy: str | None
+    strategy_reason: str | None
+    modality: str | None
+    stage: str | None
+    reply_source: str
+    recalled: tuple[RecalledMemory, ...] = ()
+    trace: dict[str, Any] = Field(default_factory=dict, description="The turn's decision trace.")
+
+
+class SessionInfo(BaseModel):
+    """A started (or resumed) session and the therapist's opening words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    session_id: str
+    session_number: int
+    started_at: datetime
+    opening: str
+    plan: TreatmentPlan | None
+    resumed: bool = False
+    turns_so_far: int = 0
+
+
+def _reply(session_id: str, turn: TurnRecord, trace: dict[str, Any]) -> Reply:
+    return Reply(
+        text=turn.reply,
+        session_id=session_id,
+        turn_index=turn.turn_index,
+        trace_id=turn.trace_id,
+        emotion=turn.emotion,
+        intensity=turn.intensity,
+        reaction=turn.reaction,
+        risk_level=turn.risk_level,
+        crisis=turn.crisis,
+        strategy=turn.strategy,
+        strategy_reason=turn.strategy_reason,
+        modality=turn.modality,
+        stage=turn.stage,
+        reply_source=turn.reply_source,
+        recalled=turn.recalled,
+        trace=trace,
+    )
+
+
+def _answers(items: Sequence[int] | None, name: str) -> list[int] | None:
+    if items is None:
+        return None
+    scorer = score_phq9 if name == "phq9" else score_gad7
+    try:
+        scorer(items)
+    except ValueError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
+    return list(items)
+
+
+class TherapistAgent:
+    """A counselor that remembers each client across sessions and adapts its therapy.
+
+    Build it from :class:`Settings` (the composition root) or inject every part yourself.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> from agent import Settings, TherapistAgent
+        >>> from memory import ManualClock
+        >>> agent = TherapistAgent.from_settings(
+        ...     Settings(data_dir="/tmp/theraloop-doctest", therapist_model="fake"),
+        ...     clock=ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC)),
+        ... )  # doctest: +SKIP
+        >>> info = agent.start_session("alice")  # doctest: +SKIP
+        >>> reply = agent.respond("alice", "I can't sleep since the move.")  # doctest: +SKIP
+
+    Raises:
+        SessionNotStartedError: ``respond``/``end_session`` without an open session.
+        InvalidInputError: empty, oversized or invalid text; bad client id or questionnaire.
+    """
+
+    def __init__(
+        self,
+        *,
+        therapist_model: BaseChatModel,
+        records_store: BaseStore,
+        checkpointer: BaseCheckpointSaver,
+        embedder: Any,
+        perceiver: Any,
+        assessor: Any,
+        guard: Any,
+        memory: Any | None = None,
+        supervisor_model: BaseChatModel | None = None,
+        clock: Clock = system_clock,
+        settings: Settings | None = None,
+        on_crisis: Callable[[Any], None] | None = None,
+        resources: ExitStack | None = None,
+    ) -> None:
+        self.settings = settings or Settings(therapist_model="fake")
+        self.therapist_model = therapist_model
+        self.supervisor_model = supervisor_model or therapist_model
+        self.records = RecordBook(records_store)
+        self.memory = memory if self.settings.use_memory else None
+        self._memory_backend = memory
+        self.embedder = embedder
+        self.perceiver = perceiver
+        self.assessor = assessor
+        self.guard = guard
+        self.clock = clock
+        self.on_crisis = on_crisis
+        self.checkpointer = checkpointer
+        self.session_graph = build_intra_session(checkpointer=checkpointer, store=records_store)
+        self.supervisor_graph = build_cross_session(checkpointer=checkpointer)
+        self._resources = resources or ExitStack()
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_guard = threading.Lock()
+
+    # construction ---------------------------------------------------------------------------
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        models: dict[str, BaseChatModel] | None = None,
+        on_crisis: Callable[[Any], None] | None = None,
+    ) -> TherapistAgent:
+        """Build the agent and its stores from settings; ``models`` overrides a role's model."""
+        from agent._wiring import build_components
+
+        parts = build_components(settings, clock=clock, models=models or {})
+        return cls(settings=settings, clock=clock, on_crisis=on_crisis, **parts)
+
+    def close(self) -> None:
+        """Release database connections and other resources."""
+        self._resources.close()
+
+    def __enter__(self) -> TherapistAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # helpers ----------------------------------------------------------------------------------
+    def _lock(self, client_id: str) -> threading.RLock:
+        with self._locks_guard:
+            return self._locks.setdefault(client_id, threading.RLock())
+
+    @staticmethod
+    def _config(thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}}
+
+    def _session_context(self, record: SessionRecord) -> SessionContext:
+        s = self.settings
+        return SessionContext(
+            client_id=record.client_id,
+            session_id=record.session_id,
+            session_number=record.session_number,
+            therapist_model=self.therapist_model,
+            perceiver=self.perceiver,
+            assessor=self.assessor,
+            guard=self.guard,
+            records=self.records,
+            clock=self.clock,
+            embedder=self.embedder,
+            memory=self.memory,
+            memory_k=s.memory_k,
+            locale=s.locale,
+            model_retries=s.model_retries,
+            max_reply_tokens=s.max_reply_tokens,
+            on_crisis=self.on_crisis,
+        )
+
+    def _turns(self, session_id: str) -> list[TurnRecord]:
+        snapshot = self.session_graph.get_state(self._config(session_id))
+        return list(snapshot.values.get("turns", []))
+
+    def _finish_pending(self, record: SessionRecord) -> str | None:
+        """Complete a turn a crash interrupted; return its client text, or None if none was."""
+        config = self._config(record.session_id)
+        snapshot = self.session_graph.get_state(config)
+        if not snapshot.next:
+            return None
+        self.session_graph.invoke(None, config, context=self._session_context(record))
+        return snapshot.values.get("client_text")
+
+    def _open(self, client_id: str) -> SessionRecord:
+        record = self.records.open_session(client_id)
+        if record is None:
+            raise SessionNotStartedError(
+                f"client {client_id!r} has no open session; call start_session({client_id!r}) first"
+            )
+        return record
+
+    def _intake_plan(self, client_id: str) -> TreatmentPlan:
+        s = self.settings
+        modality: Modality = s.fixed_modality or s.initial_modality
+        plan = TreatmentPlan(
+            version=1,
+            created_at=self.clock(),
+            after_session=0,
+            modality=modality,
+            stage="exploration",
+            goals=(),
+            agenda=("Get to know the client and what brings them", "Agree what they want to change"),
+            reason="intake: first session, explore before choosing techniques",
+        )
+        self.records.save_plan(client_id, plan)
+        return plan
+
+    def _opening(self, client_id: str, number: int, plan: TreatmentPlan | None) -> str:
+        reviews = self.records.reviews(client_id) if self.memory is not None else []
+        last = reviews[-1].summary if reviews else None
+        portrait = self.records.portrait(client_id) if self.memory is not None else None
+        messages = opening_messages(
+            plan=plan, last_summary=last, portrait=portrait, session_number=number
+        )
+        text, _ = call_model(
+            self.therapist_model, messages, retries=self.settings.model_retries, max_tokens=120
+        )
+        if text:
+            return text
+        if last is not None:
+            return (
+                f"Welcome back. Last time we talked about {last.text[:160].rstrip('.')}. "
+                "How have things been since then?"
+            )
+        return "Hello, I'm glad you're here. What would you like to talk about today?"
+
+    # public API -------------------------------------------------------------------------------
+    def start_session(
+        self,
+        client_id: str,
+        *,
+        phq9: Sequence[int] | None = None,
+        gad7: Sequence[int] | None = None,
+    ) -> SessionInfo:
+        """Open the client's next session, or resume the open one exactly where it stopped."""
+        client_id = check_client_id(client_id)
+        phq9, gad7 = _answers(phq9, "phq9"), _answers(gad7, "gad7")
+        with self._lock(client_id):
+            open_record = self.records.open_session(client_id)
+            if open_record is not None:
+                self._finish_pending(open_record)
+                return SessionInfo(
+                    client_id=client_id,
+                    session_id=open_record.session_id,
+                    session_number=open_record.session_number,
+                    started_at=open_record.started_at,
+                    opening=open_record.opening,
+                    plan=self.records.current_plan(client_id),
+                    resumed=True,
+                    turns_so_far=len(self._turns(open_record.session_id)),
+                )
+            number = len(self.records.sessions(client_id)) + 1
+            plan = self.records.current_plan(client_id) or self._intake_plan(client_id)
+            record = SessionRecord(
+                client_id=client_id,
+                session_id=f"{client_id}-s{number:03d}",
+                session_number=number,
+                started_at=self.clock(),
+                phq9_start=tuple(phq9) if phq9 else None,
+                gad7_start=tuple(gad7) if gad7 else None,
+                opening=self._opening(client_id, number, plan),
+            )
+            self.records.save_session(record)
+            return SessionInfo(
+                client_id=client_id,
+                session_id=record.session_id,
+                session_number=number,
+                started_at=record.started_at,
+                opening=record.opening,
+                plan=plan,
+            )
+
+    def respond(self, client_id: str, text: str) -> Reply:
+        """Answer one client message through the full intra-session loop."""
+        client_id = check_client_id(client_id)
+        text = clean_message(text)
+        with self._lock(client_id):
+            record = self._open(client_id)
+            pending = self._finish_pending(record)
+            turns = self._turns(record.session_id)
+            if pending is not None and pending == text and turns:
+                # the caller re-sent the message a crash interrupted: answer it once, not twice
+                return self._reply_for(client_id, record.session_id, turns[-1])
+            ctx = self._session_context(record)
+            result = self.session_graph.invoke(
+                {"client_text": text, "turn_index": len(turns) + 1},
+                self._config(record.session_id),
+                context=ctx,
+            )
+            return self._reply_for(client_id, record.session_id, result["turns"][-1])
+
+    def _reply_for(self, client_id: str, session_id: str, turn: TurnRecord) -> Reply:
+        traces = self.records.traces(client_id, session_id)
+        trace = next((t for t in traces if t.get("trace_id") == turn.trace_id), {})
+        return _reply(session_id, turn, trace)
+
+    def end_session(
+        self,
+        client_id: str,
+        *,
+        phq9: Sequence[int] | None = None,
+        gad7: Sequence[int] | None = None,
+    ) -> SessionReview:
+        """Close the open session and run the cross-session review; return its verdict."""
+        client_id = check_client_id(client_id)
+        phq9, gad7 = _answers(phq9, "phq9"), _answers(gad7, "gad7")
+        with self._lock(client_id):
+            record = self._open(client_id)
+            self._finish_pending(record)
+            turns = self._turns(record.session_id)
+            ctx = SupervisorContext(
+                client_id=client_id,
+                session_id=record.session_id,
+                session_number=record.session_number,
+                supervisor_model=self.supervisor_model,
+                records=self.records,
+                clock=self.clock,
+                memory=self.memory,
+                fixed_modality=self.settings.fixed_modality,
+                review_enabled=self.settings.cross_session,
+                model_retries=self.settings.model_retries,
+            )
+            config = self._config(f"{record.session_id}:review")
+            snapshot = self.supervisor_graph.get_state(config)
+            if snapshot.next:
+                values = self.supervisor_graph.invoke(None, config, context=ctx)
+            elif snapshot.values.get("signals") is not None:
+                values = snapshot.values  # finished before a crash; do not review twice
+            else:
+                values = self.supervisor_graph.invoke(
+                    {
+                        "turns": turns,
+                        "phq9_start": list(record.phq9_start) if record.phq9_start else None,
+                        "gad7_start": list(record.gad7_start) if record.gad7_start else None,
+                        "phq9_end": phq9,
+                        "gad7_end": gad7,
+                    },
+                    config,
+                    context=ctx,
+                )
+            review = values.get("review") or self._plain_review(record, values)
+            self.records.save_session(
+                record.model_copy(
+                    update={
+                        "status": "closed",
+                        "ended_at": self.clock(),
+                        "phq9_end": tuple(phq9) if phq9 else None,
+                        "gad7_end": tuple(gad7) if gad7 else None,
+                    }
+                )
+            )
+            return review
+
+    def _plain_review(self, record: SessionRecord, values: dict[str, Any]) -> SessionReview:
+        """Review of a session when the cross-session loop is off: measured, never re-planned."""
+        from agent.supervisor_graph import extractive_summary
+
+        plan = self.records.current_plan(record.client_id)
+        assert plan is not None  # every session starts with a plan
+        review = SessionReview(
+            client_id=record.client_id,
+            session_id=record.session_id,
+            session_number=record.session_number,
+            at=self.clock(),
+            summary=extractive_summary(self._turns(record.session_id)),
+            signals=values["signals"].as_dict(),
+            decision="keep",
+            modality_before=plan.modality,
+            modality_after=plan.modality,
+            reason="Cross-session review is switched off (ablation); the plan stays as it is.",
+            plan_version=plan.version,
+            plan=plan,
+        )
+        self.records.save_review(review)
+        return review
+
+    def history(self, client_id: str) -> ClientHistory:
+        """Return the client's sessions, plan versions, reviews and crisis events in order.
+
+        Raises:
+            UnknownClientError: the client never had a session.
+        """
+        client_id = check_client_id(client_id)
+        if not self.records.has_client(client_id):
+            raise UnknownClientError(f"no client {client_id!r}; start a session first")
+        return self.records.history(client_id)
+
+    def traces(self, client_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the decision traces of the client's turns, optionally of one session."""
+        return self.records.traces(check_client_id(client_id), session_id)
+
+    def export_client(self, client_id: str) -> dict[str, Any]:
+        """Return everything theraloop holds about a client as JSON-ready data (data access right)."""
+        client_id = check_client_id(client_id)
+        if not self.records.has_client(client_id):
+            raise UnknownClientError(f"no client {client_id!r}")
+        sessions = self.records.sessions(client_id)
+        return {
+            "client_id": client_id,
+            "records": self.records.export(client_id),
+            "conversations": {
+                s.session_id: [t.model_dump(mode="json") for t in self._turns(s.session_id)]
+                for s in sessions
+            },
+            "memory": (
+                self._memory_backend.export_client(client_id)
+                if self._memory_backend is not None and self._memory_backend.has_client(client_id)
+                else None
+            ),
+        }
+
+    def erase_client(self, client_id: str) -> dict[str, int]:
+        """Delete every trace of a client: memory, checkpoints, records. Returns counts."""
+        client_id = check_client_id(client_id)
+        with self._lock(client_id):
+            sessions = self.records.sessions(client_id)
+            threads = 0
+            for s in sessions:
+                for thread in (s.session_id, f"{s.session_id}:review"):
+                    self.checkpointer.delete_thread(thread)
+                    threads += 1
+            counts = {"checkpoint_threads": threads, "records": self.records.erase(client_id)}
+            if self._memory_backend is not None and self._memory_backend.has_client(client_id):
+                report = self._memory_backend.erase_client(client_id)
+                counts["memory_items"] = int(getattr(report, "items", 0))
+                counts["memory_trace_events"] = int(getattr(report, "trace_events", 0))
+            return counts
+
+    # async and streaming twins -------------------------------------------------------------------
+    async def astart_session(self, client_id: str, **kwargs: Any) -> SessionInfo:
+        """Async twin of :meth:`start_session` (runs in a worker thread)."""
+        return await asyncio.to_thread(self.start_session, client_id, **kwargs)
+
+    async def arespond(self, client_id: str, text: str) -> Reply:
+        """Async twin of :meth:`respond` (runs in a worker thread)."""
+        return await asyncio.to_thread(self.respond, client_id, text)
+
+    async def aend_session(self, client_id: str, **kwargs: Any) -> SessionReview:
+        """Async twin of :meth:`end_session` (runs in a worker thread)."""
+        return await asyncio.to_thread(self.end_session, client_id, **kwargs)
+
+    def stream(self, client_id: str, text: str) -> Iterator[str]:
+        """Yield the reply in sentence-sized pieces, each released only after the guard passed it.
+
+        Tokens are generated in the ``respond`` node; since a drafted reply may still be replaced
+        by the safety guard, pieces are released once the whole turn (risk check, guard) is done.
+        """
+        reply = self.respond(client_id, text)
+        import re
+
+        for piece in re.split(r"(?<=[.!?])\s+", reply.text):
+            if piece:
+                yield piece + " "
