@@ -6,6 +6,7 @@ Heavy libraries (chromadb, torch, llama.cpp, psycopg) are imported here, not at 
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import ExitStack
 from typing import Any
 
@@ -14,19 +15,39 @@ from langchain_core.language_models import BaseChatModel
 from agent.settings import Settings
 from memory.clock import Clock
 
-__all__ = ["build_components", "open_persistence"]
+__all__ = ["build_components", "open_persistence", "flush_erased"]
+
+_PG_SETUP_LOCK = 7_140_527_301  # advisory-lock key that serializes theraloop's schema setup
+_PG_SETUP_WAIT_S = 300.0
 
 
 def open_persistence(settings: Settings, stack: ExitStack) -> tuple[Any, Any]:
     """Return ``(checkpointer, records_store)``: Postgres when configured, else SQLite files."""
     if settings.checkpoint_url:
+        import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver
         from langgraph.store.postgres import PostgresStore
 
         saver = stack.enter_context(PostgresSaver.from_conn_string(settings.checkpoint_url))
-        saver.setup()
         store = stack.enter_context(PostgresStore.from_conn_string(settings.checkpoint_url))
-        store.setup()
+        # Workers starting together deadlock in the migrations (CREATE INDEX CONCURRENTLY waits
+        # for every open transaction, including the other worker's): run them one at a time. The
+        # lock is polled, never waited on: a waiting statement is itself an open transaction.
+        with psycopg.connect(settings.checkpoint_url, autocommit=True) as conn:
+            deadline = time.monotonic() + _PG_SETUP_WAIT_S
+            try_lock = "SELECT pg_try_advisory_lock(%s)"
+            while not conn.execute(try_lock, (_PG_SETUP_LOCK,)).fetchone()[0]:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another process held theraloop's schema-setup lock for "
+                        f"{_PG_SETUP_WAIT_S:.0f} s; is a worker stuck in its start-up?"
+                    )
+                time.sleep(0.1)
+            try:
+                saver.setup()
+                store.setup()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_PG_SETUP_LOCK,))
         return saver, store
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.store.sqlite import SqliteStore
@@ -35,6 +56,10 @@ def open_persistence(settings: Settings, stack: ExitStack) -> tuple[Any, Any]:
     ckpt = sqlite3.connect(settings.data_dir / "checkpoints.sqlite", check_same_thread=False)
     stack.callback(ckpt.close)
     ckpt.execute("PRAGMA journal_mode=WAL")
+    ckpt.execute("PRAGMA secure_delete=ON")  # erased rows are zeroed, not left in free pages
+    # WAL + NORMAL: every commit survives a process crash (SIGKILL); only an OS crash or power cut
+    # may roll back the last commits, never corrupt. FULL would fsync each of a turn's ~9 commits.
+    ckpt.execute("PRAGMA synchronous=NORMAL")
     saver = SqliteSaver(ckpt)
     saver.setup()
     rec = sqlite3.connect(
@@ -42,16 +67,38 @@ def open_persistence(settings: Settings, stack: ExitStack) -> tuple[Any, Any]:
     )
     stack.callback(rec.close)
     rec.execute("PRAGMA journal_mode=WAL")
+    rec.execute("PRAGMA secure_delete=ON")
+    rec.execute("PRAGMA synchronous=NORMAL")
     store = SqliteStore(rec)
     store.setup()
     return saver, store
 
 
+def flush_erased(*stores: Any) -> None:
+    """Push erased rows out of SQLite's write-ahead log so no copy of them stays on disk.
+
+    With ``secure_delete`` on, deleted content is zeroed in the database pages; the WAL still
+    holds the pages as they were until a checkpoint, so truncate it. Non-SQLite stores are skipped
+    (PostgreSQL reclaims dead rows with VACUUM; see docs/running_at_scale.md).
+    """
+    from contextlib import nullcontext
+
+    for store in stores:
+        conn = getattr(store, "conn", None)
+        if isinstance(conn, sqlite3.Connection):
+            with getattr(store, "lock", None) or nullcontext():
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def build_components(
-    settings: Settings, *, clock: Clock, models: dict[str, BaseChatModel]
+    settings: Settings,
+    *,
+    clock: Clock,
+    models: dict[str, BaseChatModel],
+    embedder: Any | None = None,
 ) -> dict[str, Any]:
     """Build every dependency of :class:`agent.TherapistAgent` from settings."""
-    from agent.llm import ModelPool
+    from agent.llm import ModelPool, make_chat_model
     from agent.perception import LLMPerceiver, PrototypePerceiver
     from agent.safety import ReplyGuard, RiskAssessor
     from memory import MemoryStore, MiniLMEmbedder, open_chroma_client
@@ -62,13 +109,16 @@ def build_components(
     def model(role: str, spec: str) -> BaseChatModel:
         if role in models:
             return models[role]
-        return pool.get(spec, temperature=settings.temperature, seed=settings.seed)
+        # one chat model per role (its own prompt cache); llama.cpp weights shared via the pool
+        return make_chat_model(
+            spec, temperature=settings.temperature, seed=settings.seed, pool=pool
+        )
 
     therapist = model("therapist", settings.therapist_model)
     supervisor = model("supervisor", settings.model_for("supervisor"))
     safety_spec = settings.model_for("safety")
     safety = models.get("safety") or (None if safety_spec == "fake" else model("safety", safety_spec))
-    embedder = MiniLMEmbedder()
+    embedder = embedder if embedder is not None else MiniLMEmbedder()
     fast = PrototypePerceiver(embedder)
     if "perception" in models:
         perceiver: Any = LLMPerceiver(models["perception"], fallback=fast)

@@ -14,6 +14,7 @@ replayed after a crash overwrites instead of duplicating.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from agent.context import SessionContext
-from agent.perception import read_reaction
+from agent.perception import read_reaction as read_client_reaction
 from agent.prompts import therapist_messages
 from agent.records import CrisisRecord
 from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
@@ -39,9 +40,10 @@ from agent.state import (
     SessionState,
     TurnRecord,
 )
-from strategies import PolicyInput, choose_strategy, get_strategy, strategy_guidance
+from strategies import PolicyInput, get_strategy, strategy_guidance
+from strategies import choose_strategy as policy_choose
 
-__all__ = ["build_intra_session", "route_risk", "NODES", "call_model"]
+__all__ = ["build_intra_session", "route_risk", "NODES", "call_model", "redact"]
 
 NODES = (
     "perceive",
@@ -73,6 +75,38 @@ def _timed(fn: Node) -> Node:
     return wrapper
 
 
+_SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.I)
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}"), "[REDACTED]"),
+    (re.compile(r"\b(?:hf|gh[pousr]|xox[abp])_[A-Za-z0-9_\-]{16,}"), "[REDACTED]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]+=*"), r"\1 [REDACTED]"),
+    (
+        re.compile(r"(?i)\b(api[_-]?key|access[_-]?token|token|secret|password|passwd)(\s*[=:]\s*)[^\s,;'\"]+"),
+        r"\1\2[REDACTED]",
+    ),
+    (re.compile(r"://([^/\s:@]+):[^/\s@]+@"), r"://\1:[REDACTED]@"),
+)
+
+
+def redact(text: str) -> str:
+    """Mask credentials in ``text`` before it is stored: provider errors may quote API keys.
+
+    Masks the value of every environment variable whose name says it is a secret (``*_KEY``,
+    ``*_TOKEN``, ``*SECRET*``, ``*PASSWORD*``), and well-known key shapes (``sk-...``,
+    ``hf_...``, ``Bearer ...``, ``password=...``, ``scheme://user:password@``).
+
+    Example:
+        >>> redact("401: Incorrect API key provided: sk-abcdefghijklmnopqrstuv")
+        '401: Incorrect API key provided: [REDACTED]'
+    """
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_ENV_NAME.search(name) and value in text:
+            text = text.replace(value, "[REDACTED]")
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def call_model(
     model: BaseChatModel, messages: list[BaseMessage], *, retries: int, **kwargs: Any
 ) -> tuple[str | None, list[str]]:
@@ -82,7 +116,7 @@ def call_model(
         try:
             text = str(model.invoke(messages, **kwargs).content).strip()
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
-            errors.append(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}"[:300])
+            errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
         if text:
             return text, errors
@@ -105,6 +139,9 @@ def perceive(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
 def assess_risk(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Assess crisis risk on the C-SSRS scale, using the session's earlier client turns too."""
     assessment = runtime.context.assessor.assess(state["client_text"], _client_context(state, 8))
+    if getattr(assessment, "errors", None):  # a failed layer's message may quote a credential
+        scrubbed = [redact(e) for e in assessment.errors]
+        assessment = assessment.model_copy(update={"errors": scrubbed})
     return {"risk": assessment}
 
 
@@ -164,24 +201,22 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
 
 
 @_timed
-def read_reaction_node(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def read_reaction(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Classify the client's reaction to the last reply: engaged, resistant, off-topic, ambivalent."""
     turns = state.get("turns", [])
     context = [t.reply for t in turns[-2:]] + [t.client_text for t in turns[-2:]]
-    reading = read_reaction(state["client_text"], context, embedder=runtime.context.embedder)
+    reading = read_client_reaction(state["client_text"], context, embedder=runtime.context.embedder)
     return {"reaction": reading}
 
 
-read_reaction_node.__name__ = "read_reaction"
-
 
 @_timed
-def choose_strategy_node(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Pick a counseling strategy from the catalog for this moment."""
     plan = state.get("plan")
     emotion = state["emotion"]
     recent = [t.strategy for t in state.get("turns", []) if t.strategy][-3:]
-    choice = choose_strategy(
+    choice = policy_choose(
         PolicyInput(
             emotion=emotion.label,
             intensity=emotion.intensity,
@@ -195,13 +230,16 @@ def choose_strategy_node(state: SessionState, runtime: Runtime[SessionContext]) 
     return {"strategy": choice}
 
 
-choose_strategy_node.__name__ = "choose_strategy"
+
+def _as_data(text: str) -> str:
+    """Keep stored text from forging the prompt's ``<memories>`` delimiters (prompt injection)."""
+    return text.replace("<", "\u2039").replace(">", "\u203a")
 
 
 def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple[str | None, list[str]]:
     strategy = get_strategy(state["strategy"].strategy)
     history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
-    memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]
+    memories = [(m.created_at or "", _as_data(m.text)) for m in state.get("recalled", [])]
     messages = therapist_messages(
         plan=state.get("plan"),
         portrait=state.get("portrait", ""),
@@ -393,8 +431,8 @@ def build_intra_session(
     builder.add_node("assess_risk", assess_risk)
     builder.add_node("crisis_protocol", crisis_protocol)
     builder.add_node("recall", recall)
-    builder.add_node("read_reaction", read_reaction_node)
-    builder.add_node("choose_strategy", choose_strategy_node)
+    builder.add_node("read_reaction", read_reaction)
+    builder.add_node("choose_strategy", choose_strategy)
     builder.add_node("respond", respond)
     builder.add_node("remember", remember)
     builder.add_edge(START, "perceive")

@@ -60,6 +60,8 @@ class ReviewState(ReviewInput, total=False):
     plan: TreatmentPlan
     review: SessionReview
     archived: list[str]
+    portrait_before: ClientPortrait
+    """The portrait as it was before this review; a re-run consolidate starts from it again."""
 
 
 _HOMEWORK: dict[str, str] = {
@@ -227,7 +229,8 @@ def plan(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, A
     ctx.records.save_plan(ctx.client_id, new_plan)
     if ctx.memory is not None:
         ctx.memory.set_singleton(ctx.client_id, "plan", _render(new_plan))
-    return {"plan": new_plan}
+    # checkpointed with this node, so a consolidate re-run after a crash merges into the same base
+    return {"plan": new_plan, "portrait_before": ctx.records.portrait(ctx.client_id)}
 
 
 def _render(p: TreatmentPlan) -> str:
@@ -250,7 +253,7 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
     ctx = runtime.context
     turns = state.get("turns") or []
     summary, signals = state["summary"], state["signals"]
-    old = ctx.records.portrait(ctx.client_id)
+    old = state.get("portrait_before") or ctx.records.portrait(ctx.client_id)
     client_texts = [t.client_text for t in turns]
     found = detect_distortions(client_texts)
     helped = [

@@ -169,6 +169,8 @@ class TherapistAgent:
         self.supervisor_graph = build_cross_session(checkpointer=checkpointer)
         self._resources = resources or ExitStack()
         self._locks: dict[str, threading.RLock] = {}
+        # client -> (session, turn) finished by crash recovery whose reply no caller has seen yet
+        self._recovered: dict[str, tuple[str, int]] = {}
         self._locks_guard = threading.Lock()
 
     # construction ---------------------------------------------------------------------------
@@ -179,12 +181,17 @@ class TherapistAgent:
         *,
         clock: Clock = system_clock,
         models: dict[str, BaseChatModel] | None = None,
+        embedder: Any | None = None,
         on_crisis: Callable[[Any], None] | None = None,
     ) -> TherapistAgent:
-        """Build the agent and its stores from settings; ``models`` overrides a role's model."""
+        """Build the agent and its stores from settings.
+
+        ``models`` overrides a role's model and ``embedder`` the sentence embedder, so tests and
+        simulations can share one loaded instance across many agents.
+        """
         from agent._wiring import build_components
 
-        parts = build_components(settings, clock=clock, models=models or {})
+        parts = build_components(settings, clock=clock, models=models or {}, embedder=embedder)
         return cls(settings=settings, clock=clock, on_crisis=on_crisis, **parts)
 
     def close(self) -> None:
@@ -237,7 +244,10 @@ class TherapistAgent:
         snapshot = self.session_graph.get_state(config)
         if not snapshot.next:
             return None
-        self.session_graph.invoke(None, config, context=self._session_context(record))
+        values = self.session_graph.invoke(
+            None, config, context=self._session_context(record), durability="sync"
+        )
+        self._recovered[record.client_id] = (record.session_id, values["turns"][-1].turn_index)
         return snapshot.values.get("client_text")
 
     def _open(self, client_id: str) -> SessionRecord:
@@ -296,6 +306,9 @@ class TherapistAgent:
         phq9, gad7 = _answers(phq9, "phq9"), _answers(gad7, "gad7")
         with self._lock(client_id):
             open_record = self.records.open_session(client_id)
+            if open_record is not None and self._review_started(open_record):
+                self._end(open_record, None, None)  # end_session was interrupted: finish it first
+                open_record = None
             if open_record is not None:
                 self._finish_pending(open_record)
                 return SessionInfo(
@@ -335,22 +348,35 @@ class TherapistAgent:
         text = clean_message(text)
         with self._lock(client_id):
             record = self._open(client_id)
-            pending = self._finish_pending(record)
+            self._finish_pending(record)
             turns = self._turns(record.session_id)
-            if pending is not None and pending == text and turns:
-                # the caller re-sent the message a crash interrupted: answer it once, not twice
+            recovered = self._recovered.pop(client_id, None)
+            if (
+                turns
+                and recovered == (record.session_id, turns[-1].turn_index)
+                and turns[-1].client_text == text
+            ):
+                # the caller re-sent the message a crash interrupted (and recovery answered, by
+                # respond or start_session): hand out that answer instead of a second turn
                 return self._reply_for(client_id, record.session_id, turns[-1])
             ctx = self._session_context(record)
             result = self.session_graph.invoke(
                 {"client_text": text, "turn_index": len(turns) + 1},
                 self._config(record.session_id),
                 context=ctx,
+                durability="sync",  # each node's checkpoint is on disk before the next runs
             )
             return self._reply_for(client_id, record.session_id, result["turns"][-1])
 
     def _reply_for(self, client_id: str, session_id: str, turn: TurnRecord) -> Reply:
         traces = self.records.traces(client_id, session_id)
         trace = next((t for t in traces if t.get("trace_id") == turn.trace_id), {})
+        # remember writes the trace before its own time is known: complete it from the state
+        timings = self.session_graph.get_state(self._config(session_id)).values.get("timings", [])
+        latency = {t.node: round(t.ms, 2) for t in timings if t.turn_index == turn.turn_index}
+        if trace and latency.keys() - trace.get("latency_ms", {}).keys():
+            trace = {**trace, "latency_ms": latency}
+            self.records.save_trace(client_id, turn.trace_id, trace)
         return _reply(session_id, turn, trace)
 
     def end_session(
@@ -364,51 +390,66 @@ class TherapistAgent:
         client_id = check_client_id(client_id)
         phq9, gad7 = _answers(phq9, "phq9"), _answers(gad7, "gad7")
         with self._lock(client_id):
-            record = self._open(client_id)
-            self._finish_pending(record)
-            turns = self._turns(record.session_id)
-            ctx = SupervisorContext(
-                client_id=client_id,
-                session_id=record.session_id,
-                session_number=record.session_number,
-                supervisor_model=self.supervisor_model,
-                records=self.records,
-                clock=self.clock,
-                memory=self.memory,
-                fixed_modality=self.settings.fixed_modality,
-                review_enabled=self.settings.cross_session,
-                model_retries=self.settings.model_retries,
+            return self._end(self._open(client_id), phq9, gad7)
+
+    def _review_started(self, record: SessionRecord) -> bool:
+        """Return whether ``end_session`` began reviewing ``record`` (then a crash may have hit)."""
+        config = self._config(f"{record.session_id}:review")
+        return bool(self.supervisor_graph.get_state(config).values)
+
+    def _end(
+        self, record: SessionRecord, phq9: list[int] | None, gad7: list[int] | None
+    ) -> SessionReview:
+        """Review and close ``record`` (caller holds the client's lock); resumable after a crash."""
+        client_id = record.client_id
+        self._finish_pending(record)
+        self._recovered.pop(client_id, None)
+        turns = self._turns(record.session_id)
+        ctx = SupervisorContext(
+            client_id=client_id,
+            session_id=record.session_id,
+            session_number=record.session_number,
+            supervisor_model=self.supervisor_model,
+            records=self.records,
+            clock=self.clock,
+            memory=self.memory,
+            fixed_modality=self.settings.fixed_modality,
+            review_enabled=self.settings.cross_session,
+            model_retries=self.settings.model_retries,
+        )
+        config = self._config(f"{record.session_id}:review")
+        snapshot = self.supervisor_graph.get_state(config)
+        if snapshot.next:
+            values = self.supervisor_graph.invoke(None, config, context=ctx, durability="sync")
+        elif snapshot.values.get("signals") is not None:
+            values = snapshot.values  # finished before a crash; do not review twice
+        else:
+            values = self.supervisor_graph.invoke(
+                {
+                    "turns": turns,
+                    "phq9_start": list(record.phq9_start) if record.phq9_start else None,
+                    "gad7_start": list(record.gad7_start) if record.gad7_start else None,
+                    "phq9_end": phq9,
+                    "gad7_end": gad7,
+                },
+                config,
+                context=ctx,
+                durability="sync",
             )
-            config = self._config(f"{record.session_id}:review")
-            snapshot = self.supervisor_graph.get_state(config)
-            if snapshot.next:
-                values = self.supervisor_graph.invoke(None, config, context=ctx)
-            elif snapshot.values.get("signals") is not None:
-                values = snapshot.values  # finished before a crash; do not review twice
-            else:
-                values = self.supervisor_graph.invoke(
-                    {
-                        "turns": turns,
-                        "phq9_start": list(record.phq9_start) if record.phq9_start else None,
-                        "gad7_start": list(record.gad7_start) if record.gad7_start else None,
-                        "phq9_end": phq9,
-                        "gad7_end": gad7,
-                    },
-                    config,
-                    context=ctx,
-                )
-            review = values.get("review") or self._plain_review(record, values)
-            self.records.save_session(
-                record.model_copy(
-                    update={
-                        "status": "closed",
-                        "ended_at": self.clock(),
-                        "phq9_end": tuple(phq9) if phq9 else None,
-                        "gad7_end": tuple(gad7) if gad7 else None,
-                    }
-                )
+        # a resumed review keeps the questionnaire answers of the call that started it
+        phq9, gad7 = values.get("phq9_end", phq9), values.get("gad7_end", gad7)
+        review = values.get("review") or self._plain_review(record, values)
+        self.records.save_session(
+            record.model_copy(
+                update={
+                    "status": "closed",
+                    "ended_at": self.clock(),
+                    "phq9_end": tuple(phq9) if phq9 else None,
+                    "gad7_end": tuple(gad7) if gad7 else None,
+                }
             )
-            return review
+        )
+        return review
 
     def _plain_review(self, record: SessionRecord, values: dict[str, Any]) -> SessionReview:
         """Review of a session when the cross-session loop is off: measured, never re-planned."""
@@ -479,10 +520,13 @@ class TherapistAgent:
                     self.checkpointer.delete_thread(thread)
                     threads += 1
             counts = {"checkpoint_threads": threads, "records": self.records.erase(client_id)}
+            from agent._wiring import flush_erased
+
+            flush_erased(self.checkpointer, self.records.store)
             if self._memory_backend is not None and self._memory_backend.has_client(client_id):
                 report = self._memory_backend.erase_client(client_id)
-                counts["memory_items"] = int(getattr(report, "items", 0))
-                counts["memory_trace_events"] = int(getattr(report, "trace_events", 0))
+                counts["memory_items"] = int(report.items_deleted)
+                counts["memory_trace_events"] = int(report.trace_events_deleted)
             return counts
 
     # async and streaming twins -------------------------------------------------------------------

@@ -50,6 +50,7 @@ class ManualClock:
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
+        """Return the current (manually set) time."""
         with self._lock:
             return self._now
 

@@ -14,6 +14,7 @@ __all__ = [
     "NotFoundError",
     "EmbedderMismatchError",
     "StoreError",
+    "EmbedderUnavailableError",
 ]
 
 
@@ -45,3 +46,7 @@ class EmbedderMismatchError(TheraloopError, ValueError):
 
 class StoreError(TheraloopError, RuntimeError):
     """The backing store failed; the operation was rolled back or never applied."""
+
+
+class EmbedderUnavailableError(TheraloopError, RuntimeError):
+    """The embedding model could not be loaded (weights or library missing); nothing was written."""

@@ -161,9 +161,7 @@ def cactus_profile(entry: dict[str, Any], *, index: int) -> ClientProfile:
     problem_lines = sections.get(2, []) or [form[:200]]
     first = problem_lines[0]
     first_sentence = re.split(r"(?<=[.!?])\s+", first)[0].rstrip(".")
-    impacts = [
-        _strip_label(ln) for ln in sections.get(5, []) if not _NO_IMPACT.search(ln)
-    ]
+    impacts = [_strip_label(ln) for ln in sections.get(5, []) if not _NO_IMPACT.search(ln)]
     chain = [first, *problem_lines[3:6], *impacts]
     complaints = [
         {"text": text, "emotion": _emotion(text)} for text in dict.fromkeys(chain) if text
@@ -196,7 +194,9 @@ def cactus_profile(entry: dict[str, Any], *, index: int) -> ClientProfile:
         "stage_of_change": stage,
         "receptivity": receptivity,
         "goals": ["feel like myself again", "stop these thoughts running my days"],
-        "barriers": [problem_lines[5] if len(problem_lines) > 5 else "nothing I try seems to stick"],
+        "barriers": [
+            problem_lines[5] if len(problem_lines) > 5 else "nothing I try seems to stick"
+        ],
         "change_steps": ["write the thought down and look at the evidence for it"],
         "risk": {"baseline": "none", "protective_factors": [support] if support else []},
         "responds_to": ["cbt"],

@@ -55,7 +55,7 @@ STAGES_OF_CHANGE: tuple[StageOfChange, ...] = (
 )
 
 RiskLevel = Literal["none", "low", "moderate", "high", "imminent"]
-"""Suicide-risk level aligned with the C-SSRS screener, the same scale the agent's safety layer uses."""
+"""Suicide-risk level aligned with the C-SSRS screener (the agent's safety layer uses it too)."""
 
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "moderate", "high", "imminent")
 
@@ -76,7 +76,7 @@ ClientEmotion = Literal[
     "hope",
     "calm",
 ]
-"""What the simulated client actually feels (ground truth the therapist's perception is scored on)."""
+"""What the simulated client actually feels (ground truth for scoring the agent's perception)."""
 
 _SLUG = r"^[a-z0-9][a-z0-9._-]{1,63}$"
 
@@ -368,4 +368,3 @@ def _resolve_one(spec: str, *, repo_root: Path | None) -> list[ClientProfile]:
         f"--profiles entry {spec!r} matches no shipped profile, file or folder; shipped ids: "
         f"{', '.join(ids)}; or use a path, a glob, or 'cactus:PATH[:N]'"
     )
-

@@ -32,6 +32,7 @@ from strategies.instruments import (
 )
 from strategies.modalities import MODALITIES, MODALITY_IDS, Modality, ModalityInfo, get_modality
 from strategies.policy import PolicyInput, PolicyWeights, StrategyChoice, choose_strategy
+from strategies.requests import CLIENT_REQUESTS, ClientRequest, detect_request
 from strategies.vocab import (
     EMOTION_FAMILY,
     EMOTIONS,
@@ -73,6 +74,9 @@ __all__ = [
     "TreatmentStage",
     "STAGES",
     # policy
+    "ClientRequest",
+    "CLIENT_REQUESTS",
+    "detect_request",
     "PolicyInput",
     "PolicyWeights",
     "StrategyChoice",

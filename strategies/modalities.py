@@ -68,13 +68,16 @@ MODALITIES: Mapping[Modality, ModalityInfo] = MappingProxyType(
             name="Acceptance and commitment therapy",
             definition=(
                 "A mindfulness-based behavioural therapy that helps the client make room for "
-                "painful thoughts and feelings instead of fighting them, and act on what they value."
+                "painful thoughts and feelings instead of fighting them, and act on what they "
+                "value."
             ),
             indicated_for=(
                 "Chronic distress, rumination, pain or loss that cannot simply be fixed; clients "
                 "stuck in struggling with their thoughts, or for whom disputing thoughts backfired."
             ),
-            stance="Accepting and values-focused: notice the feeling, name what matters, small step.",
+            stance=(
+                "Accepting and values-focused: notice the feeling, name what matters, small step."
+            ),
             core_strategies=(
                 "reflection_of_feelings",
                 "complex_reflection",
@@ -95,7 +98,9 @@ MODALITIES: Mapping[Modality, ModalityInfo] = MappingProxyType(
                 "Ambivalence about change (substance use, health behaviour, leaving a situation), "
                 "precontemplation or contemplation, and clients who push back on advice."
             ),
-            stance="Non-judgemental and evocative: reflect more than you ask, never argue for change.",
+            stance=(
+                "Non-judgemental and evocative: reflect more than you ask, never argue for change."
+            ),
             core_strategies=(
                 "open_question",
                 "simple_reflection",
@@ -140,7 +145,9 @@ MODALITIES: Mapping[Modality, ModalityInfo] = MappingProxyType(
                 "Clients with clear goals and some resources, work or relationship stress, and "
                 "those who want short, practical help; less suited to acute crisis."
             ),
-            stance="Hopeful and concrete: ask about exceptions and small next steps, affirm strengths.",
+            stance=(
+                "Hopeful and concrete: ask about exceptions and small next steps, affirm strengths."
+            ),
             core_strategies=(
                 "question",
                 "affirm",
@@ -161,7 +168,9 @@ MODALITIES: Mapping[Modality, ModalityInfo] = MappingProxyType(
                 "Recurring relationship difficulties, long-standing low self-worth, and clients "
                 "curious about why patterns repeat; when symptom-focused work has stalled."
             ),
-            stance="Reflective and exploratory: wonder aloud about patterns, link past and present.",
+            stance=(
+                "Reflective and exploratory: wonder aloud about patterns, link past and present."
+            ),
             core_strategies=(
                 "complex_reflection",
                 "reflection_of_feelings",

@@ -1,12 +1,25 @@
 """Choose the next counselling strategy with a transparent, deterministic scoring policy.
 
 Every catalog strategy starts from a small prior and gains or loses points for how well it fits
-the client's emotion and intensity, their reaction to the last turn, the treatment stage, the
-plan's modality, the strategies just used, and the position in the session. Some moves are ruled
-out outright: directive moves (advice, information, challenges) while the client resists, the
-strategy used last turn, homework review when no homework is pending. The highest score wins,
-ties go to catalog order, and the reason names the contributions that decided it, so a
-clinician reading a trace can see why.
+the moment:
+
+* the plan's modality (its strategies are preferred),
+* the treatment stage (exploration -> insight -> action; Hill's helping-skills model: explore
+  with questions and restatements, deepen with reflections and challenges, then inform and plan),
+* the client's emotion family and intensity (overwhelming feelings are reflected before any
+  problem solving),
+* the client's reaction to the last turn (TheraMind: resistance is met with reflection and
+  autonomy, ambivalence with double-sided reflection, drift with a refocusing question),
+* what the client asked for (advice, information, or a goodbye),
+* the recent strategies (the question-reflection rhythm, no third question in a row, no
+  strategy twice in three turns) and the position in the session (open, review homework,
+  summarise late).
+
+Some moves are ruled out outright: directive moves (advice, information, challenges) while the
+client resists, the strategy used last turn, homework review when none is pending. The highest
+score wins, ties go to catalog order, and the reason names the contributions that decided it,
+so a clinician reading a trace can see why. The weights are hand-set from counselling practice
+(:class:`PolicyWeights`), not fitted to any data.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from strategies.catalog import Strategy, load_catalog
 from strategies.modalities import Modality
+from strategies.requests import ClientRequest
 from strategies.vocab import Reaction, TreatmentStage, emotion_family
 
 __all__ = ["PolicyInput", "PolicyWeights", "StrategyChoice", "choose_strategy"]
@@ -28,6 +42,37 @@ _QUESTIONS = frozenset(
     {"question", "open_question", "socratic_questioning", "decatastrophizing", "homework_review"}
 )
 _OPENERS = frozenset({"question", "open_question"})
+_LISTENING = frozenset(
+    {"restatement", "reflection_of_feelings", "simple_reflection", "complex_reflection"}
+)
+
+# What each stage is mainly for (Hill's helping-skills model, which ESConv also follows):
+# exploring asks and restates, insight deepens and challenges, action informs and plans.
+_STAGE_FOCUS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
+    {
+        "exploration": frozenset({"question", "open_question", "restatement", "simple_reflection"}),
+        "insight": frozenset(
+            {
+                "reflection_of_feelings",
+                "complex_reflection",
+                "self_disclosure",
+                "socratic_questioning",
+                "identify_distortion",
+                "summarize",
+            }
+        ),
+        "action": frozenset(
+            {
+                "providing_suggestions",
+                "information",
+                "behavioral_activation",
+                "thought_record",
+                "decatastrophizing",
+                "emphasize_autonomy",
+            }
+        ),
+    }
+)
 
 # Emotion-family preferences: which moves suit which kind of feeling (beyond intensity).
 _FAMILY_BONUS: MappingProxyType[str, MappingProxyType[str, float]] = MappingProxyType(
@@ -76,11 +121,10 @@ _REACTION_BONUS: MappingProxyType[str, MappingProxyType[str, float]] = MappingPr
     {
         "resistant": MappingProxyType(
             {
-                "reflection_of_feelings": 1.2,
-                "simple_reflection": 1.2,
-                "complex_reflection": 1.2,
-                "emphasize_autonomy": 1.2,
-                "affirmation_reassurance": 0.3,
+                "reflection_of_feelings": 1.5,
+                "simple_reflection": 1.5,
+                "complex_reflection": 1.5,
+                "emphasize_autonomy": 1.5,
                 "question": -0.3,
                 "open_question": -0.3,
                 "summarize": -0.3,
@@ -98,6 +142,18 @@ _REACTION_BONUS: MappingProxyType[str, MappingProxyType[str, float]] = MappingPr
             {"open_question": 0.6, "question": 0.6, "summarize": 0.5, "restatement": 0.4}
         ),
         "engaged": MappingProxyType({}),
+    }
+)
+
+# What the client asked for: answer the request rather than talk past it.
+_REQUEST_BONUS: MappingProxyType[str, MappingProxyType[str, float]] = MappingProxyType(
+    {
+        "advice": MappingProxyType(
+            {"providing_suggestions": 1.4, "behavioral_activation": 0.6, "information": 0.4}
+        ),
+        "information": MappingProxyType({"information": 1.6}),
+        "thanks": MappingProxyType({"others": 1.6, "affirmation_reassurance": 0.4, "affirm": 0.3}),
+        "none": MappingProxyType({}),
     }
 )
 
@@ -130,9 +186,12 @@ class PolicyWeights(BaseModel):
         },
         description="Starting score per strategy id; ids not listed start at 0.",
     )
-    modality: float = Field(default=1.0, description="Bonus when the strategy is in the modality.")
+    modality: float = Field(default=1.2, description="Bonus when the strategy is in the modality.")
     stage_fit: float = Field(default=0.8, description="Bonus when the strategy fits the stage.")
     stage_miss: float = Field(default=-0.8, description="Penalty when it does not.")
+    stage_focus: float = Field(
+        default=0.4, description="Bonus for the moves a stage is mainly for (Hill's model)."
+    )
     high_intensity_reflect: float = Field(
         default=0.8, description="Bonus for feeling-reflections at intensity >= 4."
     )
@@ -167,6 +226,11 @@ class PolicyWeights(BaseModel):
     late_summary: float = Field(
         default=0.6, description="Bonus for a summary after turn 6 if none in the last 5 turns."
     )
+    rhythm: float = Field(
+        default=0.3,
+        description="Bonus for listening after a question and for a question after listening "
+        "(the question-reflection rhythm of MI and helping-skills training).",
+    )
 
 
 class PolicyInput(BaseModel):
@@ -185,6 +249,10 @@ class PolicyInput(BaseModel):
     turn_index: int = Field(ge=0, description="0-based index of this turn in the session.")
     homework_pending: bool = Field(
         default=False, description="Homework was agreed last session and not yet reviewed."
+    )
+    request: ClientRequest = Field(
+        default="none",
+        description="What the client's message asks for (strategies.detect_request).",
     )
 
     @field_validator("recent_strategies")
@@ -243,6 +311,8 @@ def _contributions(
         add(weights.stage_fit, f"fits the {inp.stage} stage")
     else:
         add(weights.stage_miss, f"does not fit the {inp.stage} stage")
+    if sid in _STAGE_FOCUS[inp.stage]:
+        add(weights.stage_focus, f"a core move of the {inp.stage} stage")
 
     family = emotion_family(inp.emotion)
     add(_FAMILY_BONUS[family].get(sid, 0.0), f"suits {family} feelings ({inp.emotion})")
@@ -252,7 +322,10 @@ def _contributions(
         if sid in ("affirmation_reassurance", "affirm"):
             add(weights.high_intensity_reassure, f"intensity {inp.intensity}: reassure")
         if strategy.directive:
-            add(weights.high_intensity_directive, f"intensity {inp.intensity}: soothe before fixing")
+            add(
+                weights.high_intensity_directive,
+                f"intensity {inp.intensity}: soothe before fixing",
+            )
 
     add(_REACTION_BONUS[inp.reaction].get(sid, 0.0), f"client is {inp.reaction}")
     if strategy.directive:
@@ -263,7 +336,13 @@ def _contributions(
         elif inp.reaction == "off_topic":
             add(weights.off_topic_directive, "off topic: reconnect before steering")
 
+    add(_REQUEST_BONUS[inp.request].get(sid, 0.0), f"client asks for {inp.request}")
+
     recent = inp.recent_strategies
+    if recent and recent[-1] in _QUESTIONS and sid in _LISTENING:
+        add(weights.rhythm, "listen after a question")
+    if recent and recent[-1] in _LISTENING and sid in _OPENERS:
+        add(weights.rhythm, "explore after listening")
     if len(recent) >= 2 and sid == recent[-2]:
         add(weights.recent_repeat, "used two turns ago")
     if sid in _QUESTIONS and len(recent) >= 2 and all(r in _QUESTIONS for r in recent[-2:]):

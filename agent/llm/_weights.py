@@ -187,7 +187,7 @@ WEIGHTS: Mapping[str, WeightsSpec] = MappingProxyType(
 
 
 def default_cache_dir() -> Path:
-    """Return where assembled models live: ``$THERALOOP_CACHE_DIR`` or ``~/.cache/theraloop/models``."""
+    """Return the model cache: ``$THERALOOP_CACHE_DIR`` or ``~/.cache/theraloop/models``."""
     configured = os.environ.get(_CACHE_ENV)
     if configured:
         return Path(configured).expanduser()
@@ -245,9 +245,7 @@ def ensure_gguf(name: LocalModelName, cache_dir: Path | None = None) -> Path:
     """
     spec = WEIGHTS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ModelSpecError(
-            f"no embedded model named {name!r}; use one of {sorted(WEIGHTS)!r}"
-        )
+        raise ModelSpecError(f"no embedded model named {name!r}; use one of {sorted(WEIGHTS)!r}")
     return ensure_weights(spec, cache_dir)
 
 

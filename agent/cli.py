@@ -1,0 +1,75 @@
+"""``theraloop chat``: an interactive terminal session for a person, with the crisis protocol on."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+__all__ = ["chat_main", "build_chat_parser"]
+
+_BANNER = (
+    "theraloop chat - research software, not a replacement for clinical care.\n"
+    "If you are in danger, call your local emergency number now.\n"
+    "Type /end to close the session (runs the review), /quit to leave it open.\n"
+)
+
+
+def build_chat_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """Add the chat options to ``parser`` (or a new one) and return it."""
+    parser = parser or argparse.ArgumentParser(prog="theraloop chat", description=__doc__)
+    parser.add_argument("--client", required=True, help="client id (resumes their history)")
+    parser.add_argument("--data-dir", help="data directory (default: THERALOOP_DATA_DIR or ./theraloop-data)")
+    parser.add_argument("--model", help="therapist model spec (default: THERALOOP_THERAPIST_MODEL or local)")
+    return parser
+
+
+def chat_main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    """Run an interactive session; return the process exit code."""
+    args = build_chat_parser().parse_args(argv)
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    from agent.errors import TheraloopError
+    from agent.settings import Settings
+    from agent.therapist import TherapistAgent
+
+    overrides = {}
+    if args.data_dir:
+        overrides["data_dir"] = args.data_dir
+    if args.model:
+        overrides["therapist_model"] = args.model
+    try:
+        settings = Settings(**overrides)
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+    def on_crisis(event: object) -> None:
+        print("[crisis protocol active: a human should follow up]", file=sys.stderr)
+
+    stdout.write(_BANNER)
+    with TherapistAgent.from_settings(settings, on_crisis=on_crisis) as agent:
+        info = agent.start_session(args.client)
+        stdout.write(f"\n(session {info.session_number}{', resumed' if info.resumed else ''})\n")
+        stdout.write(f"therapist> {info.opening}\n")
+        while True:
+            stdout.write("you> ")
+            stdout.flush()
+            line = stdin.readline()
+            if not line or line.strip() == "/quit":
+                stdout.write("\n(session left open; run again to continue)\n")
+                return 0
+            if line.strip() == "/end":
+                review = agent.end_session(args.client)
+                stdout.write(f"(session closed: {review.decision} - {review.reason})\n")
+                return 0
+            if not line.strip():
+                continue
+            try:
+                reply = agent.respond(args.client, line)
+            except TheraloopError as exc:
+                stdout.write(f"(error: {exc})\n")
+                continue
+            stdout.write(f"therapist> {reply.text}\n")

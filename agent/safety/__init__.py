@@ -1,0 +1,71 @@
+"""Clinical safety: crisis-risk detection before every reply, the crisis protocol, reply guards.
+
+Nothing here imports torch or sentence-transformers at import time; the classifier loads through
+the injected embedder when it is first used.
+"""
+
+from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.detector import RiskAssessor
+from agent.safety.guards import FALLBACK_KINDS, FallbackKind, ReplyGuard, safe_fallback_reply
+from agent.safety.models import (
+    RISK_CATEGORIES,
+    RISK_LEVELS,
+    CrisisEvent,
+    EvidenceSpan,
+    GuardedReply,
+    GuardKind,
+    GuardVerdict,
+    GuardViolation,
+    Layer,
+    LLMRiskOpinion,
+    RiskAssessment,
+    RiskCategory,
+    RiskLevel,
+    TextSpan,
+    level_rank,
+    max_level,
+)
+from agent.safety.patterns import PatternHit, scan
+from agent.safety.protocol import (
+    CrisisResource,
+    CrisisResources,
+    LocaleResources,
+    crisis_reply,
+    default_resources,
+    resources_text,
+)
+
+__all__ = [
+    "RiskLevel",
+    "RISK_LEVELS",
+    "RiskCategory",
+    "RISK_CATEGORIES",
+    "Layer",
+    "level_rank",
+    "max_level",
+    "EvidenceSpan",
+    "LLMRiskOpinion",
+    "RiskAssessment",
+    "RiskAssessor",
+    "EmbeddingRiskClassifier",
+    "ClassifierReading",
+    "CLASS_MAP",
+    "PatternHit",
+    "scan",
+    "CrisisResource",
+    "LocaleResources",
+    "CrisisResources",
+    "default_resources",
+    "crisis_reply",
+    "resources_text",
+    "CrisisEvent",
+    "ReplyGuard",
+    "GuardKind",
+    "GuardViolation",
+    "GuardVerdict",
+    "GuardedReply",
+    "TextSpan",
+    "safe_fallback_reply",
+    "FallbackKind",
+    "FALLBACK_KINDS",
+]

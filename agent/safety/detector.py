@@ -1,0 +1,583 @@
+"""The layered risk detector that runs before any reply is drafted.
+
+Layers, in order, for every client turn:
+
+1. **patterns** (:mod:`agent.safety.patterns`): explicit, high-precision rules for ideation,
+   intent, plans, preparation, attempts, means, timing, self-harm, harm to others, abuse,
+   delusions and mania, with idiom, negation and first-person filters.
+2. **classifier** (:mod:`agent.safety.classifier`): MiniLM sentence embeddings and a softmax head
+   trained at first use on the shipped, project-written examples. It reads every sentence and
+   reports the riskiest one. Above ``llm_band[1]`` its reading is accepted; inside the band the
+   case is *borderline*; below ``llm_band[0]`` it adds nothing.
+3. **llm** (optional): on a borderline current turn that no pattern explains, the chat model gives
+   a structured second opinion (``with_structured_output(LLMRiskOpinion)``) that replaces the
+   borderline reading. Without a model a borderline turn counts as ``low``: guards tighten, the
+   crisis protocol does not fire.
+4. **context**: earlier client turns are analysed the same way (cached) and combined:
+   distress followed by a means question ("I just lost my job" ... "what are the tallest bridges
+   in NYC?") is moderate, after any ideation it is high; a vague intent ("I'm going to do it")
+   or a vague plan after active ideation is high, with timing now it is imminent; means at hand
+   after active ideation is high; passive ideation in three or more turns is moderate. Risk from
+   earlier turns is carried one level lower (earlier high keeps the protocol on at moderate,
+   earlier moderate keeps the guards on at low) so a client who disclosed a plan is not dropped
+   because they changed the subject, yet one disclosure does not repeat the script forever.
+
+**Fail closed.** A layer that raises never yields ``none``: if the patterns or the classifier
+fail on a turn, its level is raised to at least ``low``, and to ``moderate`` when the broad risk
+keyword net finds anything; if the LLM fails on a borderline turn, the classifier's own reading
+(at least ``low``) is used. Failures are listed in ``failed_layers`` and ``errors``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agent.safety._llm import ask_llm
+from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.models import (
+    RISK_LEVELS,
+    EvidenceSpan,
+    Layer,
+    LLMRiskOpinion,
+    RiskAssessment,
+    RiskCategory,
+    RiskLevel,
+    level_rank,
+    max_level,
+)
+from agent.safety.patterns import MODIFIER_SIGNALS, PatternHit, risk_keywords, scan
+from memory.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from memory import Embedder
+
+__all__ = ["RiskAssessor"]
+
+_SELF = ("suicide", "self_harm")
+_OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
+_STICKY = ("delusion", "mania")
+_MAX_EVIDENCE = 24
+_INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
+
+
+def _r(level: RiskLevel) -> int:
+    return level_rank(level)
+
+
+def _down(level: RiskLevel) -> RiskLevel:
+    return RISK_LEVELS[max(0, _r(level) - 1)]
+
+
+def _up_to(level: RiskLevel, floor: RiskLevel) -> RiskLevel:
+    return level if _r(level) >= _r(floor) else floor
+
+
+@dataclass
+class _Analysis:
+    """Layer outputs for one text; cached, independent of the conversation."""
+
+    text: str
+    hits: list[PatternHit]
+    readings: list[ClassifierReading]
+    pattern_error: str | None = None
+    classifier_error: str | None = None
+
+
+@dataclass
+class _TurnResult:
+    level: RiskLevel
+    raw_level: RiskLevel
+    cats: dict[str, RiskLevel]
+    evidence: list[EvidenceSpan]
+    signals: set[str]
+    distress: bool
+    cls_risk: float | None
+    failed: list[Layer]
+    errors: list[str]
+    notes: list[str]
+    llm: LLMRiskOpinion | None = None
+    asked_llm: bool = False
+    ideation_turn: bool = False
+
+
+@dataclass
+class _Prior:
+    distress: bool = False
+    self_max: RiskLevel = "none"
+    ideation_turns: int = 0
+    mania_signals: list[set[str]] = field(default_factory=list)
+
+    def update(self, r: _TurnResult) -> None:
+        self.distress = self.distress or r.distress
+        self.self_max = max_level([self.self_max, r.level])
+        if r.ideation_turn:
+            self.ideation_turns += 1
+        self.mania_signals.append({s for s in r.signals if s in ("sleep_loss", "grandiosity")})
+
+
+class RiskAssessor:
+    """Assess a client message's risk (C-SSRS level plus categories) with layered detection.
+
+    Args:
+        embedder: sentence embedder for the classifier (``memory.MiniLMEmbedder`` in production).
+        chat_model: optional chat model for the second opinion on borderline turns.
+        llm_band: ``(low, high)`` classifier probability band of self-directed risk that counts
+            as borderline; at or above ``high`` the classifier's reading is accepted.
+        category_threshold: classifier probability at which harm to others, abuse, delusion or
+            mania are flagged without a pattern.
+        classifier: a prebuilt classifier (tests); default builds one on ``embedder``.
+        cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
+
+    Example:
+        >>> from memory import MiniLMEmbedder  # doctest: +SKIP
+        >>> RiskAssessor(MiniLMEmbedder()).assess("I want to kill myself").level  # doctest: +SKIP
+        'moderate'
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        chat_model: BaseChatModel | None = None,
+        *,
+        llm_band: tuple[float, float] = (0.5, 0.9),
+        category_threshold: float = 0.9,
+        classifier: EmbeddingRiskClassifier | None = None,
+        cache_size: int = 4096,
+    ) -> None:
+        lo, hi = llm_band
+        if not 0.0 <= lo <= hi <= 1.0:
+            raise InvalidInputError(
+                f"llm_band must be (low, high) with 0 <= low <= high <= 1, got {llm_band!r}"
+            )
+        if not 0.0 < category_threshold <= 1.0:
+            raise InvalidInputError(
+                f"category_threshold must be in (0, 1], got {category_threshold!r}"
+            )
+        if cache_size < 0:
+            raise InvalidInputError(f"cache_size must be >= 0, got {cache_size!r}")
+        self.embedder = embedder
+        self.chat_model = chat_model
+        self.llm_band = (float(lo), float(hi))
+        self.category_threshold = float(category_threshold)
+        self.classifier = classifier or EmbeddingRiskClassifier(embedder)
+        self._cache: OrderedDict[str, _Analysis] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public API
+    def warm_up(self) -> None:
+        """Train the classifier head now instead of on the first message."""
+        self.classifier.fit()
+
+    def assess(self, text: str, context: Sequence[str] = ()) -> RiskAssessment:
+        """Assess ``text`` in the light of the earlier client turns in ``context`` (oldest first).
+
+        Raises:
+            InvalidInputError: ``text`` or an item of ``context`` is not a string.
+        """
+        turns = self._validate(text, context)
+        return self._assess_turns(turns, last_only=True, use_llm=True)[-1]
+
+    def assess_conversation(
+        self, turns: Sequence[str], *, use_llm: bool = False
+    ) -> list[RiskAssessment]:
+        """Assess every turn of a conversation, each with the turns before it as context.
+
+        This reads each text once, so it is the cheap way to replay or benchmark a conversation.
+        With ``use_llm`` the second opinion is asked for every borderline turn.
+        """
+        items = list(turns)
+        if not items:
+            return []
+        self._validate(items[-1], items[:-1])
+        return self._assess_turns(items, last_only=False, use_llm=use_llm)
+
+    # ------------------------------------------------------------------ internals
+    @staticmethod
+    def _validate(text: str, context: Sequence[str]) -> list[str]:
+        if not isinstance(text, str):
+            raise InvalidInputError(
+                f"text must be a str, got {type(text).__name__} {text!r:.60}; pass the message"
+            )
+        if isinstance(context, str):
+            raise InvalidInputError(
+                "context must be a sequence of earlier client turns, not one str; wrap it: [text]"
+            )
+        turns = []
+        for i, c in enumerate(context):
+            if not isinstance(c, str):
+                raise InvalidInputError(
+                    f"context[{i}] must be a str, got {type(c).__name__} {c!r:.60}"
+                )
+            turns.append(c)
+        turns.append(text)
+        return turns
+
+    def _analyse(self, texts: Sequence[str]) -> list[_Analysis]:
+        with self._lock:
+            cached = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in cached))
+        if missing:
+            fresh: dict[str, _Analysis] = {}
+            for t in missing:
+                try:
+                    hits, perr = scan(t), None
+                except Exception as exc:  # fail closed below
+                    hits, perr = [], f"patterns: {type(exc).__name__}: {exc}"
+                fresh[t] = _Analysis(text=t, hits=hits, readings=[], pattern_error=perr)
+            try:
+                readings = self.classifier.read_many(missing)
+                for t, r in zip(missing, readings, strict=True):
+                    fresh[t].readings = r
+            except Exception as exc:  # fail closed below
+                for t in missing:
+                    fresh[t].classifier_error = f"classifier: {type(exc).__name__}: {exc}"
+            with self._lock:
+                for t, a in fresh.items():
+                    if a.classifier_error is None and a.pattern_error is None:
+                        self._cache[t] = a
+                        self._cache.move_to_end(t)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            cached.update(fresh)
+        return [cached[t] for t in texts]
+
+    def _assess_turns(
+        self, turns: list[str], *, last_only: bool, use_llm: bool
+    ) -> list[RiskAssessment]:
+        analyses = self._analyse(turns)
+        prior = _Prior()
+        results: list[_TurnResult] = []
+        last = len(turns) - 1
+        for i, a in enumerate(analyses):
+            ask = use_llm and self.chat_model is not None and (i == last or not last_only)
+            r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
+            results.append(r)
+            prior.update(r)
+        indices = [last] if last_only else range(len(turns))
+        return [self._build(results, k) for k in indices]
+
+    def _turn(
+        self,
+        a: _Analysis,
+        prior: _Prior,
+        index: int,
+        context: Sequence[str],
+        ask_llm_now: bool,
+    ) -> _TurnResult:
+        lo, hi = self.llm_band
+        evidence: list[EvidenceSpan] = []
+        notes: list[str] = []
+        failed: list[Layer] = []
+        errors: list[str] = []
+        cats: dict[str, RiskLevel] = {}
+
+        def bump(cat: str, level: RiskLevel) -> None:
+            if level != "none":
+                cats[cat] = max_level([cats.get(cat, "none"), level])
+
+        # ---- layer 1: patterns
+        signals = {h.signal for h in a.hits}
+        pat_level: RiskLevel = "none"
+        ideation_now: RiskLevel = "none"  # self-directed, excluding means questions
+        for h in a.hits:
+            evidence.append(
+                EvidenceSpan(
+                    text=h.text,
+                    start=h.start,
+                    end=h.end,
+                    source="patterns",
+                    signal=h.signal,
+                    category=h.category,
+                    level=h.level,
+                    turn=index,
+                )
+            )
+            if h.signal in MODIFIER_SIGNALS or h.category is None:
+                continue
+            if h.category in _SELF:
+                pat_level = max_level([pat_level, h.level])
+                if h.signal not in ("means_question", "lethal_means_question"):
+                    ideation_now = max_level([ideation_now, h.level])
+            bump(h.category, h.level)
+        if a.pattern_error:
+            failed.append("patterns")
+            errors.append(a.pattern_error)
+
+        # ---- layer 2: classifier
+        cls_level: RiskLevel = "none"
+        cls_risk: float | None = None
+        borderline = False
+        proposed: RiskLevel = "none"
+        best: ClassifierReading | None = None
+        distress = "distress" in signals
+        if a.classifier_error:
+            failed.append("classifier")
+            errors.append(a.classifier_error)
+        readings = _counted_readings(a)
+        if readings and not a.classifier_error:
+            best = max(readings, key=lambda r: r.self_risk)
+            cls_risk = best.self_risk
+            top = best.top_self_class
+            proposed = CLASS_MAP[top][1]
+            if proposed == "imminent":
+                proposed = "high"  # imminence needs explicit words (patterns) or the LLM
+            if cls_risk >= hi:
+                cls_level = proposed
+                bump(CLASS_MAP[top][0] or "suicide", proposed)
+                if _r(pat_level) < _r(proposed):
+                    notes.append(f"classifier {top} p={cls_risk:.2f}")
+            elif cls_risk >= lo and pat_level == "none":
+                borderline = True
+            if cls_risk >= lo:
+                evidence.append(
+                    EvidenceSpan(
+                        text=a.text[best.start : best.end],
+                        start=best.start,
+                        end=best.end,
+                        source="classifier",
+                        signal=top,
+                        category=CLASS_MAP[top][0],
+                        level=cls_level if cls_level != "none" else "low",
+                        turn=index,
+                    )
+                )
+            for name in _OTHER_CLASSES:
+                reading = max(readings, key=lambda r, n=name: r.probs.get(n, 0.0))
+                p = reading.probs.get(name, 0.0)
+                if p >= self.category_threshold:
+                    cat, level = CLASS_MAP[name]
+                    assert cat is not None
+                    bump(cat, level)
+                    evidence.append(
+                        EvidenceSpan(
+                            text=a.text[reading.start : reading.end],
+                            start=reading.start,
+                            end=reading.end,
+                            source="classifier",
+                            signal=name,
+                            category=cat,
+                            level=level,
+                            turn=index,
+                        )
+                    )
+            if max(r.probs.get("distress", 0.0) for r in readings) >= 0.5:
+                distress = True
+
+        base = max_level([pat_level, cls_level])
+
+        # ---- layer 3: LLM second opinion on a borderline turn
+        llm: LLMRiskOpinion | None = None
+        if borderline:
+            if ask_llm_now:
+                try:
+                    llm = ask_llm(self.chat_model, a.text, context)
+                except Exception as exc:
+                    failed.append("llm")
+                    errors.append(f"llm: {type(exc).__name__}: {exc}")
+                    base = max_level([base, proposed, "low"])
+                    notes.append("LLM failed on a borderline turn: kept the classifier's reading")
+                else:
+                    base = max_level([base, llm.level])
+                    for cat in llm.categories:
+                        bump(cat, llm.level if cat in _SELF else "moderate")
+                    if llm.level != "none" and not any(c in _SELF for c in llm.categories):
+                        bump("suicide", llm.level)
+                    anchor = best or a.readings[0]
+                    evidence.append(
+                        EvidenceSpan(
+                            text=a.text[anchor.start : anchor.end],
+                            start=anchor.start,
+                            end=anchor.end,
+                            source="llm",
+                            signal=f"llm_{llm.level}",
+                            category="suicide" if llm.level != "none" else None,
+                            level=llm.level,
+                            turn=index,
+                        )
+                    )
+                    notes.append(f"LLM second opinion: {llm.level} ({llm.rationale[:80]})")
+            else:
+                base = max_level([base, "low"])
+                bump("suicide", "low")
+                notes.append(f"borderline classifier p={cls_risk:.2f}: low (guards on)")
+        # what this turn says about ideation, leaving out its own means questions
+        ideation_now = max_level([ideation_now, cls_level, llm.level if llm else "none"])
+        if borderline and _r(base) >= _r("low"):
+            ideation_now = max_level([ideation_now, "low"])
+        raw = base
+
+        # ---- layer 4: context combinations
+        level = base
+        earlier = prior.self_max
+        ideation_any = max_level([ideation_now, earlier])
+        distress_any = distress or prior.distress
+        if "means_question" in signals:
+            if _r(ideation_any) >= _r("low"):
+                level = max_level([level, "high"])
+                notes.append("means question after ideation")
+            elif distress_any:
+                level = max_level([level, "moderate"])
+                notes.append("means question after distress")
+        if "lethal_means_question" in signals and _r(ideation_any) >= _r("low"):
+            level = max_level([level, "high"])
+            notes.append("lethal-means question after ideation")
+        if _r(ideation_any) >= _r("moderate"):
+            if signals & {"intent_vague", "plan_vague"}:
+                level = max_level([level, "high"])
+                notes.append("vague intent or plan after active ideation")
+            if "means_access" in signals:
+                level = max_level([level, "high"])
+                notes.append("means at hand with active ideation")
+        strong_now = bool(signals & _INTENT_SIGNALS) or (
+            "intent_vague" in signals and _r(ideation_any) >= _r("moderate")
+        )
+        carried_intent = _r(earlier) >= _r("high") and (
+            "intent_vague" in signals or _r(level) >= _r("moderate")
+        )
+        if "timing" in signals and (strong_now or carried_intent):
+            level = max_level([level, "imminent"])
+            notes.append("intent or plan with timing now")
+        if (
+            "means_access" in signals
+            and _r(ideation_any) >= _r("high")
+            and (signals & {"timing", "intent_vague"} or _r(base) >= _r("high"))
+        ):
+            level = max_level([level, "imminent"])
+            notes.append("plan with means at hand")
+        if _r(raw) >= _r("low") and not borderline and prior.ideation_turns + 1 >= 3:
+            if _r(level) < _r("moderate"):
+                notes.append("passive ideation persisting over turns")
+            level = max_level([level, "moderate"])
+        # harm to others: threat with timing or means
+        h2o = cats.get("harm_to_others", "none")
+        if _r(h2o) >= _r("moderate") and signals & {"timing", "means_access"}:
+            bump("harm_to_others", "high" if h2o == "moderate" else "imminent")
+        # mania: two kinds of signal (this turn or the two before), or one plus the classifier
+        recent = set().union(*prior.mania_signals[-2:]) if prior.mania_signals else set()
+        mania_now = {s for s in signals if s in ("sleep_loss", "grandiosity")}
+        grand_hits = sum(1 for h in a.hits if h.signal == "grandiosity")
+        if mania_now and (len(mania_now | recent) >= 2 or grand_hits >= 2 or "mania" in cats):
+            bump("mania", "high" if "timing" in signals else "moderate")
+
+        # ---- fail closed
+        if "patterns" in failed or "classifier" in failed:
+            floor: RiskLevel = "moderate" if risk_keywords([a.text]) else "low"
+            level = _up_to(level, floor)
+            notes.append(f"a layer failed: escalated to at least {floor}")
+        if level != "none" and not any(c in cats for c in _SELF):
+            bump("suicide", level)
+        if "suicide" in cats and _r(level) > _r(cats["suicide"]) and "self_harm" not in cats:
+            cats["suicide"] = level
+        return _TurnResult(
+            level=level,
+            raw_level=raw,
+            cats=cats,
+            evidence=evidence,
+            signals=signals,
+            distress=distress,
+            cls_risk=cls_risk,
+            failed=failed,
+            errors=errors,
+            notes=notes,
+            llm=llm,
+            asked_llm=borderline and ask_llm_now,
+            ideation_turn=_r(raw) >= _r("low") and not (borderline and llm is None),
+        )
+
+    def _build(self, results: list[_TurnResult], k: int) -> RiskAssessment:
+        cur = results[k]
+        earlier = results[:k]
+        context_level = max_level(_down(r.level) for r in earlier)
+        level = max_level([cur.level, context_level])
+        cats: dict[str, RiskLevel] = {}
+        for r in earlier:
+            for c, lv in r.cats.items():
+                carried = lv if c in _STICKY else _down(lv)
+                if carried != "none":
+                    cats[c] = max_level([cats.get(c, "none"), carried])
+        for c, lv in cur.cats.items():
+            cats[c] = max_level([cats.get(c, "none"), lv])
+        if level != "none" and not any(c in cats for c in _SELF):
+            cats["suicide"] = level
+        evidence = list(cur.evidence)
+        for j in range(k - 1, -1, -1):
+            r = results[j]
+            if r.level != "none" or r.cats:
+                evidence.extend(e for e in r.evidence if e.level != "none")
+            if len(evidence) >= _MAX_EVIDENCE:
+                break
+        evidence = [
+            e.model_copy(update={"turn": None}) if e.turn == k else e
+            for e in evidence[:_MAX_EVIDENCE]
+        ]
+        layers: list[Layer] = ["patterns", "classifier"]
+        if cur.asked_llm:
+            layers.append("llm")
+        if k > 0:
+            layers.append("context")
+        failed: list[Layer] = list(
+            dict.fromkeys([*cur.failed, *(f for r in earlier for f in r.failed)])
+        )
+        errors = list(dict.fromkeys([*cur.errors, *(e for r in earlier for e in r.errors)]))
+        notes = list(cur.notes)
+        if _r(context_level) > _r(cur.level):
+            notes.append(f"carried from earlier turns: {context_level}")
+        order = [
+            "suicide",
+            "self_harm",
+            "harm_to_others",
+            "abuse_by_others",
+            "delusion",
+            "mania",
+        ]
+        categories: list[RiskCategory] = [c for c in order if c in cats]  # type: ignore[misc]
+        return RiskAssessment(
+            level=level,
+            turn_level=cur.level,
+            context_level=context_level,
+            categories=categories,
+            category_levels={c: cats[c] for c in categories},
+            evidence=evidence,
+            layers=layers,
+            method="+".join(layers),
+            failed_layers=failed,
+            errors=errors,
+            classifier_risk=cur.cls_risk,
+            llm_opinion=cur.llm,
+            rationale="; ".join(notes) or _summary(cur, level),
+        )
+
+
+def _counted_readings(a: _Analysis) -> list[ClassifierReading]:
+    """Drop classifier readings of sentences whose risk words the patterns explicitly cancelled.
+
+    "I'm not suicidal", "my friend wants to die" or "this exam is killing me" look risky to an
+    embedding; a negation, another person as subject or an idiom, found by the pattern layer,
+    wins over that similarity unless the same sentence also holds the speaker's own risk statement.
+    """
+    cancelled = [
+        (h.start, h.end) for h in a.hits if h.signal in ("negated", "other_person", "idiom")
+    ]
+    if not cancelled:
+        return a.readings
+    positive = [(h.start, h.end) for h in a.hits if h.level != "none"]
+
+    def overlaps(r: ClassifierReading, spans: list[tuple[int, int]]) -> bool:
+        return any(s < r.end and r.start < e for s, e in spans)
+
+    return [r for r in a.readings if not overlaps(r, cancelled) or overlaps(r, positive)]
+
+
+def _summary(cur: _TurnResult, level: RiskLevel) -> str:
+    quiet = MODIFIER_SIGNALS - {"sleep_loss", "grandiosity", "means_access", "intent_vague"}
+    signals = sorted(s for s in cur.signals if s not in quiet)
+    if signals:
+        return f"patterns: {', '.join(signals)}"
+    return "no risk signal" if level == "none" else f"level {level}"

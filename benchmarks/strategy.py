@@ -1,0 +1,317 @@
+"""Benchmark the strategy policy and strategy realization on ESConv.
+
+Usage:
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/strategy.py ../shared/data/esconv/valid.json
+    ... --realization --llm local --limit 40     # generate replies and check their strategy
+
+Policy mode: for every supporter turn, predict its ESConv strategy from the dialog so far with
+theraloop's policy. Features are mapped as the agent computes them: emotion and intensity are
+perceived (PrototypePerceiver) from the last seeker turn with the earlier seeker turns as
+context; the reaction is read (read_reaction) from the last seeker turn against the preceding
+turns; the stage follows the position in the dialog (first third exploration, second insight,
+last action, matching ESConv's exploration -> comforting -> action design); the modality is
+person_centred; recent strategies are the supporter's previous annotated strategies; the turn
+index counts supporter turns. The chosen catalog strategy is mapped to its ``esconv_label``.
+Baselines in the same run: majority class and random (uniform, and by label frequency), both
+fitted on train.json beside the given file when present, else on the evaluated file itself.
+
+Realization mode: for the first N dialogs, take the dialog up to its third seeker turn, give
+the local model the reply prompt with ``strategy_guidance`` for a target strategy (cycling
+through the chosen targets), and classify the generated reply with theraloop's
+StrategyClassifier (MiniLM similarity to the catalog's example replies plus surface cues). The
+classifier's own agreement with ESConv's human annotations is printed as its yardstick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+_HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(_HERE), str(_HERE.parent)]
+
+from _esconv import (  # noqa: E402
+    PrecomputedEmbedder,
+    accuracy,
+    load_dialogs,
+    macro_f1,
+    normalise_strategy,
+    print_table,
+)
+
+from strategies import (  # noqa: E402
+    CATALOG,
+    ESCONV_LABELS,
+    PolicyInput,
+    StrategyClassifier,
+    choose_strategy,
+    strategy_guidance,
+)
+
+_STAGES = ("exploration", "insight", "action")
+
+
+def stage_at(position: int, length: int) -> str:
+    return _STAGES[min(2, 3 * position // max(1, length))]
+
+
+def supporter_examples(dialogs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every supporter turn with the dialog state before it."""
+    examples = []
+    for dialog in dialogs:
+        turns = dialog["dialog"]
+        seeker: list[str] = []
+        history: list[str] = []
+        previous: list[str] = []
+        for position, turn in enumerate(turns):
+            text = turn["text"].strip()
+            if turn["speaker"] == "usr":
+                if text:
+                    seeker.append(text)
+                    history.append(text)
+                continue
+            gold = normalise_strategy(turn.get("strategy", "Others"))
+            examples.append(
+                {
+                    "gold": gold,
+                    "seeker": list(seeker),
+                    "history": list(history),
+                    "previous": list(previous),
+                    "stage": stage_at(position, len(turns)),
+                    "turn_index": len(previous),
+                }
+            )
+            previous.append(gold)
+            if text:
+                history.append(text)
+    return examples
+
+
+_LABEL_TO_ID = {s.esconv_label: s.id for s in CATALOG.values() if s.family == "esconv"}
+
+
+def policy_predictions(
+    examples: list[dict[str, Any]], perceiver: Any, embedder: Any, perceive: bool
+) -> list[str]:
+    from agent.perception import read_reaction
+
+    predictions = []
+    for example in examples:
+        emotion, intensity, reaction = "neutral", 2, "engaged"
+        if perceive and example["seeker"]:
+            last = example["seeker"][-1]
+            reading = perceiver.perceive(last, example["seeker"][:-1])
+            emotion, intensity = reading.label, reading.intensity
+            reaction = read_reaction(last, example["history"][-5:-1], embedder=embedder).label
+        choice = choose_strategy(
+            PolicyInput(
+                emotion=emotion,
+                intensity=intensity,
+                reaction=reaction,
+                stage=example["stage"],
+                modality="person_centred",
+                recent_strategies=[_LABEL_TO_ID[p] for p in example["previous"][-3:]],
+                turn_index=example["turn_index"],
+            )
+        )
+        predictions.append(CATALOG[choice.strategy].esconv_label)
+    return predictions
+
+
+def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
+    from agent.perception import PrototypePerceiver
+    from memory import MiniLMEmbedder
+
+    examples = supporter_examples(dialogs)
+    gold = [e["gold"] for e in examples]
+    train_path = Path(args.path).with_name("train.json")
+    prior_source = supporter_examples(load_dialogs(train_path)) if train_path.exists() else examples
+    prior = Counter(e["gold"] for e in prior_source)
+    majority = prior.most_common(1)[0][0]
+    print(
+        f"ESConv: {len(dialogs)} dialogs, {len(examples)} supporter turns; "
+        f"baselines fitted on {'train.json' if train_path.exists() else 'the evaluated file'}"
+    )
+
+    rng = random.Random(args.seed)
+    rows = []
+    systems: dict[str, list[str]] = {
+        f"majority class ({majority})": [majority] * len(gold),
+        "random uniform": [rng.choice(ESCONV_LABELS) for _ in gold],
+        "random by label frequency": rng.choices(
+            list(prior), weights=list(prior.values()), k=len(gold)
+        ),
+    }
+    texts = [t["text"].strip() for d in dialogs for t in d["dialog"] if t["text"].strip()]
+    embedder = PrecomputedEmbedder(MiniLMEmbedder(), texts)
+    perceiver = PrototypePerceiver(embedder)
+    timings: dict[str, float] = {}
+    for name, perceive in (
+        ("policy, no perception (neutral, engaged)", False),
+        ("policy + perception (theraloop)", True),
+    ):
+        start = time.perf_counter()
+        systems[name] = policy_predictions(examples, perceiver, embedder, perceive)
+        timings[name] = 1000 * (time.perf_counter() - start) / len(gold)
+    for name, pred in systems.items():
+        rows.append(
+            [
+                name,
+                len(gold),
+                accuracy(gold, pred),
+                macro_f1(gold, pred, ESCONV_LABELS),
+                f"{timings.get(name, 0.0):.1f}",
+            ]
+        )
+    print_table(
+        "Next supporter strategy (ESConv labels)",
+        ["system", "turns", "accuracy", "macro-F1", "ms/turn"],
+        rows,
+    )
+    theraloop = systems["policy + perception (theraloop)"]
+    gold_counts, pred_counts = Counter(gold), Counter(theraloop)
+    per_label = []
+    for label in ESCONV_LABELS:
+        tp = sum(1 for g, p in zip(gold, theraloop, strict=True) if g == p == label)
+        per_label.append(
+            [
+                label,
+                gold_counts[label],
+                pred_counts[label],
+                tp / gold_counts[label] if gold_counts[label] else 0.0,
+            ]
+        )
+    print_table(
+        "Per label, policy + perception", ["label", "gold", "predicted", "recall"], per_label
+    )
+
+
+_REPLY_SYSTEM = (
+    "You are a warm, supportive counsellor chatting with a client by text. "
+    "Reply to the client's last message in one to three short sentences, in plain words.\n\n"
+)
+
+
+def realization_prompt(
+    dialog: dict[str, Any], target: str, turns: int = 6
+) -> list[tuple[str, str]]:
+    """Build the reply prompt: strategy guidance, then the dialog up to the third seeker turn."""
+    history: list[tuple[str, str]] = []
+    seen = 0
+    for turn in dialog["dialog"]:
+        text = turn["text"].strip()
+        if not text:
+            continue
+        role = "human" if turn["speaker"] == "usr" else "ai"
+        if history and history[-1][0] == role:
+            history[-1] = (role, history[-1][1] + " " + text)
+        else:
+            history.append((role, text))
+        if role == "human":
+            seen += 1
+            if seen >= 3 and history[-1][0] == "human":
+                break
+    while history and history[-1][0] != "human":
+        history.pop()
+    while history and history[0][0] != "human":
+        history.pop(0)
+    return [("system", _REPLY_SYSTEM + strategy_guidance(target)), *history[-turns:]]
+
+
+def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
+    from agent.llm import make_chat_model
+    from memory import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder()
+    texts = [t["text"] for d in dialogs for t in d["dialog"] if t["speaker"] == "sys"]
+    batched = PrecomputedEmbedder(embedder, texts)
+    classifier = StrategyClassifier(batched)
+
+    # Yardstick: how well the classifier agrees with ESConv's annotators on real replies.
+    utterances = [
+        (turn["text"], normalise_strategy(turn.get("strategy", "Others")))
+        for dialog in dialogs
+        for turn in dialog["dialog"]
+        if turn["speaker"] == "sys" and turn["text"].strip()
+    ]
+    predicted = [classifier.classify(text).esconv_label or "Others" for text, _ in utterances]
+    gold = [label for _, label in utterances]
+    print_table(
+        "Strategy classifier vs ESConv annotations (supporter utterances)",
+        ["utterances", "accuracy", "macro-F1"],
+        [[len(gold), accuracy(gold, predicted), macro_f1(gold, predicted, ESCONV_LABELS)]],
+    )
+
+    if args.targets == "esconv":
+        targets = [s.id for s in CATALOG.values() if s.family == "esconv"]
+    else:
+        targets = list(CATALOG)
+    model = make_chat_model(args.llm, temperature=0.0, seed=args.seed, max_tokens=args.max_tokens)
+    records = []
+    start = time.perf_counter()
+    usable = [d for d in dialogs if sum(t["speaker"] == "usr" for t in d["dialog"]) >= 3]
+    for index, dialog in enumerate(usable[: args.limit]):
+        target = targets[index % len(targets)]
+        prompt = realization_prompt(dialog, target)
+        reply = str(model.invoke(prompt).content).strip()
+        if not reply:
+            reply = "(empty)"
+        got = classifier.classify(reply)
+        records.append((target, got.strategy, got.esconv_label, reply))
+        if args.show:
+            print(f"[{target} -> {got.strategy}] {reply}")
+    seconds = (time.perf_counter() - start) / max(1, len(records))
+
+    rows = []
+    by_target: dict[str, list[tuple[str, str, str | None, str]]] = {}
+    for record in records:
+        by_target.setdefault(record[0], []).append(record)
+    for target, items in by_target.items():
+        label = CATALOG[target].esconv_label
+        rows.append(
+            [
+                target,
+                len(items),
+                sum(r[1] == target for r in items) / len(items),
+                sum(r[2] == label for r in items) / len(items),
+            ]
+        )
+    exact = sum(r[1] == r[0] for r in records) / max(1, len(records))
+    label_match = sum(r[2] == CATALOG[r[0]].esconv_label for r in records) / max(1, len(records))
+    rows.append(["all", len(records), exact, label_match])
+    print_table(
+        f"Strategy realization, {args.llm} model ({seconds:.1f} s/reply)",
+        ["target strategy", "replies", "same strategy", "same ESConv label"],
+        rows,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="ESConv valid.json (JSON lines)")
+    parser.add_argument("--realization", action="store_true", help="measure strategy realization")
+    parser.add_argument("--llm", choices=["local", "local-small"], default="local")
+    parser.add_argument("--limit", type=int, default=40, help="dialogs for --realization")
+    parser.add_argument("--targets", choices=["esconv", "all"], default="esconv")
+    parser.add_argument("--max-tokens", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--show", action="store_true", help="print every generated reply")
+    args = parser.parse_args(argv)
+    dialogs = load_dialogs(args.path)
+    if args.realization:
+        run_realization(args, dialogs)
+    else:
+        run_policy(args, dialogs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Long-term memory of theraloop: per-client Chroma collections with Ebbinghaus forgetting.
+
+Importing this package loads neither chromadb, torch nor sentence-transformers; they are
+imported where a backend is built (:func:`open_chroma_client`, :class:`MiniLMEmbedder`).
+
+Example:
+    >>> from datetime import UTC, datetime
+    >>> from memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
+    >>> store = MemoryStore(client=open_chroma_client(), embedder=HashingEmbedder(),
+    ...                     clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)), namespace="doc")
+    >>> _ = store.add("c1", "Walking in the park helps my mood.")
+    >>> [h.item.text for h in store.search("c1", "what helps the mood?", k=1)]
+    ['Walking in the park helps my mood.']
+    >>> _ = store.erase_client("c1")
+"""
+
+from memory.clock import Clock, ManualClock, require_aware, system_clock
+from memory.decay import DecayPolicy, retention
+from memory.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
+from memory.errors import (
+    EmbedderMismatchError,
+    EmbedderUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    StoreError,
+    TheraloopError,
+    UnknownClientError,
+)
+from memory.models import (
+    MAX_TEXT_CHARS,
+    EraseReport,
+    MemoryItem,
+    MemoryKind,
+    NewMemory,
+    SearchHit,
+    TraceEvent,
+)
+from memory.ranking import RankingPolicy
+from memory.store import MemoryStore, open_chroma_client
+
+__all__ = [
+    "MemoryStore",
+    "open_chroma_client",
+    "MemoryItem",
+    "MemoryKind",
+    "NewMemory",
+    "SearchHit",
+    "TraceEvent",
+    "EraseReport",
+    "MAX_TEXT_CHARS",
+    "DecayPolicy",
+    "RankingPolicy",
+    "retention",
+    "Embedder",
+    "MiniLMEmbedder",
+    "HashingEmbedder",
+    "Clock",
+    "ManualClock",
+    "system_clock",
+    "require_aware",
+    "TheraloopError",
+    "InvalidInputError",
+    "UnknownClientError",
+    "NotFoundError",
+    "EmbedderMismatchError",
+    "EmbedderUnavailableError",
+    "StoreError",
+]

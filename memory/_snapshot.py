@@ -1,0 +1,98 @@
+"""Immutable per-client snapshots: the items, unit vectors and tokens that search ranks over."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from memory._lexical import LexicalIndex, tokenize
+from memory.decay import DecayPolicy
+from memory.models import MemoryItem
+
+_SECONDS_PER_DAY = 86_400.0
+
+
+@dataclass(slots=True)
+class Lazy:
+    """A lexical index built on first use, at most once, by whichever thread asks first."""
+
+    tokens: tuple[tuple[str, ...], ...]
+    index: LexicalIndex | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self) -> LexicalIndex:
+        with self.lock:
+            if self.index is None:
+                self.index = LexicalIndex(self.tokens)
+            return self.index
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable view of one client's memories at one collection revision."""
+
+    rev: str
+    items: tuple[MemoryItem, ...]
+    matrix: np.ndarray
+    lexical: Lazy
+    positions: dict[str, int]
+    kinds: np.ndarray
+    sessions: np.ndarray
+    created_ts: np.ndarray
+    last_ts: np.ndarray
+    strength: np.ndarray
+    pinned: np.ndarray
+    archived: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        rev: str,
+        items: Sequence[MemoryItem],
+        matrix: np.ndarray,
+        lexical: Lazy | None = None,
+    ) -> Snapshot:
+        tokens = lexical.tokens if lexical is not None else tokens_of(items)
+        return cls(
+            rev=rev,
+            items=tuple(items),
+            matrix=matrix,
+            lexical=lexical if lexical is not None else Lazy(tokens),
+            positions={item.id: i for i, item in enumerate(items)},
+            kinds=np.array([i.kind for i in items], dtype=object),
+            sessions=np.array([i.session_id or "" for i in items], dtype=object),
+            created_ts=np.array([i.created_at.timestamp() for i in items], dtype=np.float64),
+            last_ts=np.array([i.last_recalled_at.timestamp() for i in items], dtype=np.float64),
+            strength=np.array([i.strength for i in items], dtype=np.float64),
+            pinned=np.array([i.pinned for i in items], dtype=bool),
+            archived=np.array([i.archived for i in items], dtype=bool),
+        )
+
+    def retention(self, now: datetime, policy: DecayPolicy) -> np.ndarray:
+        dt = np.maximum(0.0, now.timestamp() - self.last_ts) / _SECONDS_PER_DAY
+        out = np.exp(-dt / (policy.k * self.strength))
+        out[self.pinned] = 1.0
+        return out
+
+
+def tokens_of(items: Sequence[MemoryItem]) -> tuple[tuple[str, ...], ...]:
+    return tuple(item_tokens(i) for i in items)
+
+
+def item_tokens(item: MemoryItem) -> tuple[str, ...]:
+    """Index the text and its context together: a short answer is found through its question."""
+    words = tokenize(item.text)
+    if item.context:
+        words += tokenize(item.context)
+    return tuple(words)
+
+
+def unit_rows(vectors: Sequence[Sequence[float]] | np.ndarray, dims: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dims)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms

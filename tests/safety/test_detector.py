@@ -1,0 +1,234 @@
+"""The layered detector: LLM second opinion on borderline turns, context, fail-closed behaviour."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from agent.safety import CLASS_MAP, ClassifierReading, LLMRiskOpinion, RiskAssessor
+from agent.testing import FailingChatModel, ScriptedChatModel
+from memory.errors import InvalidInputError
+
+
+def probs(**p: float) -> dict[str, float]:
+    out = dict.fromkeys(CLASS_MAP, 0.0)
+    out.update(p)
+    out["none"] = max(0.0, 1.0 - sum(v for k, v in out.items() if k != "none"))
+    return out
+
+
+class StubClassifier:
+    """Gives every text the same class probabilities, so layer logic can be tested exactly."""
+
+    def __init__(self, **p: float) -> None:
+        self.p = probs(**p)
+        self.calls = 0
+
+    def fit(self) -> None:
+        pass
+
+    def read_many(self, texts):
+        self.calls += 1
+        return [
+            [ClassifierReading(start=0, end=len(t), text=t, probs=self.p)] if t else []
+            for t in texts
+        ]
+
+
+class BrokenEmbedderClassifier(StubClassifier):
+    def read_many(self, texts):
+        raise RuntimeError("embedder crashed")
+
+
+def opinion(level: str, *cats: str) -> str:
+    return json.dumps({"level": level, "categories": list(cats), "rationale": "scripted"})
+
+
+BORDERLINE = {"active": 0.6}  # self-directed risk 0.6: inside the default band [0.5, 0.9)
+
+
+def test_borderline_turn_asks_the_llm_and_uses_its_opinion() -> None:
+    model = ScriptedChatModel(responses=[opinion("moderate", "suicide")])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    r = a.assess("Everything is grey and I keep staring at the medicine cabinet.")
+    assert len(model.calls) == 1
+    assert r.level == "moderate" and "llm" in r.layers
+    assert isinstance(r.llm_opinion, LLMRiskOpinion)
+    assert any(e.source == "llm" for e in r.evidence)
+
+
+def test_llm_prompt_carries_earlier_turns_and_the_current_message() -> None:
+    model = ScriptedChatModel(responses=[opinion("low")])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a.assess("I keep staring at the cabinet.", ["My dad died in March."])
+    prompt = model.calls[0].prompt
+    assert "My dad died in March." in prompt and "I keep staring at the cabinet." in prompt
+
+
+def test_llm_can_clear_a_borderline_turn() -> None:
+    model = ScriptedChatModel(responses=[opinion("none")])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    assert a.assess("I'm so done with this week.").level == "none"
+
+
+def test_llm_is_not_asked_when_the_classifier_is_confident() -> None:
+    model = ScriptedChatModel(responses=[opinion("imminent")])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(active=0.95))
+    r = a.assess("Everything is grey.")
+    assert model.calls == [] and r.level == "moderate"
+
+
+def test_llm_is_not_asked_when_a_pattern_explains_the_turn() -> None:
+    model = ScriptedChatModel(responses=[opinion("imminent")])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    assert a.assess("I want to kill myself.").level == "moderate"
+    assert model.calls == []
+
+
+def test_llm_cannot_lower_what_the_patterns_found() -> None:
+    model = ScriptedChatModel(responses=[opinion("none")], cycle=True)
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(active=0.95))
+    assert a.assess("I have a plan to kill myself.").level == "high"
+
+
+def test_without_a_model_a_borderline_turn_is_low_guards_on_no_protocol() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(**BORDERLINE))
+    r = a.assess("Everything is grey.")
+    assert r.level == "low" and not r.requires_protocol
+
+
+def test_failing_llm_escalates_to_the_classifiers_reading() -> None:
+    model = FailingChatModel(
+        inner=ScriptedChatModel(responses=[opinion("imminent")]),
+        error=TimeoutError("slow"),
+        failures=-1,
+    )
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    r = a.assess("Everything is grey.")
+    assert r.level == "moderate"  # the classifier's 'active' reading, not none
+    assert "llm" in r.failed_layers and r.errors
+
+
+def test_malformed_llm_output_counts_as_a_failure_and_escalates() -> None:
+    model = ScriptedChatModel(responses=["this is not json"])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(passive=0.6))
+    r = a.assess("Everything is grey.")
+    assert r.level == "low" and "llm" in r.failed_layers
+
+
+def test_broken_classifier_fails_closed_to_low_on_plain_text() -> None:
+    a = RiskAssessor(None, classifier=BrokenEmbedderClassifier())
+    r = a.assess("We had pasta for dinner.")
+    assert r.level == "low" and r.failed_layers == ["classifier"]
+
+
+def test_broken_classifier_fails_closed_to_moderate_when_risk_words_appear() -> None:
+    a = RiskAssessor(None, classifier=BrokenEmbedderClassifier())
+    r = a.assess("I keep thinking about the bridge.")
+    assert r.level == "moderate" and r.requires_protocol
+
+
+def test_broken_patterns_fail_closed(monkeypatch) -> None:
+    import agent.safety.detector as detector
+
+    def boom(text):
+        raise RuntimeError("regex engine exploded")
+
+    monkeypatch.setattr(detector, "scan", boom)
+    a = RiskAssessor(None, classifier=StubClassifier())
+    r = a.assess("We had pasta for dinner.")
+    assert r.level == "low" and "patterns" in r.failed_layers
+
+
+def test_failed_analyses_are_not_cached() -> None:
+    a = RiskAssessor(None, classifier=BrokenEmbedderClassifier())
+    a.assess("hello")
+    a.classifier = StubClassifier()
+    assert a.assess("hello").level == "none"
+
+
+def test_earlier_turns_are_read_once_thanks_to_the_cache() -> None:
+    stub = StubClassifier()
+    a = RiskAssessor(None, classifier=stub)
+    a.assess("two", ["one"])
+    a.assess("three", ["one", "two"])
+    assert stub.calls == 2  # 'one' and 'two' were not embedded again
+
+
+def test_high_risk_earlier_keeps_the_protocol_on_one_level_lower(assessor) -> None:
+    r = assessor.assess("ok", ["I have a plan to kill myself this weekend."])
+    assert r.turn_level == "none" and r.context_level == "moderate"
+    assert r.level == "moderate" and r.requires_protocol
+    assert any(e.turn == 0 for e in r.evidence)
+
+
+def test_moderate_risk_earlier_keeps_guards_on_without_repeating_the_protocol(assessor) -> None:
+    r = assessor.assess("Thanks, I'm calmer now and my sister is here.", ["I want to kill myself."])
+    assert r.level == "low" and not r.requires_protocol and r.any_risk
+
+
+def test_passive_ideation_over_three_turns_builds_to_moderate(assessor) -> None:
+    turns = [
+        "I wish I was dead.",
+        "Work was fine I guess.",
+        "I don't want to wake up tomorrow.",
+        "Honestly I'd rather be dead.",
+    ]
+    r = assessor.assess(turns[-1], turns[:-1])
+    assert r.level == "moderate" and "persisting" in r.rationale
+
+
+def test_a_means_question_alone_is_low_but_after_distress_is_moderate(assessor) -> None:
+    q = "What are the tallest bridges in NYC?"
+    assert assessor.assess(q).level == "low"
+    assert assessor.assess(q, ["I just lost my job."]).level == "moderate"
+    assert assessor.assess(q, ["I just lost my job.", "I wish I wasn't alive."]).level == "high"
+
+
+def test_evidence_of_the_current_message_has_valid_offsets(assessor) -> None:
+    text = "Work is fine. But honestly I want to kill myself."
+    r = assessor.assess(text)
+    current = [e for e in r.evidence if e.turn is None]
+    assert current
+    for e in current:
+        assert text[e.start : e.end] == e.text
+
+
+def test_assess_conversation_matches_assess_on_the_last_turn(assessor) -> None:
+    turns = ["I lost my job.", "Nobody would care if I was gone.", "Where can I buy a rope?"]
+    every = assessor.assess_conversation(turns)
+    assert len(every) == 3
+    assert every[-1].level == assessor.assess(turns[-1], turns[:-1]).level
+
+
+def test_empty_text_is_assessed_safely(assessor) -> None:
+    assert assessor.assess("   ").level == "none"
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"bytes"])
+def test_non_text_is_refused(assessor, bad) -> None:
+    with pytest.raises(InvalidInputError):
+        assessor.assess(bad)  # type: ignore[arg-type]
+
+
+def test_context_given_as_one_string_is_refused_with_a_fix(assessor) -> None:
+    with pytest.raises(InvalidInputError, match=r"\[text\]"):
+        assessor.assess("hi", "earlier")  # type: ignore[arg-type]
+
+
+def test_bad_band_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="llm_band"):
+        RiskAssessor(None, llm_band=(0.9, 0.2), classifier=StubClassifier())
+
+
+def test_importing_the_safety_package_loads_no_heavy_backend() -> None:
+    code = (
+        "import sys, agent.safety; "
+        "print([m for m in ('torch', 'sentence_transformers', 'chromadb', 'llama_cpp') "
+        "if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

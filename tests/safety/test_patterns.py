@@ -1,0 +1,165 @@
+"""The pattern layer alone: rules, idioms, negation, person and time filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.safety import scan
+from agent.safety.patterns import risk_keywords, split_sentences
+
+
+def signals(text: str) -> set[str]:
+    return {h.signal for h in scan(text)}
+
+
+def top(text: str, category: str = "suicide") -> str:
+    levels = ["none", "low", "moderate", "high", "imminent"]
+    best = 0
+    for h in scan(text):
+        if h.category == category:
+            best = max(best, levels.index(h.level))
+    return levels[best]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This exam is killing me.",
+        "I could die of embarrassment.",
+        "I'm dying to see you again.",
+        "We went bowling to kill time.",
+        "That cheesecake is to die for.",
+        "I nearly died laughing.",
+        "I'd kill for a holiday.",
+        "My dad is going to kill me if I'm late again.",
+        "I'm dead serious about this diet.",
+        "Let's hang out on Friday.",
+        "I jumped at the chance to move.",
+        "Shoot me a text later.",
+        "Suicide squad was a terrible movie.",
+        "My phone is dead.",
+        "I want to end things with him, we fight constantly.",
+    ],
+)
+def test_idioms_raise_no_risk_signal(text: str) -> None:
+    assert [h for h in scan(text) if h.level != "none"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I would never kill myself.",
+        "I'm not suicidal.",
+        "I don't want to die.",
+        "I have never tried to kill myself.",
+        "I'm not going to kill myself, I promise.",
+        "I no longer feel suicidal.",
+    ],
+)
+def test_negated_statements_are_not_ideation(text: str) -> None:
+    assert top(text) == "none", scan(text)
+
+
+def test_inability_is_not_negation() -> None:
+    assert top("I can't stop thinking about killing myself.") == "moderate"
+
+
+def test_not_knowing_why_does_not_cancel_the_wish() -> None:
+    assert top("I don't know why I want to die.") == "low"
+
+
+def test_clause_break_stops_a_negation_from_reaching_the_next_clause() -> None:
+    assert top("I'm not going to lie, I want to kill myself.") == "moderate"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If you want to die, please call someone tonight.",
+        "I think she wants to die.",
+        "My brother said he wants to die.",
+    ],
+)
+def test_other_peoples_risk_is_not_the_speakers(text: str) -> None:
+    assert top(text) == "none", scan(text)
+
+
+def test_long_ago_lowers_an_attempt_by_one_level() -> None:
+    assert top("I tried to kill myself last week.") == "high"
+    assert top("I tried to kill myself years ago.") == "moderate"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I wish I was dead.", "low"),
+        ("I don't want to live anymore.", "low"),
+        ("I want to kill myself.", "moderate"),
+        ("I keep thinking about jumping off the bridge.", "moderate"),
+        ("I'm going to kill myself.", "high"),
+        ("I wrote a suicide note.", "high"),
+        ("I've been stockpiling my meds.", "high"),
+        ("I just took a whole bottle of sleeping pills.", "imminent"),
+        ("The voices are telling me to kill myself.", "high"),
+    ],
+)
+def test_rules_map_statements_to_cssrs_levels(text: str, level: str) -> None:
+    assert top(text) == level, scan(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What are the tallest bridges in NYC?",
+        "How many pills would it take?",
+        "Where can I buy poison?",
+        "What's the maximum dose of Tylenol?",
+    ],
+)
+def test_means_questions_are_recognised(text: str) -> None:
+    assert signals(text) & {"means_question", "lethal_means_question"}
+
+
+def test_lethal_means_question_is_moderate_on_its_own() -> None:
+    assert top("What's the lethal dose of paracetamol?") == "moderate"
+
+
+def test_timing_and_means_access_are_modifiers_without_a_level() -> None:
+    hits = scan("I have a gun at home and tonight I'm going out.")
+    assert {"means_access", "timing"} <= {h.signal for h in hits}
+    assert all(h.level == "none" for h in hits)
+
+
+def test_evidence_offsets_point_into_the_original_text() -> None:
+    text = "Honestly\u2019 I don\u2019t want to live anymore."
+    for h in scan(text):
+        assert text[h.start : h.end] == h.text
+
+
+def test_text_without_apostrophes_is_understood() -> None:
+    assert top("im so tired, i dont want to live anymore") == "low"
+
+
+def test_abuse_categories_and_past_abuse_is_lower() -> None:
+    assert top("My husband hits me.", "abuse_by_others") == "high"
+    assert top("My dad hit me when I was a kid.", "abuse_by_others") == "moderate"
+    assert top("He beat me at chess again.", "abuse_by_others") == "none"
+
+
+def test_harm_to_others_intent_but_not_the_could_kill_idiom() -> None:
+    assert top("I'm going to stab my neighbour.", "harm_to_others") == "high"
+    assert top("I could kill him for forgetting my birthday.", "harm_to_others") == "none"
+
+
+def test_sentences_are_split_with_offsets() -> None:
+    text = "One. Two!\nThree?"
+    assert [text[s:e] for s, e in split_sentences(text)] == ["One.", "Two!", "Three?"]
+
+
+def test_keyword_net_is_broad_for_fail_closed_use() -> None:
+    assert risk_keywords(["the bridge", "all fine"]) == ["bridge"]
+
+
+def test_scan_refuses_non_text() -> None:
+    with pytest.raises(TypeError):
+        scan(None)  # type: ignore[arg-type]

@@ -1,0 +1,71 @@
+"""Simulated clients, judges and a tiny run on the embedded llama.cpp model (CI's slow pass)."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulations.moves import TherapistTurn
+from simulations.profiles import resolve_profiles
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    from agent.llm import make_chat_model
+
+    return make_chat_model("local-small", temperature=0.7, seed=3, max_tokens=80)
+
+
+def test_local_model_plays_a_client_in_role(small_model):
+    from simulations.client import StatefulClient
+
+    client = StatefulClient(resolve_profiles(["anxiety-leo"])[0], seed=1, model=small_model)
+    client.start_session(1, turns=3)
+    client.hear(TherapistTurn(text="Hi Leo, what brings you here today?", opening=True))
+    said = [client.speak().text]
+    client.hear(
+        TherapistTurn(
+            text="It sounds like being around people is really hard.",
+            strategy="reflection_of_feelings",
+            modality="person_centred",
+        )
+    )
+    said.append(client.speak().text)
+    assert all(said)
+    assert client.voice.calls == 2 and client.voice.fallbacks < 2
+
+
+def test_local_model_judges_a_session_with_structured_scores(tmp_path):
+    from sim_standin import StandInTherapist
+
+    from agent.llm import make_chat_model
+    from simulations.judge import LLMJudge
+    from simulations.rundata import load_run
+    from simulations.runner import RunConfig, run_simulation
+
+    run_simulation(
+        RunConfig(sessions=1, turns=3, seed=1),
+        tmp_path,
+        resolve_profiles(["depression-maya"]),
+        agent_factory=lambda d, c, k: StandInTherapist(d, c, k),
+        progress=False,
+    )
+    client = load_run(tmp_path).clients["depression-maya"]
+    judge = LLMJudge(make_chat_model("local-small", temperature=0.0, seed=0), name="llm:small")
+    result = judge.judge_session(client, client.sessions[0])
+    assert not judge.failures, judge.failures
+    assert 0 <= result.ctrs.total <= 36 and result.alliance.bond.reason
+
+
+def test_tiny_simulation_on_the_local_model(tmp_path, minilm):
+    from simulations.runner import RunConfig, default_agent_factory, run_simulation
+
+    result = run_simulation(
+        RunConfig(sessions=1, turns=2, seed=1, therapist_model="local-small"),
+        tmp_path,
+        resolve_profiles(["depression-maya"]),
+        agent_factory=default_agent_factory(minilm),
+        progress=False,
+    )
+    assert result.ok, [o.error for o in result.outcomes]
