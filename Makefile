@@ -13,7 +13,7 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
 DEMO_OUT ?= runs/demo
-DEMO_FLAGS ?= --profiles maya_depression leo_anxiety --sessions 3 --turns 6 --days-between 7 --workers 1
+DEMO_FLAGS ?= --profiles depression-maya anxiety-leo --sessions 3 --turns 6 --days-between 7 --workers 1
 
 .PHONY: demo test install install-dev lint bench clean
 

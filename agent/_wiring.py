@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from agent.settings import Settings
+from agent.state import checkpoint_serde
 from memory.clock import Clock
 
 __all__ = ["build_components", "open_persistence", "flush_erased"]
@@ -60,7 +61,7 @@ def open_persistence(settings: Settings, stack: ExitStack) -> tuple[Any, Any]:
     # WAL + NORMAL: every commit survives a process crash (SIGKILL); only an OS crash or power cut
     # may roll back the last commits, never corrupt. FULL would fsync each of a turn's ~9 commits.
     ckpt.execute("PRAGMA synchronous=NORMAL")
-    saver = SqliteSaver(ckpt)
+    saver = SqliteSaver(ckpt, serde=checkpoint_serde())
     saver.setup()
     rec = sqlite3.connect(
         settings.data_dir / "records.sqlite", check_same_thread=False, isolation_level=None

@@ -116,3 +116,22 @@ class SessionState(TypedDict, total=False):
     timings: Annotated[list[NodeTiming], operator.add]
     turns: Annotated[list[TurnRecord], merge_turns]
     extra: dict[str, Any]
+
+
+def checkpoint_serde() -> Any:
+    """Return a checkpoint serializer that allows exactly theraloop's state types.
+
+    LangGraph refuses to deserialize unregistered types from checkpoints (strict msgpack); this
+    lists the pydantic records the two graphs keep in state.
+    """
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    from agent.records import ClientPortrait, SessionReview, SessionSignals, SessionSummary
+    from agent.safety.models import EvidenceSpan
+
+    allowed = (
+        EmotionReading, ReactionReading, RiskAssessment, EvidenceSpan, TreatmentPlan,
+        StrategyChoice, NodeTiming, TurnRecord, RecalledMemory, SessionSummary, SessionSignals,
+        SessionReview, ClientPortrait,
+    )
+    return JsonPlusSerializer(allowed_msgpack_modules=allowed)
