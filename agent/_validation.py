@@ -50,9 +50,10 @@ def clean_message(text: object) -> str:
             f"message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}: send it in parts"
         )
     cleaned = "".join(
-        ch for ch in unicodedata.normalize("NFC", text) if ch in "\t\n" or unicodedata.category(ch) != "Cc"
+        ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ch in "\t\n" or unicodedata.category(ch) != "Cc"
     ).strip()
     if not cleaned:
         raise InvalidInputError("message is empty (or only whitespace/control characters)")
     return cleaned
-

@@ -118,7 +118,9 @@ def build_components(
     therapist = model("therapist", settings.therapist_model)
     supervisor = model("supervisor", settings.model_for("supervisor"))
     safety_spec = settings.model_for("safety")
-    safety = models.get("safety") or (None if safety_spec == "fake" else model("safety", safety_spec))
+    safety = models.get("safety") or (
+        None if safety_spec == "fake" else model("safety", safety_spec)
+    )
     embedder = embedder if embedder is not None else MiniLMEmbedder()
     fast = PrototypePerceiver(embedder)
     if "perception" in models:
@@ -136,7 +138,10 @@ def build_components(
             else open_chroma_client(path=settings.data_dir / "chroma")
         )
         memory = MemoryStore(
-            client=chroma, embedder=embedder, clock=clock, trace_dir=settings.data_dir / "memory-trace"
+            client=chroma,
+            embedder=embedder,
+            clock=clock,
+            trace_dir=settings.data_dir / "memory-trace",
         )
     return {
         "therapist_model": therapist,

@@ -20,8 +20,12 @@ def build_chat_parser(parser: argparse.ArgumentParser | None = None) -> argparse
     """Add the chat options to ``parser`` (or a new one) and return it."""
     parser = parser or argparse.ArgumentParser(prog="theraloop chat", description=__doc__)
     parser.add_argument("--client", required=True, help="client id (resumes their history)")
-    parser.add_argument("--data-dir", help="data directory (default: THERALOOP_DATA_DIR or ./theraloop-data)")
-    parser.add_argument("--model", help="therapist model spec (default: THERALOOP_THERAPIST_MODEL or local)")
+    parser.add_argument(
+        "--data-dir", help="data directory (default: THERALOOP_DATA_DIR or ./theraloop-data)"
+    )
+    parser.add_argument(
+        "--model", help="therapist model spec (default: THERALOOP_THERAPIST_MODEL or local)"
+    )
     return parser
 
 

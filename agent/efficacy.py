@@ -123,8 +123,13 @@ def primary_series(history: Sequence[SessionSignals]) -> tuple[str, list[float |
 
     PHQ-9 when answered, else GAD-7, else mean emotion intensity.
     """
-    for name, start, end in (("PHQ-9", "phq9_start", "phq9_end"), ("GAD-7", "gad7_start", "gad7_end")):
-        values = [getattr(s, end) if getattr(s, end) is not None else getattr(s, start) for s in history]
+    for name, start, end in (
+        ("PHQ-9", "phq9_start", "phq9_end"),
+        ("GAD-7", "gad7_start", "gad7_end"),
+    ):
+        values = [
+            getattr(s, end) if getattr(s, end) is not None else getattr(s, start) for s in history
+        ]
         if any(v is not None for v in values):
             return name, [float(v) if v is not None else None for v in values]
     return "mean intensity", [s.intensity_mean for s in history]
@@ -136,7 +141,9 @@ def _improved(name: str, before: float, after: float) -> bool:
     return before - after >= max(2.0, 0.1 * before)
 
 
-def next_modality(current: Modality, history: Sequence[SessionSignals], tried: Sequence[Modality]) -> Modality:
+def next_modality(
+    current: Modality, history: Sequence[SessionSignals], tried: Sequence[Modality]
+) -> Modality:
     """Choose the modality to switch to: resistance -> MI, anxiety -> ACT/CBT, else untried ones."""
     last = history[-1]
     candidates: list[Modality] = []
@@ -168,8 +175,10 @@ def review_efficacy(
     last = history[-1]
     name, series = primary_series(history)
     if last.crisis or (last.phq9_item9 or 0) > 0:
-        why = "a crisis was handled this session" if last.crisis else (
-            f"PHQ-9 item 9 (thoughts of death or self-harm) was answered {last.phq9_item9}"
+        why = (
+            "a crisis was handled this session"
+            if last.crisis
+            else (f"PHQ-9 item 9 (thoughts of death or self-harm) was answered {last.phq9_item9}")
         )
         return "escalate", current, f"Escalate to a clinician: {why}; keep {current} meanwhile."
     baseline = next((v for v in series if v is not None), None)
@@ -179,9 +188,13 @@ def review_efficacy(
         ("GAD-7", history[0].gad7_start, last.gad7_end, _GAD7_RELIABLE_WORSENING),
     ):
         if start is not None and end is not None and end - start >= limit:
-            return "escalate", current, (
-                f"Escalate: {label} worsened from {start} at intake to {end} "
-                f"(reliable deterioration >= {limit}); keep {current} and review safety."
+            return (
+                "escalate",
+                current,
+                (
+                    f"Escalate: {label} worsened from {start} at intake to {end} "
+                    f"(reliable deterioration >= {limit}); keep {current} and review safety."
+                ),
             )
     # sessions run under the current modality (the plan in force for each session)
     in_force = [p for p in plans if p.after_session < last.session_number]
@@ -195,17 +208,27 @@ def review_efficacy(
     for i in range(1, len(series)):
         before, after = series[i - 1], series[i]
         if before is not None and after is not None:
-            changes.append((history[i].session_number, before, after, _improved(name, before, after)))
+            changes.append(
+                (history[i].session_number, before, after, _improved(name, before, after))
+            )
     if not changes:
         where = f"{name} {latest:g}" if latest is not None else "no outcome scores yet"
-        return "keep", current, f"Keep {current}: first measured session ({where}); too early to judge."
+        return (
+            "keep",
+            current,
+            f"Keep {current}: first measured session ({where}); too early to judge.",
+        )
     recent = changes[-SWITCH_WINDOW:]
     described = ", ".join(f"session {n}: {b:g}->{a:g}" for n, b, a, _ in recent)
     if fixed_modality is not None:
         ok = recent[-1][3]
-        return ("keep" if ok else "adjust"), fixed_modality, (
-            f"{'Keep' if ok else 'Adjust within'} {fixed_modality} (modality fixed by "
-            f"configuration); {name} {described}."
+        return (
+            ("keep" if ok else "adjust"),
+            fixed_modality,
+            (
+                f"{'Keep' if ok else 'Adjust within'} {fixed_modality} (modality fixed by "
+                f"configuration); {name} {described}."
+            ),
         )
     if recent[-1][3]:
         total = f" ({baseline:g} at first measure)" if baseline is not None else ""
@@ -214,11 +237,19 @@ def review_efficacy(
     if stalled and streak >= SWITCH_WINDOW:
         tried = [p.modality for p in plans]
         target = next_modality(current, history, tried)
-        return "switch", target, (
-            f"Switch {current} -> {target}: no reliable improvement in {name} across "
-            f"{SWITCH_WINDOW} sessions ({described}) under {current}."
+        return (
+            "switch",
+            target,
+            (
+                f"Switch {current} -> {target}: no reliable improvement in {name} across "
+                f"{SWITCH_WINDOW} sessions ({described}) under {current}."
+            ),
         )
-    return "adjust", current, (
-        f"Adjust {current}: {name} did not improve this time ({described}); one session is not "
-        f"enough evidence to switch."
+    return (
+        "adjust",
+        current,
+        (
+            f"Adjust {current}: {name} did not improve this time ({described}); one session is not "
+            f"enough evidence to switch."
+        ),
     )

@@ -106,7 +106,8 @@ class SessionSignals(_Record):
     intensity_end: float | None = None
     intensity_mean: float | None = None
     intensity_change: float | None = Field(
-        default=None, description="Mean of the last third minus mean of the first third (<0 = relief)."
+        default=None,
+        description="Mean of the last third minus mean of the first third (<0 = relief).",
     )
     engaged_share: float | None = None
     resistant_share: float | None = None

@@ -26,7 +26,9 @@ __all__ = [
     "merge_turns",
 ]
 
-ReplySource = Literal["model", "guard_regenerated", "guard_fallback", "model_fallback", "crisis_protocol"]
+ReplySource = Literal[
+    "model", "guard_regenerated", "guard_fallback", "model_fallback", "crisis_protocol"
+]
 
 
 class RecalledMemory(BaseModel):
@@ -130,8 +132,18 @@ def checkpoint_serde() -> Any:
     from agent.safety.models import EvidenceSpan
 
     allowed = (
-        EmotionReading, ReactionReading, RiskAssessment, EvidenceSpan, TreatmentPlan,
-        StrategyChoice, NodeTiming, TurnRecord, RecalledMemory, SessionSummary, SessionSignals,
-        SessionReview, ClientPortrait,
+        EmotionReading,
+        ReactionReading,
+        RiskAssessment,
+        EvidenceSpan,
+        TreatmentPlan,
+        StrategyChoice,
+        NodeTiming,
+        TurnRecord,
+        RecalledMemory,
+        SessionSummary,
+        SessionSignals,
+        SessionReview,
+        ClientPortrait,
     )
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)

@@ -91,13 +91,11 @@ def extractive_summary(turns: list[TurnRecord], homework: str | None = None) -> 
     emotions = Counter(t.emotion for t in normal if t.emotion != "neutral")
     concerns = tuple(e for e, _ in emotions.most_common(2))
     ranked = sorted(normal, key=lambda t: (-t.intensity, t.turn_index))
-    quotes = tuple(
-        t.client_text[:160] for t in ranked if _FIRST_PERSON.search(t.client_text)
-    )[:2]
+    quotes = tuple(t.client_text[:160] for t in ranked if _FIRST_PERSON.search(t.client_text))[:2]
     strategies = Counter(t.strategy for t in normal if t.strategy)
     first, last = normal[0], normal[-1]
     text = (
-        f"The client opened with: \"{first.client_text[:200]}\". "
+        f'The client opened with: "{first.client_text[:200]}". '
         f"Feelings were mostly {', '.join(concerns) or 'neutral'}; intensity went from "
         f"{first.intensity}/5 to {last.intensity}/5. "
         f"The counselor worked with {', '.join(s for s, _ in strategies.most_common(3)) or 'listening'}."
@@ -159,7 +157,9 @@ def measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str
         at=ctx.clock(),
         turns=state.get("turns") or [],
         previous_plan=ctx.records.current_plan(ctx.client_id),
-        history=[s for s in ctx.records.signals(ctx.client_id) if s.session_number < ctx.session_number],
+        history=[
+            s for s in ctx.records.signals(ctx.client_id) if s.session_number < ctx.session_number
+        ],
         phq9_start=state.get("phq9_start"),
         phq9_end=state.get("phq9_end"),
         gad7_start=state.get("gad7_start"),
@@ -172,16 +172,27 @@ def measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str
 def review(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
     """Decide keep / adjust / switch / escalate with a reason that cites the signals."""
     ctx = runtime.context
-    history = [s for s in ctx.records.signals(ctx.client_id) if s.session_number <= ctx.session_number]
+    history = [
+        s for s in ctx.records.signals(ctx.client_id) if s.session_number <= ctx.session_number
+    ]
     plans = [p for p in ctx.records.plans(ctx.client_id) if p.after_session < ctx.session_number]
     decision, after, reason = review_efficacy(
-        history=history, plans=plans, fixed_modality=ctx.fixed_modality  # type: ignore[arg-type]
+        history=history,
+        plans=plans,
+        fixed_modality=ctx.fixed_modality,  # type: ignore[arg-type]
     )
     before = plans[-1].modality if plans else after
-    return {"decision": decision, "modality_before": before, "modality_after": after, "reason": reason}
+    return {
+        "decision": decision,
+        "modality_before": before,
+        "modality_after": after,
+        "reason": reason,
+    }
 
 
-def _next_stage(current: TreatmentStage, decision: Decision, signals: SessionSignals) -> TreatmentStage:
+def _next_stage(
+    current: TreatmentStage, decision: Decision, signals: SessionSignals
+) -> TreatmentStage:
     if decision in ("switch", "escalate"):
         return "exploration" if decision == "escalate" else "insight"
     engaged = (signals.engaged_share or 0) >= 0.5
@@ -275,7 +286,9 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
         traits=old.traits,
         patterns=_merge(old.patterns, patterns),
         core_beliefs=_merge(old.core_beliefs, [d.quote for d in found if d.kind == "core_belief"]),
-        distortions=_merge(old.distortions, sorted({d.kind for d in found if d.kind != "core_belief"})),
+        distortions=_merge(
+            old.distortions, sorted({d.kind for d in found if d.kind != "core_belief"})
+        ),
         what_helped=_merge(old.what_helped, [s for s, _ in Counter(helped).most_common(3)]),
     )
     ctx.records.save_portrait(ctx.client_id, portrait)
@@ -312,7 +325,9 @@ def route_after_measure(state: ReviewState, runtime: Runtime[SupervisorContext])
     return "review" if runtime.context.review_enabled else END
 
 
-def build_cross_session(*, checkpointer: BaseCheckpointSaver | None = None, name: str = "supervisor") -> Any:
+def build_cross_session(
+    *, checkpointer: BaseCheckpointSaver | None = None, name: str = "supervisor"
+) -> Any:
     """Compile the supervisor graph; invoke it with ``context=SupervisorContext(...)``.
 
     Example:

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.llm:
         from agent.llm import make_chat_model
 
-        chat = make_chat_model(args.llm, temperature=0.0)
+        chat = make_chat_model(args.llm, temperature=0.0, max_tokens=128)
     kwargs = {"llm_band": tuple(args.band)} if args.band else {}
     assessor = RiskAssessor(embedder, chat_model=chat, cache_size=100_000, **kwargs)
     assessor.warm_up()

@@ -11,7 +11,9 @@ through ChatLlamaCpp (chat template, tokenization, sampling), not raw llama.cpp 
 - generation tok/s: tokens after the first one, divided by the time after the first token;
 - cached prefix: time to first token when only the last line of that prompt changes;
 - JSON: one structured-output call (grammar-constrained) into a two-field schema;
-- RAM: resident set after the runs (VmRSS) and its peak (VmHWM), weights included.
+- RAM: resident set after the runs (VmRSS) and its peak (VmHWM), weights included;
+- tok/CPU-s: tokens per CPU-second of this process. With --threads 1 on a busy machine it
+  estimates the speed of one free core (wall-clock rates then mostly measure the other load).
 """
 
 from __future__ import annotations
@@ -65,31 +67,37 @@ def measure(name: str, threads: int, prompt_words: int, gen_tokens: int) -> dict
         + PARAGRAPH * max(1, prompt_words // 45)
     )
 
-    def first_token_and_rate(messages: list, max_tokens: int) -> tuple[float, float, dict]:
-        start = time.perf_counter()
-        first = None
+    def first_token_and_rate(
+        messages: list, max_tokens: int
+    ) -> tuple[float, float, float, float, dict]:
+        """Return TTFT, generation rate, and the CPU seconds of both phases."""
+        start, cpu_start = time.perf_counter(), time.process_time()
+        first = cpu_first = None
         last_chunk = None
         for chunk in model.stream(messages, max_tokens=max_tokens):
             if first is None and chunk.text:
-                first = time.perf_counter()
+                first, cpu_first = time.perf_counter(), time.process_time()
             last_chunk = chunk
-        end = time.perf_counter()
+        end, cpu_end = time.perf_counter(), time.process_time()
         usage = last_chunk.usage_metadata  # type: ignore[union-attr]
-        ttft = (first or end) - start
-        rate = (usage["output_tokens"] - 1) / (end - first) if first and end > first else 0.0
-        return ttft, rate, usage
+        if first is None or cpu_first is None:
+            first, cpu_first = end, cpu_end
+        rate = (usage["output_tokens"] - 1) / (end - first) if end > first else 0.0
+        return first - start, rate, cpu_first - cpu_start, cpu_end - cpu_first, usage
 
     # Prompt processing from an empty cache.
     loaded.llama.reset()
-    ttft, _, usage = first_token_and_rate([system, HumanMessage("Summarize in one line.")], 1)
+    ttft, _, prompt_cpu, _, usage = first_token_and_rate(
+        [system, HumanMessage("Summarize in one line.")], 1
+    )
     prompt_tokens = usage["input_tokens"]
     # Same prefix, new last line: the KV cache serves the prefix.
-    cached_ttft, _, cached_usage = first_token_and_rate(
+    cached_ttft, _, _, _, cached_usage = first_token_and_rate(
         [system, HumanMessage("What is the main worry?")], 1
     )
     # Generation speed on a short prompt, long reply.
     loaded.llama.reset()
-    _, gen_rate, gen_usage = first_token_and_rate(
+    _, gen_rate, _, gen_cpu, gen_usage = first_token_and_rate(
         [HumanMessage("Write a calm, detailed paragraph about how to prepare for sleep.")],
         gen_tokens,
     )
@@ -106,11 +114,13 @@ def measure(name: str, threads: int, prompt_words: int, gen_tokens: int) -> dict
         "load_s": round(loaded.load_seconds, 2),
         "prompt_tokens": prompt_tokens,
         "prompt_tok_s": round(prompt_tokens / ttft, 1),
+        "prompt_tok_cpu_s": round(prompt_tokens / max(prompt_cpu, 1e-9), 1),
         "ttft_s": round(ttft, 2),
         "cached_ttft_s": round(cached_ttft, 3),
         "cache_read": cached_usage["input_token_details"]["cache_read"],
         "gen_tokens": gen_usage["output_tokens"],
         "gen_tok_s": round(gen_rate, 1),
+        "gen_tok_cpu_s": round((gen_usage["output_tokens"] - 1) / max(gen_cpu, 1e-9), 1),
         "json_s": round(json_seconds, 2),
         "json_result": result.model_dump(),
         "rss_gib": round(_status_kib("VmRSS") / 2**20, 2),
@@ -148,10 +158,12 @@ def main() -> None:
         ("load_s", "load s"),
         ("prompt_tokens", "prompt tok"),
         ("prompt_tok_s", "prompt tok/s"),
+        ("prompt_tok_cpu_s", "prompt tok/CPU-s"),
         ("ttft_s", "TTFT s"),
         ("cached_ttft_s", "cached TTFT s"),
         ("cache_read", "cached tok"),
         ("gen_tok_s", "gen tok/s"),
+        ("gen_tok_cpu_s", "gen tok/CPU-s"),
         ("json_s", "JSON call s"),
         ("rss_gib", "RSS GiB"),
         ("peak_rss_gib", "peak GiB"),

@@ -185,7 +185,7 @@ def _simulate(args: argparse.Namespace) -> int:
             results = run_ablations(config, args.out, profiles, progress=not args.no_progress)
         else:
             results = {
-                args.ablation: run_simulation(
+                "full" if args.ablation == "none" else args.ablation: run_simulation(
                     config, args.out, profiles, progress=not args.no_progress
                 )
             }

@@ -30,16 +30,40 @@ DistortionKind = Literal[
 _PATTERNS: tuple[tuple[DistortionKind, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I))
     for kind, pattern in (
-        ("all_or_nothing", r"\b(completely|totally|entirely) (useless|ruined|failed|worthless)\b|\beither .+ or i'?m\b"),
-        ("overgeneralization", r"\b(i|this|it) (always|never)\b|\bnothing ever\b|\beverything always\b|\bno one ever\b"),
-        ("catastrophizing", r"\b(disaster|catastroph\w*|the worst|ruin(ed)? (my|everything)|can'?t survive|end of the world)\b"),
-        ("mind_reading", r"\b(they|he|she|everyone|people) (must )?(think|thinks|know|knows) (i'?m|that i)\b"),
-        ("fortune_telling", r"\b(i'?ll never|it'?s going to go wrong|i know it will (fail|go badly)|i'?m going to fail)\b"),
+        (
+            "all_or_nothing",
+            r"\b(completely|totally|entirely) (useless|ruined|failed|worthless)\b|\beither .+ or i'?m\b",
+        ),
+        (
+            "overgeneralization",
+            r"\b(i|this|it) (always|never)\b|\bnothing ever\b|\beverything always\b|\bno one ever\b",
+        ),
+        (
+            "catastrophizing",
+            r"\b(disaster|catastroph\w*|the worst|ruin(ed)? (my|everything)|can'?t survive|end of the world)\b",
+        ),
+        (
+            "mind_reading",
+            r"\b(they|he|she|everyone|people) (must )?(think|thinks|know|knows) (i'?m|that i)\b",
+        ),
+        (
+            "fortune_telling",
+            r"\b(i'?ll never|it'?s going to go wrong|i know it will (fail|go badly)|i'?m going to fail)\b",
+        ),
         ("should_statements", r"\bi (should|must|have to|ought to) (be|have|always|never)\b"),
-        ("labeling", r"\bi'?m (such )?an? (failure|loser|idiot|burden|fraud|mess)\b|\bi'?m (stupid|pathetic|worthless)\b"),
+        (
+            "labeling",
+            r"\bi'?m (such )?an? (failure|loser|idiot|burden|fraud|mess)\b|\bi'?m (stupid|pathetic|worthless)\b",
+        ),
         ("personalization", r"\b(it'?s|it was) (all )?my fault\b|\bbecause of me\b"),
-        ("emotional_reasoning", r"\bi feel (like )?(a failure|stupid|worthless), so\b|\bi feel it,? so it must\b"),
-        ("core_belief", r"\bi'?m (unlovable|worthless|not good enough|helpless|a failure|unwanted|broken)\b|\bno one (could|will ever) love me\b"),
+        (
+            "emotional_reasoning",
+            r"\bi feel (like )?(a failure|stupid|worthless), so\b|\bi feel it,? so it must\b",
+        ),
+        (
+            "core_belief",
+            r"\bi'?m (unlovable|worthless|not good enough|helpless|a failure|unwanted|broken)\b|\bno one (could|will ever) love me\b",
+        ),
     )
 )
 

@@ -111,7 +111,7 @@ class LLMRiskOpinion(BaseModel):
     categories: list[RiskCategory] = Field(
         default_factory=list, description="Every category that applies to the client's words."
     )
-    rationale: str = Field(default="", description="One sentence: why this level.")
+    rationale: str = Field(default="", max_length=160, description="One short sentence: why.")
 
 
 class RiskAssessment(BaseModel):

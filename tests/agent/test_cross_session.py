@@ -97,7 +97,9 @@ def test_fixed_modality_never_switches(make_agent, clock):
 def test_a_crisis_in_session_escalates_the_review(make_agent, clock):
     agent = make_agent(therapist=bridging_therapist)
     agent.start_session("dan")
-    reply = agent.respond("dan", "I have the pills saved up and I'm going to take them all tonight.")
+    reply = agent.respond(
+        "dan", "I have the pills saved up and I'm going to take them all tonight."
+    )
     assert reply.crisis and reply.reply_source == "crisis_protocol"
     review = agent.end_session("dan")
     assert review.decision == "escalate" and review.plan.escalated

@@ -11,9 +11,17 @@ AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 def turn(i: int, text: str = "ok", intensity: int = 3, reaction: str = "engaged", crisis=False):
     return TurnRecord(
-        turn_index=i, trace_id=f"s:{i}", at=AT.isoformat(), client_text=text, reply="r",
-        reply_source="model", emotion="sadness", intensity=intensity, reaction=reaction,
-        risk_level="none", crisis=crisis,
+        turn_index=i,
+        trace_id=f"s:{i}",
+        at=AT.isoformat(),
+        client_text=text,
+        reply="r",
+        reply_source="model",
+        emotion="sadness",
+        intensity=intensity,
+        reaction=reaction,
+        risk_level="none",
+        crisis=crisis,
     )
 
 
@@ -23,8 +31,12 @@ def signals(n: int, phq9_end: int | None, **kw) -> SessionSignals:
 
 def plan(version: int, modality="cbt") -> TreatmentPlan:
     return TreatmentPlan(
-        version=version, created_at=AT, after_session=version - 1, modality=modality,
-        stage="insight", reason="test",
+        version=version,
+        created_at=AT,
+        after_session=version - 1,
+        modality=modality,
+        stage="insight",
+        reason="test",
     )
 
 
@@ -40,15 +52,21 @@ def test_merge_turns_replaces_a_replayed_turn_instead_of_duplicating():
 
 def test_intensity_change_compares_last_third_with_first_third():
     s = measure_signals(
-        session_number=1, at=AT, turns=[turn(1, intensity=5), turn(2, intensity=4), turn(3, intensity=2)],
-        previous_plan=None, history=[],
+        session_number=1,
+        at=AT,
+        turns=[turn(1, intensity=5), turn(2, intensity=4), turn(3, intensity=2)],
+        previous_plan=None,
+        history=[],
     )
     assert s.intensity_change == -3.0 and s.intensity_start == 5 and s.intensity_end == 2
 
 
 def test_reaction_shares_are_measured():
     s = measure_signals(
-        session_number=1, at=AT, previous_plan=None, history=[],
+        session_number=1,
+        at=AT,
+        previous_plan=None,
+        history=[],
         turns=[turn(1, reaction="resistant"), turn(2, reaction="engaged"), turn(3), turn(4)],
     )
     assert s.resistant_share == 0.25 and s.engaged_share == 0.75
@@ -56,14 +74,20 @@ def test_reaction_shares_are_measured():
 
 def test_phq9_is_scored_and_item9_is_tracked():
     s = measure_signals(
-        session_number=1, at=AT, turns=[turn(1)], previous_plan=None, history=[],
+        session_number=1,
+        at=AT,
+        turns=[turn(1)],
+        previous_plan=None,
+        history=[],
         phq9_start=[3, 3, 3, 3, 3, 3, 3, 3, 1],
     )
     assert s.phq9_start == 25 and s.phq9_item9 == 1
 
 
 def test_homework_followthrough_reads_the_first_client_turns():
-    assert homework_followthrough([turn(1, "I did the thought record twice")], "thought record") == 1.0
+    assert (
+        homework_followthrough([turn(1, "I did the thought record twice")], "thought record") == 1.0
+    )
     assert homework_followthrough([turn(1, "I forgot about it")], "thought record") == 0.0
     assert homework_followthrough([turn(1, "hello")], None) is None
 

@@ -7,7 +7,15 @@ import pytest
 from agent import InvalidInputError, SessionNotStartedError, UnknownClientError
 from agent.session_graph import NODES
 
-TURN_NODES = {"perceive", "assess_risk", "recall", "read_reaction", "choose_strategy", "respond", "remember"}
+TURN_NODES = {
+    "perceive",
+    "assess_risk",
+    "recall",
+    "read_reaction",
+    "choose_strategy",
+    "respond",
+    "remember",
+}
 
 
 def test_a_turn_passes_all_seven_nodes_and_leaves_a_trace(make_agent):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 def local_model():
     from agent.llm import make_chat_model
 
-    return make_chat_model("local", temperature=0.0, seed=0)
+    return make_chat_model("local", temperature=0.0, seed=0, max_tokens=128)
 
 
 def test_local_model_returns_a_valid_structured_opinion(local_model) -> None:
