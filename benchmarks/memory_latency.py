@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-shared", action="store_true",
                         help="skip the single shared collection (saves its load time)")
     parser.add_argument("--embeddings-cache", type=Path, default=None,
-                        help=".npy file to reuse the corpus embeddings between runs")
+                        help="folder to keep the corpus embeddings in (10k per file) for reruns")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
@@ -132,22 +132,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t = time.perf_counter()
     cache = args.embeddings_cache
-    if cache is not None and cache.exists() and np.load(cache).shape == (n_total, 384):
-        corpus_vecs = np.load(cache)
-        source = f"loaded from {cache}"
-    else:
-        parts = []
-        for s in range(0, n_total, 10_000):
-            parts.append(np.asarray(model.embed_documents(texts[s : s + 10_000]), np.float32))
-            print(f"  embedded {min(n_total, s + 10_000):,}/{n_total:,} "
-                  f"({time.perf_counter() - t:.0f}s)", file=sys.stderr, flush=True)
-        corpus_vecs = np.concatenate(parts)
-        if cache is not None:
-            np.save(cache, corpus_vecs)
-        source = "computed"
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+    parts, reused = [], 0
+    for start in range(0, n_total, 10_000):
+        chunk = texts[start : start + 10_000]
+        path = None if cache is None else cache / f"seed{args.seed}-{start}-{len(chunk)}.npy"
+        if path is not None and path.exists():
+            parts.append(np.load(path))
+            reused += len(chunk)
+            continue
+        vecs = np.asarray(model.embed_documents(chunk), np.float32)
+        if path is not None:
+            np.save(path, vecs)
+        parts.append(vecs)
+        print(f"  embedded {start + len(chunk):,}/{n_total:,} ({time.perf_counter() - t:.0f}s)",
+              file=sys.stderr, flush=True)
+    corpus_vecs = np.concatenate(parts)
     embed_s = time.perf_counter() - t
-    print(f"corpus embeddings ({source}): {embed_s:.1f}s "
-          f"({embed_s / n_total * 1000:.2f} ms per memory, batched)")
+    computed = n_total - reused
+    print(f"corpus embeddings: {embed_s:.1f}s for {computed:,} computed in batches"
+          + (f" ({embed_s / computed * 1000:.2f} ms per memory)" if computed else "")
+          + (f", {reused:,} reused from {cache}" if reused else ""))
     table = dict(zip(texts, corpus_vecs, strict=True))
     table.update(zip(queries, np.asarray(model.embed_documents(queries), dtype=np.float32),
                      strict=True))
