@@ -77,6 +77,7 @@ _READINESS_FACTOR = {
 _ITEM9 = {"none": 0, "low": 1, "moderate": 2, "high": 3, "imminent": 3}
 _PHQ_WEIGHTS = (1.1, 1.2, 1.0, 1.1, 0.8, 1.0, 0.9, 0.6)  # items 1-8; item 9 comes from risk
 _GAD_WEIGHTS = (1.2, 1.1, 1.1, 1.0, 0.7, 0.9, 0.8)
+_ANSWER_NOISE = 0.6  # SD of a total's answer noise, in points (test-retest wobble)
 
 
 @dataclass(frozen=True)
@@ -456,16 +457,17 @@ def answer_questionnaires(
     Totals follow severity (plus a little of today's mood and answer noise); the points are
     spread over the items with client-specific weights; PHQ-9 item 9 reflects the risk level.
     """
-    mood = (state.intensity - 3.0) * 0.6
+    mood = (state.intensity - 3.0) * 0.5
+    cfg_noise = _ANSWER_NOISE
     item9 = _ITEM9[state.risk_level]
     phq_weights = _weights(profile, _PHQ_WEIGHTS)
     if profile.primary_emotion in ("shame", "guilt"):
         phq_weights[5] += 0.4
-    phq_total = round(state.depression * 27 + mood + rng.gauss(0.0, 0.8))
+    phq_total = round(state.depression * 27 + mood + rng.gauss(0.0, cfg_noise))
     phq = _spread(phq_total - item9, phq_weights, rng) + [item9]
     gad_weights = _weights(profile, _GAD_WEIGHTS)
     if profile.primary_emotion in ("anger", "frustration"):
         gad_weights[5] += 0.4
-    gad_total = round(state.anxiety * 21 + mood * 0.8 + rng.gauss(0.0, 0.8))
+    gad_total = round(state.anxiety * 21 + mood * 0.8 + rng.gauss(0.0, cfg_noise))
     gad = _spread(gad_total, gad_weights, rng)
     return QuestionnaireAnswers(phq9=tuple(phq), gad7=tuple(gad))
