@@ -465,7 +465,8 @@ class MemoryStore:
             keep = [i for i in snap.items if not i.archived]
             rows = np.flatnonzero(~snap.archived)
             rev = self._bump(col)
-            self._snapshots[cid] = Snapshot.build(rev, keep, snap.matrix[rows])
+            tokens = tuple(snap.lexical.tokens[i] for i in rows.tolist())
+            self._snapshots[cid] = Snapshot.build(rev, keep, snap.matrix[rows], Lazy(tokens))
             self._trace.append(
                 self._key(cid),
                 [

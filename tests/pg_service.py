@@ -228,10 +228,21 @@ def start_chroma(
 
 @pytest.fixture(scope="session")
 def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (``chroma run``) on 127.0.0.1 for the whole test session."""
+    """A real Chroma server (``chroma run``) on 127.0.0.1 for the whole test session.
+
+    Uses the shared ``tests/services.py`` helper when it is there, else :func:`start_chroma`.
+    """
     if not Path(sys.executable).with_name("chroma").exists():
         pytest.skip("the 'chroma' command is not installed in this environment")
     root = tmp_path_factory.mktemp("chroma-server")
+    try:
+        from services import ChromaServer
+    except ImportError:
+        ChromaServer = None  # noqa: N806
+    if ChromaServer is not None:
+        with ChromaServer(root / "data") as server:
+            yield server.url
+        return
     proc, url = start_chroma(root / "data")
     try:
         yield url
