@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from memory._validation import check_client_id
 from memory.errors import InvalidInputError
 
 __all__ = ["MAX_MESSAGE_CHARS", "clean_message", "check_client_id"]
 
 MAX_MESSAGE_CHARS = 8_000
 """Longest client message accepted in one turn (about 2,000 tokens; far beyond a spoken turn)."""
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-
-
-def check_client_id(client_id: object) -> str:
-    """Return the client id, or raise if it is not 1-64 letters, digits, ``_ . -``.
-
-    Raises:
-        InvalidInputError: the id is not a string of that form.
-    """
-    if not isinstance(client_id, str) or not _CLIENT_ID.match(client_id):
-        raise InvalidInputError(
-            f"client_id {client_id!r} is invalid; use 1-64 characters of letters, digits, "
-            "'_', '.', '-', starting with a letter or digit"
-        )
-    return client_id
 
 
 def clean_message(text: object) -> str:
@@ -47,7 +32,8 @@ def clean_message(text: object) -> str:
         ) from None
     if len(text) > MAX_MESSAGE_CHARS:
         raise InvalidInputError(
-            f"message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}: send it in parts"
+            f"message has {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}: "
+            "send it in parts"
         )
     cleaned = "".join(
         ch
