@@ -99,21 +99,20 @@ def build_components(
     embedder: Any | None = None,
 ) -> dict[str, Any]:
     """Build every dependency of :class:`agent.TherapistAgent` from settings."""
-    from agent.llm import ModelPool, make_chat_model
+    from agent.llm import make_chat_model
     from agent.perception import LLMPerceiver, PrototypePerceiver
     from agent.safety import ReplyGuard, RiskAssessor
-    from memory import MemoryStore, MiniLMEmbedder, open_chroma_client
+    from memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
 
     stack = ExitStack()
-    pool = ModelPool()
 
     def model(role: str, spec: str) -> BaseChatModel:
         if role in models:
             return models[role]
-        # one chat model per role (its own prompt cache); llama.cpp weights shared via the pool
-        return make_chat_model(
-            spec, temperature=settings.temperature, seed=settings.seed, pool=pool
-        )
+        # No pool: each role gets its own llama.cpp instance and so its own KV cache, which keeps
+        # that role's stable prompt prefix cached between calls (the weights are memory-mapped,
+        # so the OS shares them between instances).
+        return make_chat_model(spec, temperature=settings.temperature, seed=settings.seed)
 
     therapist = model("therapist", settings.therapist_model)
     supervisor = model("supervisor", settings.model_for("supervisor"))
@@ -122,6 +121,9 @@ def build_components(
         None if safety_spec == "fake" else model("safety", safety_spec)
     )
     embedder = embedder if embedder is not None else MiniLMEmbedder()
+    if not isinstance(embedder, CachingEmbedder):
+        # perception, risk assessment and memory each embed the same client text in a turn
+        embedder = CachingEmbedder(embedder, max_items=20_000)
     fast = PrototypePerceiver(embedder)
     if "perception" in models:
         perceiver: Any = LLMPerceiver(models["perception"], fallback=fast)

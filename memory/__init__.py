@@ -16,7 +16,7 @@ Example:
 
 from memory.clock import Clock, ManualClock, require_aware, system_clock
 from memory.decay import DecayPolicy, retention
-from memory.embeddings import Embedder, HashingEmbedder, MiniLMEmbedder
+from memory.embeddings import CachingEmbedder, Embedder, HashingEmbedder, MiniLMEmbedder
 from memory.errors import (
     EmbedderMismatchError,
     EmbedderUnavailableError,
@@ -54,6 +54,7 @@ __all__ = [
     "Embedder",
     "MiniLMEmbedder",
     "HashingEmbedder",
+    "CachingEmbedder",
     "Clock",
     "ManualClock",
     "system_clock",

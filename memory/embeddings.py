@@ -11,13 +11,20 @@ import hashlib
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from memory.errors import EmbedderUnavailableError, InvalidInputError
 
-__all__ = ["Embedder", "MiniLMEmbedder", "HashingEmbedder", "bundled_minilm_path"]
+__all__ = [
+    "Embedder",
+    "MiniLMEmbedder",
+    "HashingEmbedder",
+    "CachingEmbedder",
+    "bundled_minilm_path",
+]
 
 
 @runtime_checkable
@@ -182,3 +189,63 @@ class HashingEmbedder:
     def embed_query(self, text: str) -> list[float]:
         """Embed one query."""
         return self._vector(text)
+
+
+class CachingEmbedder:
+    """An embedder that remembers the vectors of texts it has embedded (thread-safe, bounded).
+
+    Within a turn the same client text is embedded by perception, risk assessment and memory,
+    and every agent built in a process embeds the same example banks; the cache makes the
+    repeats free. Vectors are exactly the inner embedder's and it keeps its ``name`` and
+    ``dimensions``, so stores built with either agree.
+
+    Example:
+        >>> cached = CachingEmbedder(HashingEmbedder(dim=16))
+        >>> cached.embed_query("sleep") == HashingEmbedder(dim=16).embed_query("sleep")
+        True
+    """
+
+    def __init__(self, inner: Embedder, max_items: int = 200_000) -> None:
+        if max_items < 1:
+            raise InvalidInputError(f"max_items must be >= 1, got {max_items!r}")
+        self.inner = inner
+        self.name: str = inner.name
+        self.dimensions: int = inner.dimensions
+        self.max_items = max_items
+        self._docs: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, cache: OrderedDict[str, list[float]], text: str, vec: list[float]) -> None:
+        cache[text] = vec
+        if len(cache) > self.max_items:
+            cache.popitem(last=False)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Return document vectors, computing only the texts not seen before."""
+        texts = list(texts)
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._docs))
+        if missing:
+            vectors = self.inner.embed_documents(missing)
+            with self._lock:
+                for text, vec in zip(missing, vectors, strict=True):
+                    self._remember(self._docs, text, list(vec))
+        with self._lock:
+            out = []
+            for text in texts:
+                vec = self._docs.get(text)
+                if vec is None:  # evicted meanwhile: recompute this one
+                    vec = list(self.inner.embed_documents([text])[0])
+                out.append(vec)
+            return out
+
+    def embed_query(self, text: str) -> list[float]:
+        """Return a query vector, cached by text."""
+        with self._lock:
+            vec = self._queries.get(text)
+        if vec is None:
+            vec = list(self.inner.embed_query(text))
+            with self._lock:
+                self._remember(self._queries, text, vec)
+        return vec

@@ -260,7 +260,7 @@ class _SharedEmbedder:
 
 
 def _cached(embedder: Any) -> Any:
-    from simulations._embedding_cache import CachingEmbedder
+    from memory import CachingEmbedder
 
     return embedder if isinstance(embedder, CachingEmbedder) else CachingEmbedder(embedder)
 

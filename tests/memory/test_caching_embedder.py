@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from memory import HashingEmbedder
-from simulations._embedding_cache import CachingEmbedder
+from memory import CachingEmbedder, HashingEmbedder
 
 
 class Counting:

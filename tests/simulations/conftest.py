@@ -27,6 +27,6 @@ def standin_factory():
 @pytest.fixture(scope="session")
 def cached_minilm(minilm):
     """MiniLM behind the run's embedding cache, shared by every agent of the test session."""
-    from simulations._embedding_cache import CachingEmbedder
+    from memory import CachingEmbedder
 
     return CachingEmbedder(minilm)
