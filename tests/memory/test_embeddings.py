@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from memory import Embedder, HashingEmbedder, InvalidInputError
+from memory import Embedder, HashingEmbedder, InvalidInputError, MiniLMEmbedder
 
 
 def _cos(a, b):
@@ -75,3 +75,15 @@ def test_minilm_captures_meaning_beyond_shared_words(minilm):
 def test_minilm_query_and_document_embeddings_agree(minilm):
     text = "Running in the morning clears my head."
     assert _cos(minilm.embed_query(text), minilm.embed_documents([text])[0]) > 0.999
+
+
+def test_minilm_runs_torch_on_one_thread_by_default(minilm):
+    import torch
+
+    assert torch.get_num_threads() == 1
+
+
+@pytest.mark.parametrize("threads", [0, -2])
+def test_minilm_refuses_a_bad_thread_count_before_loading(threads):
+    with pytest.raises(InvalidInputError, match="torch_threads"):
+        MiniLMEmbedder(torch_threads=threads)
