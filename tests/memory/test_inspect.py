@@ -7,13 +7,23 @@ from datetime import timedelta
 
 import pytest
 
-from memory import DecayPolicy
+from memory import DecayPolicy, InvalidInputError
 from memory.inspect import (
+    CHROMA_DIR,
+    TRACE_DIR,
+    archive_horizon,
     explain_search,
     forecast_archive,
+    forecast_table,
     items_table,
+    open_memory_dir,
+    plot_archive_horizon,
+    plot_recall_timeline,
+    plot_retention_curves,
+    plot_search_explanation,
     recall_timeline,
     retention_curve,
+    retention_curves,
 )
 
 DAY = timedelta(days=1)
@@ -30,8 +40,17 @@ def test_items_table_has_one_row_per_memory_with_retention(store, clock):
     clock.advance(7 * DAY)
     table = items_table(store, "ana")
     assert list(table.columns) == [
-        "id", "kind", "text", "session_id", "created", "last_recalled", "strength",
-        "recall_count", "retention", "pinned", "archived",
+        "id",
+        "kind",
+        "text",
+        "session_id",
+        "created",
+        "last_recalled",
+        "strength",
+        "recall_count",
+        "retention",
+        "pinned",
+        "archived",
     ]
     assert len(table) == 2
     rows = table.set_index("kind")
@@ -46,7 +65,11 @@ def test_retention_curve_rebuilds_the_saw_tooth_from_the_trace(store, clock):
     store.reinforce("ana", [item.id])
     clock.advance(7 * DAY)
     curve = retention_curve(
-        store.get("ana", item.id), store.trace("ana"), t0, t0 + 14 * DAY, DAY,
+        store.get("ana", item.id),
+        store.trace("ana"),
+        t0,
+        t0 + 14 * DAY,
+        DAY,
         policy=store.policy,
     )
     at = curve.set_index("at")["retention"]
@@ -97,3 +120,122 @@ def test_forecast_archive_refuses_negative_days(store):
     store.add("ana", "x memory")
     with pytest.raises(ValueError):
         forecast_archive(store, "ana", days=-1)
+
+
+# ---------------------------------------------------------------- data dirs, curves, forecasts
+def write_data_dir(root, clock, embedder):
+    """Write memories the way the agent lays out its data directory."""
+    from memory import MemoryStore, open_chroma_client
+
+    store = MemoryStore(
+        client=open_chroma_client(path=root / CHROMA_DIR),
+        embedder=embedder,
+        clock=clock,
+        trace_dir=root / TRACE_DIR,
+    )
+    sister = store.add("ana", "I argued with my sister about our mother's care.")
+    store.add("ana", "Work has been quiet this week.")
+    clock.advance(7 * DAY)
+    store.search("ana", "sister")
+    store.reinforce("ana", [sister.id])
+    return sister
+
+
+def test_open_memory_dir_reads_the_items_and_trace_an_agent_wrote(tmp_path, clock, hashing):
+    sister = write_data_dir(tmp_path, clock, hashing)
+    store = open_memory_dir(tmp_path, embedder=hashing, clock=clock)
+    assert store.clients() == ["ana"]
+    table = items_table(store, "ana")
+    assert len(table) == 2
+    assert table.set_index("id").loc[sister.id, "recall_count"] == 1
+    assert recall_timeline(store, "ana")["event"].tolist().count("reinforce") == 1
+    assert [e.kind for e in store.trace("ana")][-1] == "reinforce"  # reading wrote nothing
+
+
+def test_open_memory_dir_refuses_a_folder_without_memory(tmp_path):
+    with pytest.raises(InvalidInputError, match="no memory"):
+        open_memory_dir(tmp_path)
+    assert not (tmp_path / CHROMA_DIR).exists()
+
+
+def test_open_memory_dir_defaults_to_the_agents_minilm_embedder(tmp_path, clock, minilm):
+    write_data_dir(tmp_path, clock, minilm)
+    store = open_memory_dir(tmp_path, clock=clock)
+    assert (store.embedder.name, store.embedder.dimensions) == (minilm.name, minilm.dimensions)
+    assert len(items_table(store, "ana")) == 2
+    assert explain_search(store, "ana", "my sister")["text"].iloc[0].startswith("I argued")
+
+
+def test_explain_search_until_leaves_out_memories_written_later(store, clock):
+    store.add("ana", "sister argument")
+    clock.advance(DAY)
+    store.add("ana", "sister visit")
+    table = explain_search(store, "ana", "sister", until=clock() - timedelta(seconds=1))
+    assert table["text"].tolist() == ["sister argument"]
+
+
+def test_retention_curves_mark_recalls_and_reinforcements_per_item(store, clock):
+    t0 = clock()
+    recalled = store.add("ana", "sister argument")
+    quiet = store.add("ana", "work stress")
+    clock.advance(7 * DAY)
+    store.search("ana", "sister", k=1)
+    store.reinforce("ana", [recalled.id])
+    clock.advance(7 * DAY)
+    curves = retention_curves(store, "ana", [recalled.id, quiet.id], step=DAY)
+    assert curves["item_id"].unique().tolist() == [recalled.id, quiet.id]
+    mine = curves[curves["item_id"] == recalled.id]
+    assert mine["event"].dropna().tolist() == ["recall", "reinforce"]
+    events = mine.set_index("event")["retention"]
+    assert events["recall"] == pytest.approx(math.exp(-7 / 5))  # found before it was used
+    assert events["reinforce"] == 1.0
+    assert mine["at"].iloc[0] == t0 and mine["at"].iloc[-1] == clock()
+    assert curves[curves["item_id"] == quiet.id]["event"].dropna().tolist() == []
+    assert mine["retention"].iloc[-1] > curves["retention"][curves["item_id"] == quiet.id].iloc[-1]
+
+
+def test_retention_curves_refuse_ids_the_client_does_not_have(store):
+    store.add("ana", "sister argument")
+    with pytest.raises(KeyError):
+        retention_curves(store, "ana", ["no-such-id"])
+
+
+def test_forecast_table_shows_retention_now_and_later_and_what_would_be_archived(store, clock):
+    weak = store.add("ana", "passing remark")
+    store.add("ana", "strong memory", strength=10.0)
+    store.add("ana", "crisis", kind="crisis")
+    table = forecast_table(store, "ana", days=20)
+    assert table["id"].iloc[0] == weak.id  # weakest first
+    assert table.loc[table["archived_then"], "id"].tolist() == [weak.id]
+    assert (table["retention_then"] <= table["retention_now"]).all()
+    assert store.items("ana")[0].archived is False
+
+
+def test_archive_horizon_counts_what_each_fast_forward_would_archive(store):
+    store.add("ana", "passing remark")
+    store.add("ana", "strong memory", strength=10.0)
+    horizon = archive_horizon(store, "ana", [0, 20, 1000])
+    assert horizon["archived"].tolist() == [0, 1, 2]
+    assert (horizon["active"] + horizon["archived"]).tolist() == [2, 2, 2]
+
+
+def test_plot_helpers_draw_one_mark_per_item_or_hit(store, clock, tmp_path):
+    from matplotlib.figure import Figure
+
+    a = store.add("ana", "sister argument")
+    b = store.add("ana", "work stress")
+    clock.advance(3 * DAY)
+    store.search("ana", "sister", k=1)
+    store.reinforce("ana", [a.id])
+    curves = retention_curves(store, "ana", [a.id, b.id])
+    fig = plot_retention_curves(curves, threshold=store.policy.archive_threshold, now=clock())
+    assert isinstance(fig, Figure) and len(fig.axes[0].get_lines()) >= 2
+    fig = plot_recall_timeline(recall_timeline(store, "ana"))
+    assert len(fig.axes[0].get_yticklabels()) == 2
+    table = explain_search(store, "ana", "sister")
+    fig = plot_search_explanation(table, query="sister")
+    assert len(fig.axes[0].patches) == 2 * len(table)  # a dense and a lexical bar per hit
+    fig = plot_archive_horizon(archive_horizon(store, "ana", [0, 10, 100]))
+    assert isinstance(fig, Figure)
+    fig.savefig(tmp_path / "horizon.png")  # renders headless, no pyplot
+    assert (tmp_path / "horizon.png").stat().st_size > 0
