@@ -77,6 +77,10 @@ __all__ = [
     "SessionRun",
     "load_run",
     "find_runs",
+    "open_client_memory",
+    "SAMPLE_PROFILES",
+    "SampleRunError",
+    "sample_run",
     "Judge",
     "HeuristicJudge",
     "LLMJudge",
@@ -126,7 +130,8 @@ _WHERE = {
         "run_simulation run_ablations default_agent_factory Therapist RunStateError"
     ),
     "simulations.trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
-    "simulations.rundata": "Run ClientRun SessionRun load_run find_runs",
+    "simulations.rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
+    "simulations.sample": "SAMPLE_PROFILES SampleRunError sample_run",
     "simulations.judge": (
         "Judge HeuristicJudge LLMJudge make_judge judge_run JudgeReport SessionJudgement "
         "MultiSessionJudgement ScoredItem MitiCounts miti_counts"
@@ -213,7 +218,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_comparison,
         write_report,
     )
-    from simulations.rundata import ClientRun, Run, SessionRun, find_runs, load_run
+    from simulations.rundata import (
+        ClientRun,
+        Run,
+        SessionRun,
+        find_runs,
+        load_run,
+        open_client_memory,
+    )
     from simulations.runner import (
         ABLATIONS,
         Ablation,
@@ -228,6 +240,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run_ablations,
         run_simulation,
     )
+    from simulations.sample import SAMPLE_PROFILES, SampleRunError, sample_run
     from simulations.state import (
         ClientAction,
         ClientMemory,

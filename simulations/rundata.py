@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memory.errors import InvalidInputError
 from simulations.profiles import ClientProfile
 from simulations.runner import ABLATION_LABELS, RunManifest, load_manifest
 from simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
 
-__all__ = ["SessionRun", "ClientRun", "Run", "load_run", "find_runs"]
+if TYPE_CHECKING:
+    from memory import Embedder, MemoryStore
+
+__all__ = ["SessionRun", "ClientRun", "Run", "load_run", "find_runs", "open_client_memory"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,14 @@ class ClientRun:
     def complete_sessions(self) -> list[SessionRun]:
         """Return the sessions that ended."""
         return [s for s in self.sessions if s.complete]
+
+    @property
+    def last_at(self) -> datetime | None:
+        """Return the simulated time of the client's last recorded event (``None``: none yet)."""
+        times = [
+            rec.at for s in self.sessions for rec in (s.start, *s.turns, s.end) if rec is not None
+        ]
+        return max(times) if times else None
 
 
 @dataclass(frozen=True)
@@ -144,3 +157,43 @@ def find_runs(path: str | Path) -> dict[str, Run]:
             "run `theraloop simulate --out DIR` first"
         )
     return runs
+
+
+def open_client_memory(
+    run: Run, client_id: str, *, embedder: Embedder | None = None
+) -> MemoryStore:
+    """Open the long-term memory the agent kept for one client of a run, to inspect it.
+
+    The run keeps every client's agent data in ``RUN/clients/<client_id>`` (see
+    :meth:`Run.data_dir`). The store's clock stands still at the client's last recorded
+    moment in simulated time, so retention reads as it was when the run ended; use
+    ``memory.inspect`` on it (``items_table``, ``retention_curves``, ``explain_search``...).
+
+    Args:
+        run: From :func:`load_run`.
+        client_id: One of ``run.clients``.
+        embedder: The embedder of the run's agents; default MiniLM (the runner's default),
+            loaded only when a query is embedded.
+
+    Raises:
+        InvalidInputError: an unknown client, a client with no recorded session, or a run
+            without long-term memory (ablation ``no-memory``).
+    """
+    from memory import ManualClock
+    from memory.inspect import open_memory_dir
+
+    client = run.clients.get(client_id)
+    if client is None:
+        raise InvalidInputError(
+            f"client {client_id!r} is not in the run {str(run.path)!r}; "
+            f"use one of {sorted(run.clients)!r}"
+        )
+    if run.manifest.agent_settings.get("use_memory") is False:
+        raise InvalidInputError(
+            f"the run {str(run.path)!r} ({run.label}) had long-term memory switched off; "
+            "open the full run of the same clients instead"
+        )
+    ended = client.last_at
+    if ended is None:
+        raise InvalidInputError(f"client {client_id!r} has no recorded session in this run yet")
+    return open_memory_dir(run.data_dir(client_id), embedder=embedder, clock=ManualClock(ended))

@@ -862,8 +862,12 @@ def run_ablations(
 ) -> dict[str, RunResult]:
     """Run the same clients and seed under each ablation into ``OUT/<label>`` (``--ablation all``).
 
-    Returns the results by label (``full``, ``no-memory``, ...).
+    Returns the results by label (``full``, ``no-memory``, ...). Without an ``agent_factory``
+    every variant shares one default factory, so the embedder (and its cache of the texts the
+    variants have in common) and local model weights load once, not once per variant.
     """
+    if kwargs.get("agent_factory") is None:
+        kwargs["agent_factory"] = default_agent_factory(kwargs.pop("embedder", None))
     results: dict[str, RunResult] = {}
     for ablation in ablations:
         label = ABLATION_LABELS[ablation]
