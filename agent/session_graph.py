@@ -14,7 +14,6 @@ replayed after a crash overwrites instead of duplicating.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from agent._redact import redact
 from agent.context import SessionContext
 from agent.perception import read_reaction as read_client_reaction
 from agent.prompts import therapist_messages
@@ -43,7 +43,7 @@ from agent.state import (
 from strategies import PolicyInput, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
 
-__all__ = ["build_intra_session", "route_risk", "NODES", "call_model", "redact"]
+__all__ = ["build_intra_session", "route_risk", "NODES", "call_model"]
 
 NODES = (
     "perceive",
@@ -73,38 +73,6 @@ def _timed(fn: Node) -> Node:
         return {**update, "timings": [timing]}
 
     return wrapper
-
-
-_SECRET_ENV_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL", re.I)
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{16,}"), "[REDACTED]"),
-    (re.compile(r"\b(?:hf|gh[pousr]|xox[abp])_[A-Za-z0-9_\-]{16,}"), "[REDACTED]"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]+=*"), r"\1 [REDACTED]"),
-    (
-        re.compile(r"(?i)\b(api[_-]?key|access[_-]?token|token|secret|password|passwd)(\s*[=:]\s*)[^\s,;'\"]+"),
-        r"\1\2[REDACTED]",
-    ),
-    (re.compile(r"://([^/\s:@]+):[^/\s@]+@"), r"://\1:[REDACTED]@"),
-)
-
-
-def redact(text: str) -> str:
-    """Mask credentials in ``text`` before it is stored: provider errors may quote API keys.
-
-    Masks the value of every environment variable whose name says it is a secret (``*_KEY``,
-    ``*_TOKEN``, ``*SECRET*``, ``*PASSWORD*``), and well-known key shapes (``sk-...``,
-    ``hf_...``, ``Bearer ...``, ``password=...``, ``scheme://user:password@``).
-
-    Example:
-        >>> redact("401: Incorrect API key provided: sk-abcdefghijklmnopqrstuv")
-        '401: Incorrect API key provided: [REDACTED]'
-    """
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_ENV_NAME.search(name) and value in text:
-            text = text.replace(value, "[REDACTED]")
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def call_model(
@@ -231,15 +199,10 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
 
 
 
-def _as_data(text: str) -> str:
-    """Keep stored text from forging the prompt's ``<memories>`` delimiters (prompt injection)."""
-    return text.replace("<", "\u2039").replace(">", "\u203a")
-
-
 def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple[str | None, list[str]]:
     strategy = get_strategy(state["strategy"].strategy)
     history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
-    memories = [(m.created_at or "", _as_data(m.text)) for m in state.get("recalled", [])]
+    memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]  # fenced
     messages = therapist_messages(
         plan=state.get("plan"),
         portrait=state.get("portrait", ""),
