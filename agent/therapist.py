@@ -10,8 +10,9 @@ runs the supervisor graph on its own thread with the same guarantees.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any, Literal
@@ -268,7 +269,10 @@ class TherapistAgent:
             modality=modality,
             stage="exploration",
             goals=(),
-            agenda=("Get to know the client and what brings them", "Agree what they want to change"),
+            agenda=(
+                "Get to know the client and what brings them",
+                "Agree what they want to change",
+            ),
             reason="intake: first session, explore before choosing techniques",
         )
         self.records.save_plan(client_id, plan)
@@ -490,7 +494,7 @@ class TherapistAgent:
         return self.records.traces(check_client_id(client_id), session_id)
 
     def export_client(self, client_id: str) -> dict[str, Any]:
-        """Return everything theraloop holds about a client as JSON-ready data (data access right)."""
+        """Return everything theraloop holds about a client as JSON-ready data (right of access)."""
         client_id = check_client_id(client_id)
         if not self.records.has_client(client_id):
             raise UnknownClientError(f"no client {client_id!r}")
@@ -543,14 +547,120 @@ class TherapistAgent:
         return await asyncio.to_thread(self.end_session, client_id, **kwargs)
 
     def stream(self, client_id: str, text: str) -> Iterator[str]:
-        """Yield the reply in sentence-sized pieces, each released only after the guard passed it.
+        """Answer like :meth:`respond`, yielding the reply while the model generates it.
 
-        Tokens are generated in the ``respond`` node; since a drafted reply may still be replaced
-        by the safety guard, pieces are released once the whole turn (risk check, guard) is done.
+        The therapist model's tokens are gathered into sentences, and a sentence is released
+        only once the reply guard has passed the whole reply up to and including it, so no
+        unchecked text reaches the client. Risk is assessed before any token is generated, and
+        a crisis turn yields the fixed protocol reply in one piece. If the guard rejects a later
+        part of the draft, the rest is withheld and the safe reply that replaced the draft
+        follows what was already released. The turn is recorded exactly as :meth:`respond`
+        records it; consume the iterator to the end to complete it.
         """
-        reply = self.respond(client_id, text)
-        import re
+        client_id = check_client_id(client_id)
+        text = clean_message(text)
+        with self._lock(client_id):
+            record = self._open(client_id)
+            self._finish_pending(record)
+            turns = self._turns(record.session_id)
+            recovered = self._recovered.pop(client_id, None)
+            if (
+                turns
+                and recovered == (record.session_id, turns[-1].turn_index)
+                and turns[-1].client_text == text
+            ):
+                yield turns[-1].reply
+                return
+            yield from self._stream_turn(record, text, len(turns) + 1)
 
-        for piece in re.split(r"(?<=[.!?])\s+", reply.text):
-            if piece:
-                yield piece + " "
+    def _stream_turn(self, record: SessionRecord, text: str, turn_index: int) -> Iterator[str]:
+        config = self._config(record.session_id)
+        splitter = _SentenceGate()
+        draft_id: str | None = None
+        risk = None
+        released = ""
+        for mode, payload in self.session_graph.stream(
+            {"client_text": text, "turn_index": turn_index},
+            config,
+            context=self._session_context(record),
+            stream_mode=["messages", "updates"],
+            durability="sync",
+        ):
+            if mode == "updates":
+                for update in payload.values():
+                    if isinstance(update, dict) and update.get("risk") is not None:
+                        risk = update["risk"]
+                continue
+            chunk, meta = payload
+            if meta.get("langgraph_node") != "respond" or splitter.closed:
+                continue
+            draft_id = draft_id or chunk.id
+            if chunk.id != draft_id:  # a regeneration after the guard fired: not streamed
+                splitter.close()
+                continue
+            for sentence in splitter.feed(str(chunk.content)):
+                sentence = sentence if released else sentence.lstrip()
+                if self.guard.check(released + sentence, text, risk).ok:
+                    released += sentence
+                    yield sentence
+                else:
+                    splitter.close()
+                    break
+        final = self._turns(record.session_id)[-1].reply
+        done = released.rstrip()
+        if final.startswith(done):
+            tail = final[len(done) :]
+            if tail.strip():
+                yield tail.lstrip() if released != done or not released else tail
+        else:
+            yield ("\n\n" if released else "") + final
+
+    async def astream(self, client_id: str, text: str) -> AsyncIterator[str]:
+        """Async twin of :meth:`stream`: the graph runs in a worker thread, pieces arrive here."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        def pump() -> None:
+            try:
+                for piece in self.stream(client_id, text):
+                    loop.call_soon_threadsafe(queue.put_nowait, ("piece", piece))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's task
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+
+        worker = asyncio.create_task(asyncio.to_thread(pump))
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "piece":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    break
+        finally:
+            await worker
+
+
+class _SentenceGate:
+    """Gather streamed tokens into sentences (ending in . ! ? or a newline, with what follows)."""
+
+    _END = re.compile(r"[.!?…]+[\"')\]]*\s+|\n+")
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self.closed = False
+
+    def feed(self, token: str) -> list[str]:
+        """Add a token; return the sentences it completed, trailing whitespace included."""
+        self._buffer += token
+        out = []
+        while (match := self._END.search(self._buffer)) is not None:
+            out.append(self._buffer[: match.end()])
+            self._buffer = self._buffer[match.end() :]
+        return out
+
+    def close(self) -> None:
+        """Release nothing more from this draft."""
+        self.closed = True
