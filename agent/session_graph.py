@@ -8,8 +8,8 @@ Data flow::
 
 ``assess_risk`` always runs before any reply is drafted and cannot be skipped by the model: the
 crisis branch never calls the therapist model. Every node returns only the keys it changes and
-appends its wall time to ``timings``; ``remember`` writes memory with deterministic ids, so a turn
-replayed after a crash overwrites instead of duplicating.
+appends its wall time to ``timings``; ``remember`` writes a turn's memories in one batch with
+deterministic ids, so a turn replayed after a crash overwrites instead of duplicating.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from agent.state import (
     SessionState,
     TurnRecord,
 )
+from memory import NewMemory
 from strategies import PolicyInput, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
 
@@ -276,30 +277,39 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     reply = state["reply"]
     recalled = list(state.get("recalled") or [])
     if ctx.memory is not None:
-        base = dict(session_id=ctx.session_id, emotion_tags=(emotion.label,))
-        ctx.memory.add(
-            ctx.client_id,
-            state["client_text"],
-            kind="turn",
-            speaker="client",
-            importance=min(1.0, 0.3 + 0.14 * emotion.intensity),
-            item_id=f"{trace_id}:client",
-            **base,
-        )
-        ctx.memory.add(
-            ctx.client_id, reply, kind="turn", speaker="therapist", importance=0.3,
-            item_id=f"{trace_id}:therapist", **base,
-        )
-        if state.get("crisis"):
-            ctx.memory.add(
-                ctx.client_id,
-                f"Crisis ({risk.level}) in session {ctx.session_number}: {state['client_text']}",
-                kind="crisis",
-                importance=1.0,
-                pinned=True,
-                item_id=f"{trace_id}:crisis",
+        # one write for the turn's memories; ids keyed by turn, so a replayed turn overwrites
+        base = {"session_id": ctx.session_id, "emotion_tags": (emotion.label,)}
+        memories = [
+            NewMemory(
+                text=state["client_text"],
+                kind="turn",
+                speaker="client",
+                importance=min(1.0, 0.3 + 0.14 * emotion.intensity),
+                item_id=f"{trace_id}:client",
                 **base,
+            ),
+            NewMemory(
+                text=reply,
+                kind="turn",
+                speaker="therapist",
+                importance=0.3,
+                item_id=f"{trace_id}:therapist",
+                **base,
+            ),
+        ]
+        if state.get("crisis"):
+            memories.append(
+                NewMemory(
+                    text=f"Crisis ({risk.level}) in session {ctx.session_number}: "
+                    f"{state['client_text']}",
+                    kind="crisis",
+                    importance=1.0,
+                    pinned=True,
+                    item_id=f"{trace_id}:crisis",
+                    **base,
+                )
             )
+        ctx.memory.add_many(ctx.client_id, memories)
         if recalled:
             reply_vec = None
             used_ids: list[str] = []

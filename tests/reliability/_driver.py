@@ -39,7 +39,7 @@ POINTS: dict[str, tuple[str, bool]] = {
     "read_reaction": ("turn2", False),
     "choose_strategy": ("turn2", False),
     "respond": ("turn2", False),
-    "remember:first_memory_write": ("turn2", True),
+    "remember:memories_written": ("turn2", True),
     "remember:trace_written": ("turn2", True),
     "remember:crisis_recorded": ("turn2", True),
     # cross-session graph, during end_session
@@ -98,7 +98,7 @@ def arm(agent: Any, switch: KillSwitch) -> None:
         "recall": (agent.memory, "search"),
         "read_reaction": (sg, "read_client_reaction"),
         "choose_strategy": (sg, "policy_choose"),
-        "remember:first_memory_write": (agent.memory, "add"),
+        "remember:memories_written": (agent.memory, "add_many"),
         "remember:trace_written": (agent.records, "save_trace"),
         "remember:crisis_recorded": (agent.records, "save_crisis"),
         "summarize:summary_written": (agent.memory, "add"),

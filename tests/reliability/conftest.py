@@ -51,7 +51,7 @@ def make_agent(tmp_path: Path, clock: Any, hashing: Any) -> Iterator[Callable[..
 EXTRA_CRASHES = {
     "test_after_a_crash_the_client_may_simply_go_on_without_resending": ("respond", "-continue"),
     "test_resending_the_interrupted_message_without_start_session_answers_it_once": (
-        "remember:first_memory_write",
+        "remember:memories_written",
         "-resend",
     ),
     "test_start_session_after_a_crash_in_the_review_finishes_that_review_first": (

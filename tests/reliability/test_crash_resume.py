@@ -80,7 +80,7 @@ def test_after_a_crash_the_client_may_simply_go_on_without_resending(crashed, ma
 def test_resending_the_interrupted_message_without_start_session_answers_it_once(
     crashed, make_agent
 ):
-    data = crashed("remember:first_memory_write", "-resend")
+    data = crashed("remember:memories_written", "-resend")
     agent = make_agent(data)
     reply = agent.respond(s.CLIENT, s.TURNS[1])
     assert reply.turn_index == 2 and reply.text == s.therapist_reply_for(s.TURNS[1])

@@ -34,7 +34,7 @@ def test_a_restart_resumes_the_open_session_from_postgres(postgres_url, make_age
 
 @pytest.mark.parametrize(
     "point",
-    ["respond", "remember:first_memory_write", "plan:plan_saved", "consolidate:review_saved"],
+    ["respond", "remember:memories_written", "plan:plan_saved", "consolidate:review_saved"],
 )
 def test_a_process_killed_mid_session_resumes_from_postgres(
     point, postgres_url, make_agent, tmp_path, clock
@@ -96,7 +96,7 @@ def test_a_process_killed_mid_turn_resumes_with_both_servers(
     client = _client("kim")
     data = tmp_path / "data"
     urls = {"checkpoint_url": postgres_url, "chroma_url": chroma_server_url}
-    s.kill_child(data, "remember:first_memory_write", client=client, **urls)
+    s.kill_child(data, "remember:memories_written", client=client, **urls)
     agent = make_agent(data, **urls)
     assert agent.respond(client, s.TURNS[1]).turn_index == 2
     agent.end_session(client)
