@@ -71,9 +71,12 @@ def chat_main(
                 return 0
             if not line.strip():
                 continue
+            stdout.write("therapist> ")
             try:
-                reply = agent.respond(args.client, line)
+                for piece in agent.stream(args.client, line):
+                    stdout.write(piece)
+                    stdout.flush()
             except TheraloopError as exc:
                 stdout.write(f"(error: {exc})\n")
                 continue
-            stdout.write(f"therapist> {reply.text}\n")
+            stdout.write("\n")

@@ -1,4 +1,4 @@
-"""Token streaming: sentences leave as the model writes them, and only once the guard passed them."""
+"""Token streaming: sentences leave as the model writes them, once the guard has passed them."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ def test_a_sentence_the_guard_rejects_is_never_streamed(make_agent):
 def test_a_crisis_message_streams_the_fixed_protocol_reply(make_agent):
     agent = make_agent(therapist=lambda messages: "MODEL TEXT THAT MUST NOT APPEAR.")
     agent.start_session("alice")
-    pieces = list(agent.stream("alice", "I have pills saved up and I'm going to take them tonight."))
+    crisis = "I have pills saved up and I'm going to take them tonight."
+    pieces = list(agent.stream("alice", crisis))
     text = "".join(pieces)
     assert "MODEL TEXT" not in text
     history = agent.history("alice")
