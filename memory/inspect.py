@@ -441,6 +441,12 @@ def retention_curves(
         curve = retention_curve(item, trace, t0, t1, step, policy=store.policy)
         recalls = [e for e in trace if e.item_id == item.id and e.kind == "recall"]
         extra = []
+        if t0 < item.created_at <= t1 and not (curve["at"] == item.created_at).any():
+            # start each line where the memory was written, not at the next sample
+            born = retention_curve(
+                item, trace, item.created_at, item.created_at, step, policy=store.policy
+            )
+            extra.append({**born.iloc[-1].to_dict(), "event": None})
         for e in recalls:
             if t0 <= e.at <= t1:
                 # the value just before a reinforcement at the same instant: found, then used

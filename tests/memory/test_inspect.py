@@ -194,6 +194,17 @@ def test_retention_curves_mark_recalls_and_reinforcements_per_item(store, clock)
     assert mine["retention"].iloc[-1] > curves["retention"][curves["item_id"] == quiet.id].iloc[-1]
 
 
+def test_retention_curves_start_each_line_at_its_memorys_creation(store, clock):
+    early = store.add("ana", "sister argument")
+    clock.advance(timedelta(hours=5))
+    late = store.add("ana", "work stress")
+    clock.advance(2 * DAY)
+    curves = retention_curves(store, "ana", [early.id, late.id], step=DAY)
+    mine = curves[curves["item_id"] == late.id].dropna(subset=["retention"])
+    assert mine["at"].iloc[0] == late.created_at
+    assert mine["retention"].iloc[0] == 1.0
+
+
 def test_retention_curves_refuse_ids_the_client_does_not_have(store):
     store.add("ana", "sister argument")
     with pytest.raises(KeyError):
