@@ -112,7 +112,12 @@ def build_components(
         # No pool: each role gets its own llama.cpp instance and so its own KV cache, which keeps
         # that role's stable prompt prefix cached between calls (the weights are memory-mapped,
         # so the OS shares them between instances).
-        return make_chat_model(spec, temperature=settings.temperature, seed=settings.seed)
+        return make_chat_model(
+            spec,
+            temperature=settings.temperature,
+            seed=settings.seed,
+            timeout=settings.model_timeout_s,  # the provider stops its own work at the deadline
+        )
 
     therapist = model("therapist", settings.therapist_model)
     supervisor = model("supervisor", settings.model_for("supervisor"))
@@ -125,10 +130,13 @@ def build_components(
         # perception, risk assessment and memory each embed the same client text in a turn
         embedder = CachingEmbedder(embedder, max_items=20_000)
     fast = PrototypePerceiver(embedder)
+    timeout_s = settings.model_timeout_s
     if "perception" in models:
-        perceiver: Any = LLMPerceiver(models["perception"], fallback=fast)
+        perceiver: Any = LLMPerceiver(models["perception"], fallback=fast, timeout_s=timeout_s)
     elif settings.perception_model:
-        perceiver = LLMPerceiver(model("perception", settings.perception_model), fallback=fast)
+        perceiver = LLMPerceiver(
+            model("perception", settings.perception_model), fallback=fast, timeout_s=timeout_s
+        )
     else:
         perceiver = fast
     checkpointer, records_store = open_persistence(settings, stack)
@@ -152,7 +160,7 @@ def build_components(
         "checkpointer": checkpointer,
         "embedder": embedder,
         "perceiver": perceiver,
-        "assessor": RiskAssessor(embedder, chat_model=safety),
+        "assessor": RiskAssessor(embedder, chat_model=safety, model_timeout_s=timeout_s),
         "guard": ReplyGuard(),
         "memory": memory,
         "resources": stack,

@@ -51,6 +51,8 @@ class SessionContext:
     """Picks the crisis-resource table."""
     model_retries: int = 2
     """Retries of a failing model call before the safe fallback reply."""
+    model_timeout_s: float | None = 120.0
+    """Seconds one model call may take before it is abandoned and counts as failed."""
     max_reply_tokens: int = 160
     """Cap on reply length."""
     on_crisis: Callable[[CrisisEvent], None] | None = None
@@ -74,3 +76,6 @@ class SupervisorContext:
     review_enabled: bool = True
     """``False`` is the no-cross-session ablation: summarize and store, but never re-plan."""
     model_retries: int = 2
+    """Retries of a failing or malformed summary before the extractive one."""
+    model_timeout_s: float | None = 120.0
+    """Seconds one model call may take before it is abandoned and counts as failed."""

@@ -436,14 +436,23 @@ class LLMPerceiver:
     ``method="fallback"`` instead of an exception.
     """
 
-    def __init__(self, chat_model: BaseChatModel, fallback: EmotionPerceiver) -> None:
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        fallback: EmotionPerceiver,
+        *,
+        timeout_s: float | None = None,
+    ) -> None:
         """Bind the model to the emotion schema.
 
         Args:
             chat_model: A LangChain chat model supporting ``with_structured_output``.
             fallback: Perceiver used when the model fails (normally a PrototypePerceiver).
+            timeout_s: Seconds a call may take before it is abandoned and the fallback reads
+                the message instead; ``None`` waits for the model.
         """
         self._fallback = fallback
+        self._timeout_s = timeout_s
         self._structured: Any = None
         try:
             self._structured = chat_model.with_structured_output(_LLMEmotion)
@@ -461,8 +470,14 @@ class LLMPerceiver:
             prompt += "Earlier messages from the client:\n" + "\n".join(f"- {c}" for c in earlier)
             prompt += "\n\n"
         prompt += f"Message to label:\n{text}"
+        from agent.llm import invoke_with_timeout  # langchain loads only with an LLM perceiver
+
         try:
-            raw = self._structured.invoke([("system", _LLM_SYSTEM), ("human", prompt)])
+            raw = invoke_with_timeout(
+                self._structured,
+                [("system", _LLM_SYSTEM), ("human", prompt)],
+                timeout_s=self._timeout_s,
+            )
             parsed = raw if isinstance(raw, _LLMEmotion) else _LLMEmotion.model_validate(raw)
         except Exception:  # noqa: BLE001 - any model failure must degrade, not crash the turn
             return self._fall_back(text, context)

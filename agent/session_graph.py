@@ -29,6 +29,7 @@ from langgraph.store.base import BaseStore
 
 from agent._redact import redact
 from agent.context import SessionContext
+from agent.llm import invoke_with_timeout
 from agent.perception import read_reaction as read_client_reaction
 from agent.prompts import therapist_messages
 from agent.records import CrisisRecord
@@ -77,13 +78,23 @@ def _timed(fn: Node) -> Node:
 
 
 def call_model(
-    model: BaseChatModel, messages: list[BaseMessage], *, retries: int, **kwargs: Any
+    model: BaseChatModel,
+    messages: list[BaseMessage],
+    *,
+    retries: int,
+    timeout_s: float | None = None,
+    **kwargs: Any,
 ) -> tuple[str | None, list[str]]:
-    """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise."""
+    """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
+
+    An attempt that errors, answers empty or takes longer than ``timeout_s`` (abandoned) fails;
+    the caller falls back to a safe reply when every attempt failed.
+    """
     errors: list[str] = []
     for attempt in range(retries + 1):
         try:
-            text = str(model.invoke(messages, **kwargs).content).strip()
+            answer = invoke_with_timeout(model, messages, timeout_s=timeout_s, **kwargs)
+            text = str(answer.content).strip()
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
@@ -218,7 +229,11 @@ def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple
         extra_instruction=extra,
     )
     return call_model(
-        ctx.therapist_model, messages, retries=ctx.model_retries, max_tokens=ctx.max_reply_tokens
+        ctx.therapist_model,
+        messages,
+        retries=ctx.model_retries,
+        timeout_s=ctx.model_timeout_s,
+        max_tokens=ctx.max_reply_tokens,
     )
 
 

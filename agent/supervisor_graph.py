@@ -21,6 +21,7 @@ from langgraph.runtime import Runtime
 
 from agent.context import SupervisorContext
 from agent.efficacy import measure_signals, review_efficacy
+from agent.llm import invoke_with_timeout
 from agent.prompts import summary_messages
 from agent.records import (
     ClientPortrait,
@@ -123,7 +124,11 @@ def summarize(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[s
         structured = ctx.supervisor_model.with_structured_output(SessionSummary)
         for _ in range(ctx.model_retries + 1):
             try:
-                drafted = structured.invoke(summary_messages(_transcript(turns), prior))
+                drafted = invoke_with_timeout(
+                    structured,
+                    summary_messages(_transcript(turns), prior),
+                    timeout_s=ctx.model_timeout_s,
+                )
                 drafted = SessionSummary.model_validate(drafted)
             except Exception:  # noqa: BLE001 - malformed or failed output falls back after retries
                 continue

@@ -231,6 +231,7 @@ class TherapistAgent:
             memory_k=s.memory_k,
             locale=s.locale,
             model_retries=s.model_retries,
+            model_timeout_s=s.model_timeout_s,
             max_reply_tokens=s.max_reply_tokens,
             on_crisis=self.on_crisis,
         )
@@ -286,7 +287,11 @@ class TherapistAgent:
             plan=plan, last_summary=last, portrait=portrait, session_number=number
         )
         text, _ = call_model(
-            self.therapist_model, messages, retries=self.settings.model_retries, max_tokens=120
+            self.therapist_model,
+            messages,
+            retries=self.settings.model_retries,
+            timeout_s=self.settings.model_timeout_s,
+            max_tokens=120,
         )
         if text:
             return text
@@ -420,6 +425,7 @@ class TherapistAgent:
             fixed_modality=self.settings.fixed_modality,
             review_enabled=self.settings.cross_session,
             model_retries=self.settings.model_retries,
+            model_timeout_s=self.settings.model_timeout_s,
         )
         config = self._config(f"{record.session_id}:review")
         snapshot = self.supervisor_graph.get_state(config)

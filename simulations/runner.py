@@ -288,7 +288,11 @@ class _RoleModels:
             with self._lock:
                 pool = self._pools.setdefault(role, ModelPool())
             out[role] = make_chat_model(
-                spec, temperature=settings.temperature, seed=settings.seed, pool=pool
+                spec,
+                temperature=settings.temperature,
+                seed=settings.seed,
+                timeout=settings.model_timeout_s,
+                pool=pool,
             )
         return out
 

@@ -16,6 +16,7 @@ from agent.llm._factory import (
     parse_model_spec,
 )
 from agent.llm._llamacpp import ChatLlamaCpp, LoadConfig, LoadedModel, ModelPool
+from agent.llm._timeout import invoke_with_timeout
 from agent.llm._weights import (
     WEIGHTS,
     LocalModelName,
@@ -39,6 +40,7 @@ from agent.llm.errors import (
 
 __all__ = [
     "make_chat_model",
+    "invoke_with_timeout",
     "parse_model_spec",
     "ModelSpec",
     "SpecKind",

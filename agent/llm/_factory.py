@@ -74,6 +74,7 @@ def make_chat_model(
     temperature: float | None = None,
     seed: int | None = None,
     max_tokens: int | None = None,
+    timeout: float | None = None,
     pool: ModelPool | None = None,
     cache_dir: Path | None = None,
     **kwargs: Any,
@@ -85,6 +86,9 @@ def make_chat_model(
         temperature: Sampling temperature (provider default when ``None``).
         seed: Sampling seed (provider default when ``None``).
         max_tokens: Reply length cap (provider default when ``None``).
+        timeout: Seconds one call may take, enforced by the provider itself: llama.cpp stops
+            decoding, Ollama and OpenAI-compatible clients abort the request (``fake``
+            ignores it). Graph nodes also bound every call with :func:`invoke_with_timeout`.
         pool: For llama.cpp specs, a :class:`ModelPool` to share loaded weights with other chat
             models built with the same pool and load parameters; ``None`` gives this model its
             own instance (and its own KV cache: the right default for one model per role).
@@ -111,6 +115,10 @@ def make_chat_model(
         for key, value in (("temperature", temperature), ("seed", seed), ("max_tokens", max_tokens))
         if value is not None
     }
+    if timeout is not None and parsed.kind in ("local", "local-small", "gguf", "openai"):
+        kwargs.setdefault("timeout", timeout)
+    elif timeout is not None and parsed.kind == "ollama":
+        kwargs["client_kwargs"] = {"timeout": timeout, **(kwargs.get("client_kwargs") or {})}
     if parsed.kind in ("local", "local-small"):
         path = ensure_gguf(parsed.kind, cache_dir)  # type: ignore[arg-type]
         kwargs.setdefault("model", WEIGHTS[parsed.kind].model)

@@ -45,7 +45,7 @@ class CorruptWeightsError(WeightsError):
 
 
 class ModelTimeoutError(TheraloopError, TimeoutError):
-    """A local generation ran past its ``timeout`` and was stopped."""
+    """A model call ran past its timeout: stopped (llama.cpp decoding) or abandoned."""
 
 
 class ContextOverflowError(TheraloopError, ValueError):

@@ -7,6 +7,7 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from agent.llm import invoke_with_timeout
 from agent.safety.models import LLMRiskOpinion
 
 __all__ = ["ask_llm", "SYSTEM_PROMPT"]
@@ -35,12 +36,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_CHARS else text[: _MAX_CHARS - 3] + "..."
 
 
-def ask_llm(chat_model: Any, text: str, context: Sequence[str]) -> LLMRiskOpinion:
+def ask_llm(
+    chat_model: Any, text: str, context: Sequence[str], *, timeout_s: float | None = None
+) -> LLMRiskOpinion:
     """Ask ``chat_model`` for a structured risk opinion on ``text`` given earlier turns.
 
     Raises:
-        Exception: whatever the model raises, or a validation error for malformed output; the
-            detector treats any exception as a failed layer and escalates.
+        Exception: whatever the model raises, a validation error for malformed output, or
+            ``ModelTimeoutError`` after ``timeout_s``; the detector treats any exception as a
+            failed layer and escalates.
     """
     earlier = [c for c in context if c.strip()][-_MAX_CONTEXT_TURNS:]
     lines = []
@@ -51,7 +55,8 @@ def ask_llm(chat_model: Any, text: str, context: Sequence[str]) -> LLMRiskOpinio
     lines.append(_clip(text))
     lines.append("Rate the client's risk now.")
     runnable = chat_model.with_structured_output(LLMRiskOpinion)
-    raw = runnable.invoke([SystemMessage(SYSTEM_PROMPT), HumanMessage("\n".join(lines))])
+    messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage("\n".join(lines))]
+    raw = invoke_with_timeout(runnable, messages, timeout_s=timeout_s)
     if isinstance(raw, LLMRiskOpinion):
         return raw
     if isinstance(raw, dict):

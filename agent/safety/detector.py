@@ -133,6 +133,8 @@ class RiskAssessor:
             mania are flagged without a pattern.
         classifier: a prebuilt classifier (tests); default builds one on ``embedder``.
         cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
+        model_timeout_s: seconds the second opinion may take before it is abandoned and counts
+            as a failed layer (fail closed); ``None`` waits for the model.
 
     Example:
         >>> from memory import MiniLMEmbedder  # doctest: +SKIP
@@ -149,6 +151,7 @@ class RiskAssessor:
         category_threshold: float = 0.9,
         classifier: EmbeddingRiskClassifier | None = None,
         cache_size: int = 4096,
+        model_timeout_s: float | None = None,
     ) -> None:
         lo, hi = llm_band
         if not 0.0 <= lo <= hi <= 1.0:
@@ -163,6 +166,7 @@ class RiskAssessor:
             raise InvalidInputError(f"cache_size must be >= 0, got {cache_size!r}")
         self.embedder = embedder
         self.chat_model = chat_model
+        self.model_timeout_s = model_timeout_s
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
         self.classifier = classifier or EmbeddingRiskClassifier(embedder)
@@ -377,7 +381,7 @@ class RiskAssessor:
         if borderline:
             if ask_llm_now:
                 try:
-                    llm = ask_llm(self.chat_model, a.text, context)
+                    llm = ask_llm(self.chat_model, a.text, context, timeout_s=self.model_timeout_s)
                 except Exception as exc:
                     failed.append("llm")
                     errors.append(f"llm: {type(exc).__name__}: {exc}")

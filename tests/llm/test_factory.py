@@ -164,3 +164,35 @@ def test_ollama_spec_maps_max_tokens_to_num_predict(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "langchain_ollama", fake_module)
     make_chat_model("ollama:qwen2.5:1.5b", max_tokens=64, seed=1)
     assert captured == {"model": "qwen2.5:1.5b", "seed": 1, "num_predict": 64}
+
+
+@pytest.mark.parametrize(
+    ("spec", "module", "cls", "expected"),
+    [
+        ("openai:qwen", "langchain_openai", "ChatOpenAI", {"timeout": 7.5}),
+        ("ollama:qwen2.5", "langchain_ollama", "ChatOllama", {"client_kwargs": {"timeout": 7.5}}),
+    ],
+)
+def test_a_timeout_reaches_the_providers_own_client(
+    monkeypatch: pytest.MonkeyPatch, spec: str, module: str, cls: str, expected: dict
+) -> None:
+    captured: dict = {}
+
+    class FakeChat:
+        def __init__(self, **kwargs: object) -> None:
+            captured.update(kwargs)
+
+    fake_module = type(sys)(module)
+    setattr(fake_module, cls, FakeChat)
+    monkeypatch.setitem(sys.modules, module, fake_module)
+    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    make_chat_model(spec, timeout=7.5)
+    assert {key: captured.get(key) for key in expected} == expected
+
+
+def test_a_timeout_bounds_llama_cpp_decoding_and_is_ignored_by_fake(tmp_path: Path) -> None:
+    gguf = tmp_path / "my-model.gguf"
+    gguf.write_bytes(b"GGUF")
+    model = make_chat_model(f"gguf:{gguf}", timeout=7.5)
+    assert isinstance(model, ChatLlamaCpp) and model.timeout == 7.5
+    assert isinstance(make_chat_model("fake", timeout=7.5), ScriptedChatModel)

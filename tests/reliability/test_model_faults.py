@@ -6,12 +6,18 @@ recorded and the session goes on.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 import _support as s
 import pytest
 
 from agent.testing import FailingChatModel, ScriptedChatModel
 
 TIMEOUT = TimeoutError("model call timed out after 120 s")
+HANG_S = 60.0  # how long a stalled fake model hangs; far beyond every model_timeout_s below
 
 
 def _failing(failures: int, error: BaseException = TIMEOUT) -> FailingChatModel:
@@ -149,3 +155,96 @@ def test_failing_perception_and_safety_models_fall_back_and_still_catch_a_crisis
     finally:
         agent.close()
         plain.close()
+
+
+class Stall:
+    """Make scripted models hang (each call for ``HANG_S``) until :meth:`recover` is called."""
+
+    def __init__(self) -> None:
+        self.hanging = threading.Event()
+        self.hanging.set()
+        self._release = threading.Event()
+        self.calls = 0
+        """Calls that reached a responder (a scripted model holds its lock while one hangs)."""
+
+    def __call__(self, reply: Callable[..., Any]) -> Callable[..., Any]:
+        """Return a responder that hangs while the stall lasts, then answers with ``reply``."""
+
+        def respond(messages, schema=None):
+            self.calls += 1
+            if self.hanging.is_set():
+                self._release.wait(HANG_S)
+            return reply(messages) if schema is None else reply(messages, schema)
+
+        return respond
+
+    def recover(self) -> None:
+        """Answer promptly from now on; calls still hanging in the background return."""
+        self.hanging.clear()
+        self._release.set()
+
+
+def test_a_model_call_past_model_timeout_s_is_abandoned_retried_then_falls_back(make_agent):
+    stall = Stall()
+    model = ScriptedChatModel(responses=stall(s.therapist_reply))
+    agent = make_agent(therapist=model, model_timeout_s=0.3, model_retries=1)
+    try:
+        started = time.perf_counter()
+        info = agent.start_session(s.CLIENT)
+        first = agent.respond(s.CLIENT, s.TURNS[0])
+        waited = time.perf_counter() - started
+
+        assert waited < HANG_S / 2, "the stalled calls were waited for, not abandoned"
+        assert info.opening.startswith("Hello")  # the template opening
+        assert first.reply_source == "model_fallback" and first.text
+        errors = agent.traces(s.CLIENT)[0]["errors"]
+        assert len(errors) == 2 and all("ModelTimeoutError" in e for e in errors)
+
+        stall.recover()
+        second = agent.respond(s.CLIENT, s.TURNS[1])
+        assert second.reply_source == "model" and second.text == s.therapist_reply_for(s.TURNS[1])
+        agent.end_session(s.CLIENT)
+        s.assert_whole(agent, s.CLIENT, {"kim-s001": list(s.TURNS[:2])}, reviewed=1)
+    finally:
+        stall.recover()
+
+
+def test_stalled_perception_safety_and_supervisor_calls_time_out_and_fail_safe(
+    tmp_path, hashing, clock
+):
+    """Perception falls back, the safety layer fails closed, the summary turns extractive."""
+    from agent import Settings, TherapistAgent
+
+    stall = Stall()
+    agent = TherapistAgent.from_settings(
+        Settings(
+            data_dir=tmp_path / "data", therapist_model="fake", model_timeout_s=0.3, model_retries=1
+        ),
+        clock=clock,
+        models={
+            "therapist": ScriptedChatModel(responses=s.therapist_reply),
+            "supervisor": ScriptedChatModel(responses=stall(s.supervisor_reply)),
+            "perception": ScriptedChatModel(responses=stall(s.supervisor_reply)),
+            "safety": ScriptedChatModel(responses=stall(s.supervisor_reply)),
+        },
+        embedder=hashing,
+    )
+    try:
+        started = time.perf_counter()
+        agent.start_session(s.CLIENT)
+        calm = agent.respond(s.CLIENT, s.TURNS[0])
+        crisis = agent.respond(s.CLIENT, s.CRISIS_TEXT)
+        review = agent.end_session(s.CLIENT)
+        waited = time.perf_counter() - started
+
+        assert waited < HANG_S / 2, "the stalled calls were waited for, not abandoned"
+        assert stall.calls >= 3, "the stalled models were never consulted"
+        assert calm.text and calm.emotion  # perception fell back to the prototype reading
+        risk_errors = agent.traces(s.CLIENT)[0]["risk"]["errors"]
+        assert any("ModelTimeoutError" in e for e in risk_errors), risk_errors  # failed closed
+        assert crisis.crisis and crisis.reply_source == "crisis_protocol"
+        assert review.summary.text.startswith("The client opened with")  # extractive fallback
+        s.assert_whole(agent, s.CLIENT, {"kim-s001": [s.TURNS[0], s.CRISIS_TEXT]}, reviewed=1)
+    finally:
+        stall.recover()
+        agent.close()
