@@ -103,6 +103,7 @@ def build_components(
     from agent.perception import LLMPerceiver, PrototypePerceiver
     from agent.safety import ReplyGuard, RiskAssessor
     from memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
+    from memory.inspect import CHROMA_DIR, TRACE_DIR
 
     stack = ExitStack()
 
@@ -145,13 +146,13 @@ def build_components(
         chroma = (
             open_chroma_client(url=settings.chroma_url)
             if settings.chroma_url
-            else open_chroma_client(path=settings.data_dir / "chroma")
+            else open_chroma_client(path=settings.data_dir / CHROMA_DIR)
         )
         memory = MemoryStore(
             client=chroma,
             embedder=embedder,
             clock=clock,
-            trace_dir=settings.data_dir / "memory-trace",
+            trace_dir=settings.data_dir / TRACE_DIR,
         )
     return {
         "therapist_model": therapist,
