@@ -71,6 +71,8 @@ __all__ = [
     "SessionStartRecord",
     "SessionEndRecord",
     "read_trace",
+    "RunErasureReport",
+    "erase_client_from_run",
     # results, judges, reports
     "Run",
     "ClientRun",
@@ -130,6 +132,7 @@ _WHERE = {
         "run_simulation run_ablations default_agent_factory Therapist RunStateError"
     ),
     "simulations.trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
+    "simulations.erase": "RunErasureReport erase_client_from_run",
     "simulations.rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
     "simulations.sample": "SAMPLE_PROFILES SampleRunError sample_run",
     "simulations.judge": (
@@ -167,6 +170,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         make_client,
     )
     from simulations.dynamics import ClientDynamics
+    from simulations.erase import RunErasureReport, erase_client_from_run
     from simulations.judge import (
         HeuristicJudge,
         Judge,

@@ -1,4 +1,4 @@
-"""The ``theraloop`` console script: ``simulate``, ``evaluate`` and ``chat``.
+"""The ``theraloop`` console script: ``simulate``, ``evaluate``, ``erase`` and ``chat``.
 
 Only :mod:`argparse` is imported at module import so ``theraloop --help`` answers instantly; each
 subcommand imports what it needs when it runs.
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="theraloop: a longitudinal therapist agent with long-term memory.",
         epilog=_EPILOG,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{simulate,evaluate,chat}")
+    sub = parser.add_subparsers(dest="command", metavar="{simulate,evaluate,erase,chat}")
     sim = sub.add_parser(
         "simulate",
         help="run simulated clients through multi-session therapy (resumable)",
@@ -144,6 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, metavar="DIR", help="comparison folder for several DIRs"
     )
 
+    erase = sub.add_parser(
+        "erase",
+        help="remove one client from a simulation run (traces, data, manifest, reports)",
+        description=(
+            "Delete the client's trace, agent data dir (memory, checkpoints, records), progress "
+            "markers and profile copy; rewrite the manifest and cached judge scores without them; "
+            "delete reports built from the run (re-run `theraloop evaluate` for new ones). DIR "
+            "may be an --ablation all folder: every variant is erased."
+        ),
+    )
+    erase.add_argument("--run", type=Path, required=True, metavar="DIR", help="run directory")
+    erase.add_argument("--client", required=True, metavar="ID", help="client (profile) id")
+
     chat = sub.add_parser(
         "chat",
         help="talk to the therapist yourself (delegates to agent.cli)",
@@ -248,6 +261,28 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _erase(args: argparse.Namespace) -> int:
+    from memory.errors import InvalidInputError
+    from simulations.erase import erase_client_from_run
+
+    try:
+        report = erase_client_from_run(args.run, args.client)
+    except InvalidInputError as exc:
+        print(f"theraloop erase: error: {exc}", file=sys.stderr)
+        return 2
+    if not report.found:
+        print(f"client {report.client_id!r} is not in {args.run}; nothing to erase")
+        return 0
+    for path in report.deleted:
+        print(f"deleted   {path}")
+    for path in report.rewritten:
+        print(f"rewritten {path}")
+    for path in report.scrubbed:
+        print(f"scrubbed  {path} (unused index capacity)")
+    print(f"client {report.client_id!r} erased from {len(report.runs)} run(s)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``theraloop`` command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -261,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _simulate(args)
     if args.command == "evaluate":
         return _evaluate(args)
+    if args.command == "erase":
+        return _erase(args)
     parser.print_help()
     return 2
 
