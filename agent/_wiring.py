@@ -80,7 +80,7 @@ def flush_erased(*stores: Any) -> None:
 
     With ``secure_delete`` on, deleted content is zeroed in the database pages; the WAL still
     holds the pages as they were until a checkpoint, so truncate it. Non-SQLite stores are skipped
-    (PostgreSQL reclaims dead rows with VACUUM; see docs/running_at_scale.md).
+    (PostgreSQL reclaims dead rows with VACUUM; see the README, "Data and privacy").
     """
     from contextlib import nullcontext
 
