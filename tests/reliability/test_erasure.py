@@ -128,7 +128,7 @@ def test_erased_words_do_not_linger_in_the_sqlite_files(populated, tmp_path):
     """What the client said must not survive in free pages or WALs of any SQLite file we use.
 
     (The bare client id can survive as a divider key inside a SQLite index page until the next
-    ``VACUUM``; the README, "Data and privacy", says to use pseudonymous client ids for that reason.)
+    ``VACUUM``; the README, "Data and privacy", says to use pseudonymous client ids for that.)
     """
     populated.erase_client(GONE)
     data = tmp_path / "data"
