@@ -249,7 +249,9 @@ class TherapistAgent:
         values = self.session_graph.invoke(
             None, config, context=self._session_context(record), durability="sync"
         )
-        self._recovered[record.client_id] = (record.session_id, values["turns"][-1].turn_index)
+        turn = values["turns"][-1]
+        self._recovered[record.client_id] = (record.session_id, turn.turn_index)
+        self._reply_for(record.client_id, record.session_id, turn)  # completes the turn's trace
         return snapshot.values.get("client_text")
 
     def _open(self, client_id: str) -> SessionRecord:
