@@ -2,9 +2,11 @@
 
 Data flow::
 
-    client text -> perceive -> assess_risk --crisis--> crisis_protocol ----------+
-                                   |                                            v
-                                   +--> recall -> read_reaction -> choose_strategy -> respond -> remember -> reply
+    client text -> perceive -> assess_risk --crisis--> crisis_protocol ---------------+
+                                   |                                                 v
+                                   +--> recall -> read_reaction -> choose_strategy   |
+                                                                        |            |
+                                              reply <- remember <- respond <---------+
 
 ``assess_risk`` always runs before any reply is drafted and cannot be skipped by the model: the
 crisis branch never calls the therapist model. Every node returns only the keys it changes and
@@ -182,12 +184,11 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
 
 @_timed
 def read_reaction(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
-    """Classify the client's reaction to the last reply: engaged, resistant, off-topic, ambivalent."""
+    """Classify the client's reaction to the last reply (engaged, resistant, off-topic, ...)."""
     turns = state.get("turns", [])
     context = [t.reply for t in turns[-2:]] + [t.client_text for t in turns[-2:]]
     reading = read_client_reaction(state["client_text"], context, embedder=runtime.context.embedder)
     return {"reaction": reading}
-
 
 
 @_timed
@@ -210,8 +211,9 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
     return {"strategy": choice}
 
 
-
-def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple[str | None, list[str]]:
+def _draft(
+    state: SessionState, ctx: SessionContext, extra: str | None
+) -> tuple[str | None, list[str]]:
     strategy = get_strategy(state["strategy"].strategy)
     history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
     memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]  # fenced
@@ -239,7 +241,7 @@ def _draft(state: SessionState, ctx: SessionContext, extra: str | None) -> tuple
 
 @_timed
 def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
-    """Draft the reply with the therapist model, guard it, regenerate once, else fall back safely."""
+    """Draft the reply with the therapist model, guard it, regenerate once, else fall back."""
     ctx = runtime.context
     risk = state["risk"]
     draft, errors = _draft(state, ctx, None)
@@ -263,7 +265,12 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     )
     errors += more
     if retry is not None and ctx.guard.check(retry, state["client_text"], risk).ok:
-        return {"reply": retry, "reply_source": "guard_regenerated", "guard_violations": kinds, "errors": errors}
+        return {
+            "reply": retry,
+            "reply_source": "guard_regenerated",
+            "guard_violations": kinds,
+            "errors": errors,
+        }
     return {
         "reply": safe_fallback_reply(kinds[0], client_text=state["client_text"]),
         "reply_source": "guard_fallback",

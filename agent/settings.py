@@ -21,7 +21,7 @@ _SPEC = re.compile(r"^(local|local-small|fake|ollama:[^\s]+|openai:[^\s]+)$")
 
 
 def validate_model_spec(value: str, setting: str = "model") -> str:
-    """Return ``value`` if it is a model spec theraloop knows, else raise with the accepted forms."""
+    """Return ``value`` if it is a known model spec, else raise naming the accepted forms."""
     if not isinstance(value, str) or not _SPEC.match(value.strip()):
         raise ValueError(f"{setting}={value!r} is not a model spec; use one of {MODEL_SPEC_FORMS}")
     return value.strip()
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("theraloop-data"))
-    """Where Chroma files, the checkpoint DB, records and traces live (put it on an encrypted volume)."""
+    """Where Chroma files, the checkpoint DB, records and traces live (use an encrypted volume)."""
 
     therapist_model: str = "local"
     """Model spec of the therapist role (writes replies and session openings)."""
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     """``http://host:port`` of a Chroma server; ``None`` keeps Chroma embedded in ``data_dir``."""
     checkpoint_url: str | None = None
-    """``postgresql://...`` for Postgres checkpoints and records; ``None`` uses SQLite in ``data_dir``."""
+    """``postgresql://...`` for Postgres checkpoints and records; ``None``: SQLite in data_dir."""
 
     use_memory: bool = True
     """Ablation switch: ``False`` disables long-term memory recall and writes."""
@@ -121,6 +121,6 @@ class Settings(BaseSettings):
         return value
 
     def model_for(self, role: Literal["therapist", "safety", "supervisor"]) -> str:
-        """Return the model spec a role uses; safety and supervisor share the therapist's by default."""
+        """Return a role's model spec; safety and supervisor default to the therapist's."""
         spec = getattr(self, f"{role}_model")
         return spec if spec is not None else self.therapist_model

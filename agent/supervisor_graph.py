@@ -1,4 +1,4 @@
-"""The cross-session loop: after every session the supervisor reviews and plans the next one.
+r"""The cross-session loop: after every session the supervisor reviews and plans the next one.
 
 Data flow::
 
@@ -66,12 +66,26 @@ class ReviewState(ReviewInput, total=False):
 
 
 _HOMEWORK: dict[str, str] = {
-    "cbt": "Fill in one thought record: situation, automatic thought, feeling 0-10, a more balanced thought.",
-    "act": "Once a day, notice a difficult thought, name it ('I'm having the thought that...'), and take one small step toward something you value.",
+    "cbt": (
+        "Fill in one thought record: situation, automatic thought, feeling 0-10, "
+        "a more balanced thought."
+    ),
+    "act": (
+        "Once a day, notice a difficult thought, name it ('I'm having the thought that...'), "
+        "and take one small step toward something you value."
+    ),
     "mi": "Jot down one reason for change and one reason against it, in your own words.",
-    "person_centred": "Notice one moment this week when you felt a little more like yourself, and what was happening.",
-    "solution_focused": "Watch for a time when the problem was a bit smaller, and what you did differently then.",
-    "psychodynamic": "Notice when the old pattern we talked about shows up, and what feeling comes just before it.",
+    "person_centred": (
+        "Notice one moment this week when you felt a little more like yourself, "
+        "and what was happening."
+    ),
+    "solution_focused": (
+        "Watch for a time when the problem was a bit smaller, and what you did differently then."
+    ),
+    "psychodynamic": (
+        "Notice when the old pattern we talked about shows up, "
+        "and what feeling comes just before it."
+    ),
 }
 
 
@@ -95,11 +109,12 @@ def extractive_summary(turns: list[TurnRecord], homework: str | None = None) -> 
     quotes = tuple(t.client_text[:160] for t in ranked if _FIRST_PERSON.search(t.client_text))[:2]
     strategies = Counter(t.strategy for t in normal if t.strategy)
     first, last = normal[0], normal[-1]
+    used = ", ".join(s for s, _ in strategies.most_common(3))
     text = (
         f'The client opened with: "{first.client_text[:200]}". '
         f"Feelings were mostly {', '.join(concerns) or 'neutral'}; intensity went from "
         f"{first.intensity}/5 to {last.intensity}/5. "
-        f"The counselor worked with {', '.join(s for s, _ in strategies.most_common(3)) or 'listening'}."
+        f"The counselor worked with {used or 'listening'}."
     )
     if any(t.crisis for t in turns):
         text += " A crisis protocol was activated."

@@ -32,15 +32,20 @@ _PATTERNS: tuple[tuple[DistortionKind, re.Pattern[str]], ...] = tuple(
     for kind, pattern in (
         (
             "all_or_nothing",
-            r"\b(completely|totally|entirely) (useless|ruined|failed|worthless)\b|\beither .+ or i'?m\b",
+            r"\b(completely|totally|entirely) (useless|ruined|failed|worthless)\b"
+            r"|\beither .+ or i'?m\b",
         ),
         (
             "overgeneralization",
-            r"\b(i|this|it) (always|never)\b|\bnothing ever\b|\beverything always\b|\bno one ever\b",
+            r"\b(i|this|it) (always|never)\b"
+            r"|\bnothing ever\b"
+            r"|\beverything always\b"
+            r"|\bno one ever\b",
         ),
         (
             "catastrophizing",
-            r"\b(disaster|catastroph\w*|the worst|ruin(ed)? (my|everything)|can'?t survive|end of the world)\b",
+            r"\b(disaster|catastroph\w*|the worst|ruin(ed)? (my|everything)"
+            r"|can'?t survive|end of the world)\b",
         ),
         (
             "mind_reading",
@@ -48,12 +53,14 @@ _PATTERNS: tuple[tuple[DistortionKind, re.Pattern[str]], ...] = tuple(
         ),
         (
             "fortune_telling",
-            r"\b(i'?ll never|it'?s going to go wrong|i know it will (fail|go badly)|i'?m going to fail)\b",
+            r"\b(i'?ll never|it'?s going to go wrong|i know it will (fail|go badly)"
+            r"|i'?m going to fail)\b",
         ),
         ("should_statements", r"\bi (should|must|have to|ought to) (be|have|always|never)\b"),
         (
             "labeling",
-            r"\bi'?m (such )?an? (failure|loser|idiot|burden|fraud|mess)\b|\bi'?m (stupid|pathetic|worthless)\b",
+            r"\bi'?m (such )?an? (failure|loser|idiot|burden|fraud|mess)\b"
+            r"|\bi'?m (stupid|pathetic|worthless)\b",
         ),
         ("personalization", r"\b(it'?s|it was) (all )?my fault\b|\bbecause of me\b"),
         (
@@ -62,7 +69,8 @@ _PATTERNS: tuple[tuple[DistortionKind, re.Pattern[str]], ...] = tuple(
         ),
         (
             "core_belief",
-            r"\bi'?m (unlovable|worthless|not good enough|helpless|a failure|unwanted|broken)\b|\bno one (could|will ever) love me\b",
+            r"\bi'?m (unlovable|worthless|not good enough|helpless|a failure|unwanted|broken)\b"
+            r"|\bno one (could|will ever) love me\b",
         ),
     )
 )
