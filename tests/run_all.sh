@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite, as `make test` runs it: fast tests, then the real-model (slow) and service
+# The whole suite, as `make test` runs it: lint, fast tests, then the real-model (slow) and service
 # tests, then the notebooks. pytest exit code 5 (nothing collected) counts as a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ run() {
   [ "$rc" -ne 0 ] && status=1
   return 0
 }
+run $BIN/ruff check .
 run $BIN/python -m pytest -q -m "not slow" tests
 run $BIN/python -m pytest -q -m "slow" tests
 if ls notebooks/*.ipynb >/dev/null 2>&1; then
