@@ -33,7 +33,7 @@ from agent._redact import redact
 from agent.context import SessionContext
 from agent.llm import invoke_with_timeout
 from agent.perception import read_reaction as read_client_reaction
-from agent.prompts import therapist_messages
+from agent.prompts import has_placeholder, therapist_messages
 from agent.records import CrisisRecord
 from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
 from agent.state import (
@@ -89,8 +89,8 @@ def call_model(
 ) -> tuple[str | None, list[str]]:
     """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
 
-    An attempt that errors, answers empty or takes longer than ``timeout_s`` (abandoned) fails;
-    the caller falls back to a safe reply when every attempt failed.
+    An attempt that errors, answers empty or with a template placeholder, or takes longer than
+    ``timeout_s`` (abandoned) fails; the caller falls back to a safe reply when every one did.
     """
     errors: list[str] = []
     for attempt in range(retries + 1):
@@ -100,9 +100,10 @@ def call_model(
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
-        if text:
+        if text and not has_placeholder(text):
             return text, errors
-        errors.append(f"attempt {attempt + 1}: empty reply")
+        problem = "template placeholder in reply" if text else "empty reply"
+        errors.append(f"attempt {attempt + 1}: {problem}")
     return None, errors
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent._validation import check_client_id, clean_message
 from agent.context import SessionContext, SupervisorContext
 from agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
-from agent.prompts import opening_messages
+from agent.prompts import has_placeholder, opening_messages
 from agent.records import (
     ClientHistory,
     RecordBook,
@@ -608,7 +608,9 @@ class TherapistAgent:
                 continue
             for sentence in splitter.feed(str(chunk.content)):
                 sentence = sentence if released else sentence.lstrip()
-                if self.guard.check(released + sentence, text, risk).ok:
+                if not has_placeholder(sentence) and self.guard.check(
+                    released + sentence, text, risk
+                ).ok:
                     released += sentence
                     yield sentence
                 else:

@@ -170,3 +170,21 @@ def test_model_failure_gives_a_safe_reply_and_the_turn_is_recorded(make_agent):
 def test_nodes_constant_names_every_graph_node(make_agent):
     graph = make_agent().session_graph
     assert set(NODES) == {n for n in graph.get_graph().nodes if not n.startswith("__")}
+
+
+def test_a_draft_with_a_template_placeholder_is_retried(make_agent):
+    drafts = iter([
+        "Hello [client's name], welcome.", "Welcome. What brings you here today?",
+        "I hear you, [NAME].", "Thank you for telling me. What weighs most?",
+    ])
+    agent = make_agent(therapist=lambda messages: next(drafts))
+    assert agent.start_session("alice").opening == "Welcome. What brings you here today?"
+    reply = agent.respond("alice", "I can't sleep since the move.")
+    assert reply.text == "Thank you for telling me. What weighs most?"
+    assert reply.reply_source == "model"
+
+
+def test_an_opening_that_keeps_a_placeholder_falls_back_to_a_plain_greeting(make_agent):
+    agent = make_agent(therapist=lambda messages: "Welcome, [NAME]!")
+    info = agent.start_session("alice")
+    assert "[" not in info.opening and info.opening.strip()
