@@ -208,9 +208,10 @@ def review_efficacy(
     for i in range(1, len(series)):
         before, after = series[i - 1], series[i]
         if before is not None and after is not None:
-            changes.append(
-                (history[i].session_number, before, after, _improved(name, before, after))
-            )
+            # progress means a new best by a meaningful margin: bouncing back from a worse
+            # session to where the client already was is noise, not improvement
+            best = min(v for v in series[:i] if v is not None)
+            changes.append((history[i].session_number, before, after, _improved(name, best, after)))
     if not changes:
         where = f"{name} {latest:g}" if latest is not None else "no outcome scores yet"
         return (

@@ -129,3 +129,13 @@ def test_resistance_points_the_switch_to_motivational_interviewing():
 def test_switch_prefers_a_modality_not_tried_yet():
     history = [signals(1, 15)]
     assert next_modality("act", history, ["cbt", "act"]) not in {"cbt", "act"}
+
+
+def test_a_rebound_to_an_earlier_level_is_not_improvement_and_does_not_delay_a_switch():
+    # 17 -> 18 -> 16 -> 16: the dip back to 16 is one point below the intake level, not progress
+    history = [signals(1, 17), signals(2, 18), signals(3, 16), signals(4, 16)]
+    plans = [plan(1), plan(2), plan(3), plan(4)]
+    decision, modality, _ = review_efficacy(history=history[:3], plans=plans[:3])
+    assert decision != "keep"
+    decision, modality, _ = review_efficacy(history=history, plans=plans)
+    assert decision == "switch" and modality != "cbt"
