@@ -358,17 +358,8 @@ class TherapistAgent:
         client_id = check_client_id(client_id)
         text = clean_message(text)
         with self._lock(client_id):
-            record = self._open(client_id)
-            self._finish_pending(record)
-            turns = self._turns(record.session_id)
-            recovered = self._recovered.pop(client_id, None)
-            if (
-                turns
-                and recovered == (record.session_id, turns[-1].turn_index)
-                and turns[-1].client_text == text
-            ):
-                # the caller re-sent the message a crash interrupted (and recovery answered, by
-                # respond or start_session): hand out that answer instead of a second turn
+            record, turns, resent = self._begin_turn(client_id, text)
+            if resent:
                 return self._reply_for(client_id, record.session_id, turns[-1])
             ctx = self._session_context(record)
             result = self.session_graph.invoke(
@@ -378,6 +369,26 @@ class TherapistAgent:
                 durability="sync",  # each node's checkpoint is on disk before the next runs
             )
             return self._reply_for(client_id, record.session_id, result["turns"][-1])
+
+    def _begin_turn(
+        self, client_id: str, text: str
+    ) -> tuple[SessionRecord, list[TurnRecord], bool]:
+        """Prepare a new message (caller holds the lock): finish a turn a crash interrupted.
+
+        Returns the open session, its turns so far, and whether ``text`` re-sends the message a
+        crash interrupted and recovery (by respond or start_session) already answered: then the
+        last turn is that answer, to hand out instead of a second turn.
+        """
+        record = self._open(client_id)
+        self._finish_pending(record)
+        turns = self._turns(record.session_id)
+        recovered = self._recovered.pop(client_id, None)
+        resent = (
+            bool(turns)
+            and recovered == (record.session_id, turns[-1].turn_index)
+            and turns[-1].client_text == text
+        )
+        return record, turns, resent
 
     def _reply_for(self, client_id: str, session_id: str, turn: TurnRecord) -> Reply:
         traces = self.records.traces(client_id, session_id)
@@ -568,15 +579,8 @@ class TherapistAgent:
         client_id = check_client_id(client_id)
         text = clean_message(text)
         with self._lock(client_id):
-            record = self._open(client_id)
-            self._finish_pending(record)
-            turns = self._turns(record.session_id)
-            recovered = self._recovered.pop(client_id, None)
-            if (
-                turns
-                and recovered == (record.session_id, turns[-1].turn_index)
-                and turns[-1].client_text == text
-            ):
+            record, turns, resent = self._begin_turn(client_id, text)
+            if resent:
                 yield turns[-1].reply
                 return
             yield from self._stream_turn(record, text, len(turns) + 1)
@@ -608,9 +612,10 @@ class TherapistAgent:
                 continue
             for sentence in splitter.feed(str(chunk.content)):
                 sentence = sentence if released else sentence.lstrip()
-                if not has_placeholder(sentence) and self.guard.check(
-                    released + sentence, text, risk
-                ).ok:
+                if (
+                    not has_placeholder(sentence)
+                    and self.guard.check(released + sentence, text, risk).ok
+                ):
                     released += sentence
                     yield sentence
                 else:
