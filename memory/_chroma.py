@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 import sqlite3
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -17,7 +19,17 @@ from memory.errors import InvalidInputError, StoreError
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
-__all__ = ["collection_name", "open_chroma_client", "local_directory", "segment_folders", "scrub"]
+__all__ = [
+    "collection_name",
+    "open_chroma_client",
+    "local_directory",
+    "segment_folders",
+    "scrub",
+    "zero_index_slack",
+]
+
+# hnswlib's saved header starts: format version, level-0 offset, capacity, count, element size
+_HNSW_HEADER = struct.Struct("<IQQQQ")
 
 
 def collection_name(client_id: str, namespace: str = "tl") -> str:
@@ -130,24 +142,59 @@ def segment_folders(root: Path, name: str) -> list[Path]:
     return [root / r[0] for r in rows if isinstance(r[0], str) and _UUID.fullmatch(r[0])]
 
 
-def scrub(root: Path, folders: list[Path]) -> tuple[int, bool]:
-    """Remove a deleted collection's index folders and VACUUM the catalogue.
+def scrub(root: Path, folders: list[Path]) -> tuple[int, bool, list[Path]]:
+    """Remove a deleted collection's index folders, VACUUM the catalogue, zero index slack.
 
     Chroma drops a deleted collection's rows but leaves its HNSW folder (the vectors) on disk,
     and SQLite keeps deleted rows (the texts) in free pages until a VACUUM. Both are removed
-    here, so an erased client leaves no bytes behind in an embedded database.
+    here, and the other collections' uncleared index capacity is zeroed (see
+    :func:`zero_index_slack`), so an erased client leaves no bytes behind in an embedded database.
 
     Returns:
-        (folders removed, whether the VACUUM ran).
+        (folders removed, whether the VACUUM ran, index files whose slack was zeroed).
     """
     removed = 0
     for folder in folders:
         if folder.is_dir() and folder.parent == root:
             shutil.rmtree(folder, ignore_errors=True)
             removed += not folder.exists()
+    zeroed = zero_index_slack(root)
     try:
         with contextlib.closing(sqlite3.connect(root / "chroma.sqlite3", timeout=30)) as con:
             con.execute("VACUUM")
-        return removed, True
+        return removed, True, zeroed
     except sqlite3.Error:
-        return removed, False
+        return removed, False, zeroed
+
+
+def zero_index_slack(root: Path) -> list[Path]:
+    """Zero the reserved, never-written part of every HNSW vector file under ``root``.
+
+    hnswlib reserves room for more vectors than an index holds, allocates it without clearing
+    it, and saves all of it: the unused part holds whatever the process's heap held before,
+    which can be another client's words. Only bytes past the stored vectors are touched; a file
+    in a layout this does not recognise is left alone.
+
+    Returns:
+        The ``data_level0.bin`` files that held non-zero slack and were rewritten.
+    """
+    zeroed = []
+    for data in sorted(root.glob("*/data_level0.bin")):
+        try:
+            header = data.with_name("header.bin").read_bytes()
+            version, _, capacity, count, size = _HNSW_HEADER.unpack_from(header)
+            used, total = count * size, data.stat().st_size
+        except (OSError, struct.error):
+            continue
+        if version != 1 or total != capacity * size or used >= total:
+            continue
+        with data.open("r+b") as fh:
+            fh.seek(used)
+            if not fh.read(total - used).strip(b"\0"):
+                continue
+            fh.seek(used)
+            fh.write(bytes(total - used))
+            fh.flush()
+            os.fsync(fh.fileno())
+        zeroed.append(data)
+    return zeroed

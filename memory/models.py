@@ -206,6 +206,9 @@ class EraseReport(BaseModel):
     """Trace files removed from ``trace_dir`` (0 or 1)."""
     index_folders_deleted: int = 0
     """Vector-index folders removed from an embedded database's directory."""
+    index_files_scrubbed: int = 0
+    """Other clients' vector-index files whose unused, uncleared capacity was zeroed (it can hold
+    leftovers of this process's memory, this client's words included)."""
     database_vacuumed: bool = False
     """Whether an embedded database was compacted, so deleted rows left no bytes on disk."""
     erased_at: datetime

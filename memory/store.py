@@ -490,7 +490,7 @@ class MemoryStore:
             key = self._key(cid)
             col = self._find(cid, check_embedder=False)
             items = archived = collections = folders = 0
-            vacuumed = False
+            vacuumed, zeroed = False, []
             root = local_directory(self._client)
             if col is not None:
                 try:  # count without decoding, so even a damaged collection can be erased
@@ -506,7 +506,7 @@ class MemoryStore:
                         raise StoreError(f"Chroma failed to drop {key!r}: {exc}") from exc
                 collections = 1
                 if root is not None and self._scrub_on_erase:
-                    folders, vacuumed = scrub(root, on_disk)
+                    folders, vacuumed, zeroed = scrub(root, on_disk)
             self._snapshots.pop(cid, None)
             self._erasures[cid] = self._erasures.get(cid, 0) + 1
             events, files = self._trace.delete(key)
@@ -521,6 +521,7 @@ class MemoryStore:
                 collections_deleted=collections,
                 trace_files_deleted=files,
                 index_folders_deleted=folders,
+                index_files_scrubbed=len(zeroed),
                 database_vacuumed=vacuumed,
                 erased_at=at,
             )

@@ -25,13 +25,12 @@ an encrypted volume if the disk itself must not keep old blocks.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import struct
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from memory._chroma import zero_index_slack
 from memory._validation import check_client_id
 from memory.errors import InvalidInputError
 from simulations.runner import _write_manifest, load_manifest
@@ -40,8 +39,6 @@ __all__ = ["RunErasureReport", "erase_client_from_run"]
 
 _MANIFEST = "manifest.json"
 _DERIVED = ("report.md", "plots")
-# hnswlib's saved header starts: format version, level-0 offset, capacity, count, element size
-_HNSW_HEADER = struct.Struct("<IQQQQ")
 
 
 class RunErasureReport(BaseModel):
@@ -130,25 +127,8 @@ def _erase_from_judgements(run: Path, client_id: str, report: RunErasureReport) 
 
 
 def _scrub_index_slack(run: Path, report: RunErasureReport) -> None:
-    """Zero the reserved, never-written part of each remaining client's HNSW vector file."""
-    for data in sorted((run / "clients").glob("*/chroma/*/data_level0.bin")):
-        try:
-            header = data.with_name("header.bin").read_bytes()
-            version, _, capacity, count, size = _HNSW_HEADER.unpack_from(header)
-        except (OSError, struct.error):
-            continue  # not an index layout we know: left as it is
-        used, total = count * size, data.stat().st_size
-        if version != 1 or total != capacity * size or used >= total:
-            continue
-        with data.open("r+b") as fh:
-            fh.seek(used)
-            if not fh.read(total - used).strip(b"\0"):
-                continue  # already clean
-            fh.seek(used)
-            fh.write(bytes(total - used))
-            fh.flush()
-            os.fsync(fh.fileno())
-        report.scrubbed.append(data)
+    for root in sorted((run / "clients").glob("*/chroma")):
+        report.scrubbed.extend(zero_index_slack(root))
 
 
 def erase_client_from_run(run_dir: str | Path, client_id: str) -> RunErasureReport:
