@@ -168,33 +168,44 @@ def scrub(root: Path, folders: list[Path]) -> tuple[int, bool, list[Path]]:
 
 
 def zero_index_slack(root: Path) -> list[Path]:
-    """Zero the reserved, never-written part of every HNSW vector file under ``root``.
+    """Zero the reserved, never-written part of every HNSW index file under ``root``.
 
     hnswlib reserves room for more vectors than an index holds, allocates it without clearing
-    it, and saves all of it: the unused part holds whatever the process's heap held before,
-    which can be another client's words. Only bytes past the stored vectors are touched; a file
-    in a layout this does not recognise is left alone.
+    it, and saves all of it (``data_level0.bin``, and ``length.bin`` with four bytes per slot):
+    the unused part holds whatever the process's heap held before, which can be another client's
+    words. Only slots past the stored count are touched; a layout this does not recognise is
+    left alone.
 
     Returns:
-        The ``data_level0.bin`` files that held non-zero slack and were rewritten.
+        The files that held non-zero slack and were rewritten.
     """
     zeroed = []
-    for data in sorted(root.glob("*/data_level0.bin")):
+    for header in sorted(root.glob("*/header.bin")):
         try:
-            header = data.with_name("header.bin").read_bytes()
-            version, _, capacity, count, size = _HNSW_HEADER.unpack_from(header)
-            used, total = count * size, data.stat().st_size
+            version, _, capacity, count, size = _HNSW_HEADER.unpack_from(header.read_bytes())
         except (OSError, struct.error):
             continue
-        if version != 1 or total != capacity * size or used >= total:
+        if version != 1 or count >= capacity:
             continue
-        with data.open("r+b") as fh:
+        for name, slot in (("data_level0.bin", size), ("length.bin", 4)):
+            path = header.with_name(name)
+            if _zero_tail(path, used=count * slot, total=capacity * slot):
+                zeroed.append(path)
+    return zeroed
+
+
+def _zero_tail(path: Path, *, used: int, total: int) -> bool:
+    try:
+        if path.stat().st_size != total:
+            return False
+        with path.open("r+b") as fh:
             fh.seek(used)
             if not fh.read(total - used).strip(b"\0"):
-                continue
+                return False
             fh.seek(used)
             fh.write(bytes(total - used))
             fh.flush()
             os.fsync(fh.fileno())
-        zeroed.append(data)
-    return zeroed
+    except OSError:
+        return False
+    return True

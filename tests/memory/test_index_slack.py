@@ -26,13 +26,18 @@ def _index(
     used = b"V" * (count * size)
     rest = (slack * capacity * size)[: (capacity - count) * size]
     (folder / "data_level0.bin").write_bytes(used + rest)
+    (folder / "length.bin").write_bytes(
+        b"L" * (count * 4) + (slack * capacity * 4)[: (capacity - count) * 4]
+    )
     return folder / "data_level0.bin"
 
 
 def test_slack_past_the_stored_vectors_is_zeroed_and_the_vectors_kept(tmp_path):
     data = _index(tmp_path, "a")
-    assert zero_index_slack(tmp_path) == [data]
+    lengths = data.with_name("length.bin")
+    assert zero_index_slack(tmp_path) == [data, lengths]
     assert data.read_bytes() == b"V" * 16 + bytes(16)
+    assert lengths.read_bytes() == b"L" * 8 + bytes(8)
 
 
 def test_an_index_whose_slack_is_already_clean_is_not_rewritten(tmp_path):
