@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -25,6 +25,9 @@ __all__ = [
     "DataTag",
     "fence",
     "has_placeholder",
+    "DraftProblem",
+    "REPEAT_WINDOW",
+    "draft_problem",
     "therapist_messages",
     "opening_messages",
     "summary_messages",
@@ -65,6 +68,87 @@ def has_placeholder(text: str) -> bool:
         (False, False)
     """
     return _PLACEHOLDER.search(text) is not None
+
+
+_NARRATION = re.compile(
+    r"\bthe client(?:'s)? (?:seems?|mentioned|shared|said|says|feels?|felt|reports?|reported|"
+    r"expressed|asked|appears?|will|wants?|is feeling)\b|\bcounsell?or notes?\b|"
+    r"\bintensity \d\s*/\s*5\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_TOKEN = re.compile(r"[a-z0-9']+")
+_REPEAT_MIN_WORDS = 6
+REPEAT_WINDOW = 4
+"""How many of the session's latest replies a draft may not repeat a sentence from."""
+
+
+class DraftProblem(NamedTuple):
+    """Why a drafted reply should not be sent as it is, and what to tell the model instead."""
+
+    kind: Literal["empty", "placeholder", "narration", "repetition"]
+    detail: str
+    fix: str
+
+    @property
+    def soft(self) -> bool:
+        """A repeat is still a reply: sent when every redraft repeats too (the rest never are)."""
+        return self.kind == "repetition"
+
+
+def _sentence_keys(text: str) -> list[tuple[str, str]]:
+    keys = []
+    for sentence in _SENTENCE_END.split(text):
+        words = _TOKEN.findall(sentence.lower())
+        if len(words) >= _REPEAT_MIN_WORDS:
+            keys.append((" ".join(words), sentence.strip()))
+    return keys
+
+
+def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
+    """Say what makes a drafted reply unfit to send, or ``None`` when it may go out.
+
+    Small local models drift in three ways seen in simulated sessions: template slots
+    ("[client's name]"), narrating about the client in the third person or echoing the counselor
+    notes ("The client mentioned feeling shame at intensity 4/5"), and reusing a sentence from one
+    of their last replies ("It's important to take care of yourself and your time."), which a
+    client reads as not being listened to. ``recent`` holds the session's latest replies; a
+    sentence of six or more words repeated from one of them counts.
+
+    Example:
+        >>> draft_problem("The client seems anxious at intensity 3/5.").kind
+        'narration'
+        >>> said = ["I hear you. What is making you feel this way, do you think?"]
+        >>> draft_problem("Thanks for saying. What do you think is behind that feeling?", said)
+        >>> draft_problem("Okay. What is making you feel this way, do you think?", said).kind
+        'repetition'
+    """
+    if not text.strip():
+        return DraftProblem("empty", "empty reply", "Write the reply.")
+    if has_placeholder(text):
+        return DraftProblem(
+            "placeholder",
+            "template placeholder in reply",
+            "Your last draft had a template placeholder; write only words you would say, "
+            "with no [brackets].",
+        )
+    if (m := _NARRATION.search(text)) is not None:
+        return DraftProblem(
+            "narration",
+            f"talks about the client or the notes ({m.group(0)!r})",
+            "Your last draft described the client or repeated the counselor notes; speak to "
+            "the client directly, as 'you'.",
+        )
+    earlier = {key for reply in recent for key, _ in _sentence_keys(reply)}
+    for key, sentence in _sentence_keys(text):
+        if key in earlier:
+            return DraftProblem(
+                "repetition",
+                f"repeats an earlier reply: {sentence[:80]!r}",
+                f'You already said "{sentence[:120]}"; do not say it again. Answer what the '
+                "client just said, in new words.",
+            )
+    return None
 
 
 def fence(tag: DataTag, lines: str | Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -33,7 +33,7 @@ from agent._redact import redact
 from agent.context import SessionContext
 from agent.llm import invoke_with_timeout
 from agent.perception import read_reaction as read_client_reaction
-from agent.prompts import has_placeholder, therapist_messages
+from agent.prompts import REPEAT_WINDOW, draft_problem, therapist_messages
 from agent.records import CrisisRecord
 from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
 from agent.state import (
@@ -85,14 +85,21 @@ def call_model(
     *,
     retries: int,
     timeout_s: float | None = None,
+    recent: Sequence[str] = (),
+    revise: Callable[[str], list[BaseMessage]] | None = None,
     **kwargs: Any,
 ) -> tuple[str | None, list[str]]:
     """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
 
-    An attempt that errors, answers empty or with a template placeholder, or takes longer than
-    ``timeout_s`` (abandoned) fails; the caller falls back to a safe reply when every one did.
+    An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
+    reply :func:`~agent.prompts.draft_problem` rejects (empty, a template placeholder, talk about
+    the client, a sentence repeated from ``recent``). With ``revise``, the next attempt is sent
+    ``revise(fix)``: the prompt plus a note saying what to fix. A reply whose only problem is a
+    repeat is still returned when every attempt repeats; otherwise the caller falls back to a
+    safe reply when every attempt failed.
     """
     errors: list[str] = []
+    repeat: str | None = None
     for attempt in range(retries + 1):
         try:
             answer = invoke_with_timeout(model, messages, timeout_s=timeout_s, **kwargs)
@@ -100,11 +107,15 @@ def call_model(
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
-        if text and not has_placeholder(text):
+        problem = draft_problem(text, recent)
+        if problem is None:
             return text, errors
-        problem = "template placeholder in reply" if text else "empty reply"
-        errors.append(f"attempt {attempt + 1}: {problem}")
-    return None, errors
+        errors.append(f"attempt {attempt + 1}: {problem.detail}")
+        if problem.soft:
+            repeat = text
+        if revise is not None and problem.kind != "empty":
+            messages = revise(problem.fix)
+    return repeat, errors
 
 
 def _client_context(state: SessionState, n: int = 4) -> list[str]:
@@ -212,13 +223,12 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
     return {"strategy": choice}
 
 
-def _draft(
-    state: SessionState, ctx: SessionContext, extra: str | None
-) -> tuple[str | None, list[str]]:
+def _messages(
+    state: SessionState, history: list[tuple[str, str]], extra: str | None
+) -> list[BaseMessage]:
     strategy = get_strategy(state["strategy"].strategy)
-    history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
     memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]  # fenced
-    messages = therapist_messages(
+    return therapist_messages(
         plan=state.get("plan"),
         portrait=state.get("portrait", ""),
         history=history,
@@ -231,11 +241,19 @@ def _draft(
         reaction=state["reaction"].label,
         extra_instruction=extra,
     )
+
+
+def _draft(
+    state: SessionState, ctx: SessionContext, extra: str | None
+) -> tuple[str | None, list[str]]:
+    history = [(t.client_text, t.reply) for t in state.get("turns", [])[-_HISTORY_TURNS:]]
     return call_model(
         ctx.therapist_model,
-        messages,
+        _messages(state, history, extra),
         retries=ctx.model_retries,
         timeout_s=ctx.model_timeout_s,
+        recent=[reply for _, reply in history[-REPEAT_WINDOW:]],
+        revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
         max_tokens=ctx.max_reply_tokens,
     )
 

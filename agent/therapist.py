@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent._validation import check_client_id, clean_message
 from agent.context import SessionContext, SupervisorContext
 from agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
-from agent.prompts import has_placeholder, opening_messages
+from agent.prompts import REPEAT_WINDOW, draft_problem, opening_messages
 from agent.records import (
     ClientHistory,
     RecordBook,
@@ -588,6 +588,7 @@ class TherapistAgent:
     def _stream_turn(self, record: SessionRecord, text: str, turn_index: int) -> Iterator[str]:
         config = self._config(record.session_id)
         splitter = _SentenceGate()
+        recent = [t.reply for t in self._turns(record.session_id)[-REPEAT_WINDOW:]]
         draft_id: str | None = None
         risk = None
         released = ""
@@ -612,10 +613,10 @@ class TherapistAgent:
                 continue
             for sentence in splitter.feed(str(chunk.content)):
                 sentence = sentence if released else sentence.lstrip()
-                if (
-                    not has_placeholder(sentence)
-                    and self.guard.check(released + sentence, text, risk).ok
-                ):
+                problem = draft_problem(sentence, recent)
+                if (problem is None or problem.kind == "empty") and self.guard.check(
+                    released + sentence, text, risk
+                ).ok:
                     released += sentence
                     yield sentence
                 else:

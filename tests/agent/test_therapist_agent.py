@@ -173,10 +173,14 @@ def test_nodes_constant_names_every_graph_node(make_agent):
 
 
 def test_a_draft_with_a_template_placeholder_is_retried(make_agent):
-    drafts = iter([
-        "Hello [client's name], welcome.", "Welcome. What brings you here today?",
-        "I hear you, [NAME].", "Thank you for telling me. What weighs most?",
-    ])
+    drafts = iter(
+        [
+            "Hello [client's name], welcome.",
+            "Welcome. What brings you here today?",
+            "I hear you, [NAME].",
+            "Thank you for telling me. What weighs most?",
+        ]
+    )
     agent = make_agent(therapist=lambda messages: next(drafts))
     assert agent.start_session("alice").opening == "Welcome. What brings you here today?"
     reply = agent.respond("alice", "I can't sleep since the move.")
@@ -188,3 +192,50 @@ def test_an_opening_that_keeps_a_placeholder_falls_back_to_a_plain_greeting(make
     agent = make_agent(therapist=lambda messages: "Welcome, [NAME]!")
     info = agent.start_session("alice")
     assert "[" not in info.opening and info.opening.strip()
+
+
+def _said(messages) -> str:
+    return messages[-1].text
+
+
+def test_a_draft_that_repeats_a_sentence_of_a_recent_reply_is_redrafted_with_a_note(make_agent):
+    sentence = "It's important to take care of yourself and your time."
+    drafts = iter(
+        [
+            "Welcome. What brings you here?",
+            f"That sounds heavy. {sentence}",
+            f"I hear how tired you are. {sentence}",
+            "Tired and still showing up: what keeps you going on those mornings?",
+        ]
+    )
+    agent = make_agent(therapist=lambda messages: next(drafts))
+    agent.start_session("alice")
+    agent.respond("alice", "Work is draining me.")
+    reply = agent.respond("alice", "I wake up exhausted every day.")
+    assert reply.text.startswith("Tired and still showing up")
+    redraft_prompt = _said(agent.therapist_model.calls[-1].messages)
+    assert "You already said" in redraft_prompt and sentence in redraft_prompt
+
+
+def test_when_every_redraft_repeats_the_last_one_is_still_sent(make_agent):
+    sentence = "Can you tell me more about what is making you feel this way?"
+    agent = make_agent(therapist=lambda messages: f"I see. {sentence}")
+    agent.start_session("alice")
+    agent.respond("alice", "Work is draining me.")
+    reply = agent.respond("alice", "I wake up exhausted every day.")
+    assert reply.text == f"I see. {sentence}" and reply.reply_source == "model"
+
+
+def test_a_draft_that_talks_about_the_client_in_the_third_person_is_redrafted(make_agent):
+    drafts = iter(
+        [
+            "Welcome. What brings you here?",
+            "The client mentioned feeling ashamed at intensity 4/5.",
+            "That shame sounds painful. What happened after the seminar?",
+        ]
+    )
+    agent = make_agent(therapist=lambda messages: next(drafts))
+    agent.start_session("alice")
+    reply = agent.respond("alice", "I felt so ashamed in the seminar.")
+    assert reply.text == "That shame sounds painful. What happened after the seminar?"
+    assert "speak to the client directly" in _said(agent.therapist_model.calls[-1].messages)

@@ -1,0 +1,55 @@
+"""What makes a drafted reply unfit to send (agent.prompts.draft_problem)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.prompts import draft_problem
+
+EARLIER = [
+    "It sounds like you're feeling very down. Can you tell me more about what's making you feel "
+    "this way?",
+    "I understand. It's important to take care of yourself and your time.",
+]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "That sounds exhausting. What helped, even a little, last week?",
+        "You said the client meeting went badly; what happened there?",
+        "Can you tell me more?",  # short stock phrases may recur
+        "See point [2] of your plan: the walk after lunch.",
+    ],
+)
+def test_a_fresh_reply_to_the_client_passes(draft):
+    assert draft_problem(draft, EARLIER) is None
+
+
+@pytest.mark.parametrize(
+    ("draft", "kind"),
+    [
+        ("", "empty"),
+        ("Welcome back, [client's name].", "placeholder"),
+        ("I hear you [sighs]. Go on.", "placeholder"),
+        ("The client mentioned feeling ashamed at intensity 4/5.", "narration"),
+        ("Client seems anxious (intensity 3/5) and engaged.", "narration"),
+        ("Per the counselor notes, let's reflect.", "narration"),
+        ("Okay. It's important to take care of yourself and your time.", "repetition"),
+        ("It sounds like you're feeling very down. What happened today?", "repetition"),
+    ],
+)
+def test_each_kind_of_unfit_draft_is_named(draft, kind):
+    problem = draft_problem(draft, EARLIER)
+    assert (problem.kind if problem else None) == kind
+
+
+def test_only_a_repeat_is_soft_and_every_problem_says_how_to_fix_it():
+    repeat = draft_problem("Okay. It's important to take care of yourself and your time.", EARLIER)
+    narration = draft_problem("The client said she is tired.")
+    assert repeat.soft and not narration.soft
+    assert "You already said" in repeat.fix and "directly" in narration.fix
+
+
+def test_without_recent_replies_nothing_counts_as_a_repeat():
+    assert draft_problem(EARLIER[1]) is None
