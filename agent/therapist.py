@@ -31,6 +31,7 @@ from agent.records import (
     RecordBook,
     SessionRecord,
     SessionReview,
+    SessionSummary,
     TreatmentPlan,
 )
 from agent.session_graph import build_intra_session, call_model
@@ -297,12 +298,7 @@ class TherapistAgent:
         )
         if text:
             return text
-        if last is not None:
-            return (
-                f"Welcome back. Last time we talked about {last.text[:160].rstrip('.')}. "
-                "How have things been since then?"
-            )
-        return "Hello, I'm glad you're here. What would you like to talk about today?"
+        return fallback_opening(last)
 
     # public API -------------------------------------------------------------------------------
     def start_session(
@@ -657,6 +653,30 @@ class TherapistAgent:
                     break
         finally:
             await worker
+
+
+def fallback_opening(last: SessionSummary | None) -> str:
+    """Return the opening used when the model gives none: a greeting, a bridge, the homework.
+
+    The bridge names the last session's topics rather than quoting its summary, which is written
+    about the client ("The client discussed ...") and reads wrongly when said to them.
+
+    Example:
+        >>> print(fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work"))))
+        Welcome back. Last time we talked about sleep and work. How have things been since then?
+        >>> print(fallback_opening(SessionSummary(text="...", homework="Log two walks.")))
+        Welcome back. How did it go with log two walks?
+    """
+    if last is None:
+        return "Hello, I'm glad you're here. What would you like to talk about today?"
+    topics = [t.strip().rstrip(".") for t in (last.worked_on or last.concerns)[:2] if t.strip()]
+    bridge = f" Last time we talked about {' and '.join(topics)}." if topics else ""
+    homework = (last.homework or "").strip().rstrip(".")
+    if homework:
+        if homework[1:2].islower():
+            homework = homework[0].lower() + homework[1:]
+        return f"Welcome back.{bridge} How did it go with {homework}?"
+    return f"Welcome back.{bridge} How have things been since then?"
 
 
 class _SentenceGate:

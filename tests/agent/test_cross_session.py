@@ -114,3 +114,21 @@ def test_review_disabled_keeps_the_plan(make_agent, clock):
     assert {r.decision for r in reviews} == {"keep"}
     assert [p.version for p in agent.history("carla").plans] == [1]
     assert reviews[-1].signals["phq9_end"] == 10.0
+
+
+def test_a_failed_opening_bridges_by_last_sessions_topics_not_its_third_person_summary(
+    make_agent, clock
+):
+    def therapist(messages: list[BaseMessage]) -> str:
+        if "Write the counselor's opening" in str(messages[-1].content):
+            return "Welcome back, [client's name]."  # rejected every time: the fallback opens
+        return "It sounds like a lot to carry. What feels most important to look at?"
+
+    agent = make_agent(therapist=therapist)
+    run_sessions(agent, clock, n=1)
+    summary = agent.records.reviews("carla")[-1].summary
+    opening = agent.start_session("carla").opening
+    assert opening.startswith("Welcome back.") and "[" not in opening
+    assert summary.text not in opening and "The client" not in opening
+    topics = summary.worked_on or summary.concerns
+    assert topics and topics[0].rstrip(".") in opening
