@@ -1,6 +1,7 @@
 """Crisis-risk detection on the C-SSRS Reddit data (Gaur et al., WWW 2019), development half.
 
     python benchmarks/crisis.py ../shared/data/cssrs/cssrs_dev.csv [--limit N] [--llm local]
+        [--sample N --max-posts 25 --seed 1]
 
 Each user's posts (the ``Post`` column, a Python-list string) are assessed in order as one
 conversation: every post is assessed with the posts before it as context
@@ -20,6 +21,7 @@ import ast
 import csv
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -106,6 +108,17 @@ def main(argv: list[str] | None = None) -> int:
         help="classifier borderline band (default: RiskAssessor's)",
     )
     ap.add_argument("--json", type=Path, default=None, help="write per-user results here")
+    ap.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a seeded sample of N Supportive and N Ideation/Behavior/Attempt users (for --llm)",
+    )
+    ap.add_argument(
+        "--max-posts", type=int, default=None, help="with --sample: users with <= M posts"
+    )
+    ap.add_argument("--seed", type=int, default=1, help="with --sample")
     args = ap.parse_args(argv)
     if not args.path.is_file():
         print(
@@ -115,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     users = load(args.path)
     if args.limit:
         users = users[: args.limit]
+    if args.sample:
+        rng = random.Random(args.seed)
+        fits = [u for u in users if args.max_posts is None or len(u[2]) <= args.max_posts]
+        users = rng.sample([u for u in fits if u[1] == "Supportive"], args.sample) + rng.sample(
+            [u for u in fits if u[1] in AT_RISK], args.sample
+        )
 
     from memory import MiniLMEmbedder
 
@@ -175,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         sweep.append(row)
     assessor.chat_model = chat_model
 
+    if chat_model is not None:  # the same users without the second opinion
+        assessor.llm_band, assessor.chat_model = (lo, hi), None
+        for _user, label, posts in users:
+            top = max(level_rank(a.level) for a in assessor.assess_conversation(posts))
+            flags["no LLM, >= low"][label].append(top >= level_rank("low"))
+            flags["no LLM, >= moderate"][label].append(top >= level_rank("moderate"))
+
     # Ablation from the cached analyses: the patterns (+context) alone.
     assessor.llm_band, assessor.category_threshold = (1.01, 1.01), 1.0
     assessor.chat_model = None
@@ -201,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 "keyword baseline",
                 "patterns only, >= low",
                 "patterns only, >= moderate",
+                *(["no LLM, >= low", "no LLM, >= moderate"] if args.llm else []),
                 ">= low (detection)",
                 ">= moderate (protocol)",
             ],
