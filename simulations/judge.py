@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from agent.prompts import REPEAT_WINDOW, draft_problem
 from simulations.rundata import ClientRun, Run, SessionRun
 from simulations.trace import TurnRecord
 
@@ -41,6 +42,7 @@ __all__ = [
     "LLMJudge",
     "make_judge",
     "miti_counts",
+    "reply_problems",
     "judge_run",
     "CTRS_ITEMS",
     "ALLIANCE_ITEMS",
@@ -227,6 +229,25 @@ def miti_counts(turns: Sequence[TurnRecord]) -> MitiCounts:
         if m.directive and m.kind in ("advice", "information", "technique"):
             c.directive += 1
     return c
+
+
+def reply_problems(turns: Sequence[TurnRecord]) -> dict[str, int]:
+    """Count the replies a session sent with a draft problem (:func:`agent.prompts.draft_problem`).
+
+    The agent redrafts such replies, and sends a repeat only when every redraft repeats too, so
+    these counts show what got through: ``repeated`` (a sentence from one of the previous four
+    replies), ``narrated`` (talk about the client or the notes), ``placeholder`` (a template slot).
+    """
+    counts = {"repeated": 0, "narrated": 0, "placeholder": 0}
+    names = {"repetition": "repeated", "narration": "narrated", "placeholder": "placeholder"}
+    sent: list[str] = []
+    for t in turns:
+        text = str(t.therapist.get("text", ""))
+        problem = draft_problem(text, sent[-REPEAT_WINDOW:])
+        if problem is not None and problem.kind in names:
+            counts[names[problem.kind]] += 1
+        sent.append(text)
+    return counts
 
 
 # ----------------------------------------------------------------------------- heuristics ---

@@ -27,6 +27,7 @@ from simulations.judge import (
     judge_run,
     make_judge,
     miti_counts,
+    reply_problems,
 )
 from simulations.rundata import Run, find_runs, load_run
 
@@ -287,6 +288,7 @@ def miti_table(run: Run) -> pd.DataFrame:
                     "client_id": client.client_id,
                     "session": s.number,
                     **c.model_dump(),
+                    **reply_problems(s.turns),
                     "reflections": c.reflections,
                     "r_to_q": c.reflection_to_question,
                     "complex_share": c.complex_share,
@@ -767,7 +769,10 @@ def write_run_report(run: Run, judge: Judge | None = None) -> Path:
         _md(multi),
         "### MITI-style counts (computed from coded moves)\n",
         "R:Q = reflections per question (MITI 4: fair >= 1, good >= 2); complex_share = complex "
-        "reflections / reflections (fair >= 0.4, good >= 0.5).\n",
+        "reflections / reflections (fair >= 0.4, good >= 0.5). repeated / narrated = replies "
+        "sent with a sentence from one of the previous four replies / talking about the client "
+        "instead of to them (the agent redrafts both; a repeat goes out if every redraft "
+        "repeats).\n",
         _md(
             miti,
             [
@@ -784,6 +789,8 @@ def write_run_report(run: Run, judge: Judge | None = None) -> Path:
                 "crisis",
                 "r_to_q",
                 "complex_share",
+                "repeated",
+                "narrated",
             ]
             if not miti.empty
             else None,

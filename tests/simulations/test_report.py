@@ -13,6 +13,7 @@ from simulations.judge import (
     judge_run,
     make_judge,
     miti_counts,
+    reply_problems,
 )
 from simulations.profiles import resolve_profiles
 from simulations.report import (
@@ -123,6 +124,19 @@ def test_miti_counts_reflections_questions_and_complex_share(run_dir):
     assert counts.questions >= 1 and counts.reflections >= 1
     assert counts.reflection_to_question == counts.reflections / counts.questions
     assert 0 <= counts.complex_share <= 1
+
+
+def test_reply_problems_count_what_got_through_per_session(run_dir):
+    session = load_run(run_dir).clients["depression-maya"].sessions[0]
+    clean = reply_problems(session.turns)
+    assert set(clean) == {"repeated", "narrated", "placeholder"}
+    first = session.turns[0]
+    said = "I hear you. What has made this week feel so heavy for you?"
+    turns = [
+        first.model_copy(update={"therapist": {**first.therapist, "text": text}})
+        for text in (said, "The client said the week was heavy.", f"Okay. {said.split('. ')[1]}")
+    ]
+    assert reply_problems(turns) == {"repeated": 1, "narrated": 1, "placeholder": 0}
 
 
 class _StructuredModel:
