@@ -27,6 +27,7 @@ __all__ = [
     "has_placeholder",
     "DraftProblem",
     "REPEAT_WINDOW",
+    "drop_repeated_sentences",
     "draft_problem",
     "therapist_messages",
     "opening_messages",
@@ -149,6 +150,24 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
                 "client just said, in new words.",
             )
     return None
+
+
+def drop_repeated_sentences(text: str, recent: Sequence[str]) -> str:
+    """Return ``text`` without the sentences :func:`draft_problem` counts as repeats.
+
+    Example:
+        >>> said = ["It's important to take care of yourself and your time."]
+        >>> draft = "I hear you. It's important to take care of yourself and your time. What helps?"
+        >>> drop_repeated_sentences(draft, said)
+        'I hear you. What helps?'
+    """
+    earlier = {key for reply in recent for key, _ in _sentence_keys(reply)}
+    kept = []
+    for sentence in _SENTENCE_END.split(text):
+        words = _TOKEN.findall(sentence.lower())
+        if len(words) < _REPEAT_MIN_WORDS or " ".join(words) not in earlier:
+            kept.append(sentence.strip())
+    return " ".join(s for s in kept if s)
 
 
 def fence(tag: DataTag, lines: str | Sequence[str]) -> str:

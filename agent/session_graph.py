@@ -23,7 +23,7 @@ from functools import wraps
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -33,7 +33,12 @@ from agent._redact import redact
 from agent.context import SessionContext
 from agent.llm import invoke_with_timeout
 from agent.perception import read_reaction as read_client_reaction
-from agent.prompts import REPEAT_WINDOW, draft_problem, therapist_messages
+from agent.prompts import (
+    REPEAT_WINDOW,
+    draft_problem,
+    drop_repeated_sentences,
+    therapist_messages,
+)
 from agent.records import CrisisRecord
 from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
 from agent.state import (
@@ -60,6 +65,7 @@ NODES = (
     "remember",
 )
 _HISTORY_TURNS = 6
+_MIN_TRIMMED_WORDS = 4
 _USED_THRESHOLD = 0.55
 
 Node = Callable[[SessionState, Runtime[SessionContext]], dict[str, Any]]
@@ -93,16 +99,21 @@ def call_model(
 
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
     reply :func:`~agent.prompts.draft_problem` rejects (empty, a template placeholder, talk about
-    the client, a sentence repeated from ``recent``). With ``revise``, the next attempt is sent
-    ``revise(fix)``: the prompt plus a note saying what to fix. A reply whose only problem is a
-    repeat is still returned when every attempt repeats; otherwise the caller falls back to a
+    the client, a sentence repeated from ``recent``). The next attempt is sent the prompt plus a
+    note saying what to fix (``revise(fix)``; by default the note is appended to the last human
+    message), and after a repeat it samples warmer (see :func:`_warmer`), since a small model
+    asked the same thing at a low temperature tends to say the same thing again. When every
+    attempt repeats, the last draft is sent without its repeated sentences if enough is left,
+    else as it is; a draft with any other problem is never sent, and the caller falls back to a
     safe reply when every attempt failed.
     """
     errors: list[str] = []
     repeat: str | None = None
+    current = model
+    revise = revise or (lambda fix: _with_note(messages, fix))
     for attempt in range(retries + 1):
         try:
-            answer = invoke_with_timeout(model, messages, timeout_s=timeout_s, **kwargs)
+            answer = invoke_with_timeout(current, messages, timeout_s=timeout_s, **kwargs)
             text = str(answer.content).strip()
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
@@ -113,9 +124,36 @@ def call_model(
         errors.append(f"attempt {attempt + 1}: {problem.detail}")
         if problem.soft:
             repeat = text
-        if revise is not None and problem.kind != "empty":
+            current = _warmer(model, attempt + 1)
+        if problem.kind != "empty":
             messages = revise(problem.fix)
+    if repeat is not None:
+        trimmed = drop_repeated_sentences(repeat, recent)
+        if len(trimmed.split()) >= _MIN_TRIMMED_WORDS and draft_problem(trimmed, recent) is None:
+            errors.append("sent without its repeated sentences")
+            return trimmed, errors
     return repeat, errors
+
+
+def _with_note(messages: list[BaseMessage], note: str) -> list[BaseMessage]:
+    """Return ``messages`` with ``note`` appended to the last human message (or added as one)."""
+    last = messages[-1] if messages else None
+    if isinstance(last, HumanMessage) and isinstance(last.content, str):
+        return [*messages[:-1], HumanMessage(f"{last.content}\n\n{note}")]
+    return [*messages, HumanMessage(note)]
+
+
+def _warmer(model: BaseChatModel, step: int) -> BaseChatModel:
+    """Return a copy of ``model`` sampling hotter (0.4 per step, at most 1.2), if it has a knob.
+
+    Models without a ``temperature`` field (scripted test models, custom wrappers) are returned
+    as they are.
+    """
+    if "temperature" not in type(model).model_fields:
+        return model
+    base = getattr(model, "temperature", None)
+    base = 0.3 if base is None else float(base)
+    return model.model_copy(update={"temperature": min(1.2, max(base, 0.3) + 0.4 * step)})
 
 
 def _client_context(state: SessionState, n: int = 4) -> list[str]:

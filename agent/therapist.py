@@ -669,7 +669,7 @@ def fallback_opening(last: SessionSummary | None) -> str:
     """
     if last is None:
         return "Hello, I'm glad you're here. What would you like to talk about today?"
-    topics = [t.strip().rstrip(".") for t in (last.worked_on or last.concerns)[:2] if t.strip()]
+    topics = [t for t in map(_topic, (*last.worked_on, *last.concerns)) if t][:2]
     bridge = f" Last time we talked about {' and '.join(topics)}." if topics else ""
     homework = (last.homework or "").strip().rstrip(".")
     if homework:
@@ -677,6 +677,17 @@ def fallback_opening(last: SessionSummary | None) -> str:
             homework = homework[0].lower() + homework[1:]
         return f"Welcome back.{bridge} How did it go with {homework}?"
     return f"Welcome back.{bridge} How have things been since then?"
+
+
+_NO_TOPIC = frozenset({"", "none", "n/a", "na", "nothing", "unknown", "not discussed", "-"})
+
+
+def _topic(text: str) -> str | None:
+    """Return a summary topic fit to say to the client, or ``None`` (empty, "none", a quote)."""
+    topic = " ".join(text.split()).strip().rstrip(".")
+    if topic.lower() in _NO_TOPIC or ":" in topic or len(topic.split()) > 8:
+        return None
+    return topic[0].lower() + topic[1:] if topic[1:2].islower() else topic
 
 
 class _SentenceGate:

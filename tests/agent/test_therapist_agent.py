@@ -239,3 +239,24 @@ def test_a_draft_that_talks_about_the_client_in_the_third_person_is_redrafted(ma
     reply = agent.respond("alice", "I felt so ashamed in the seminar.")
     assert reply.text == "That shame sounds painful. What happened after the seminar?"
     assert "speak to the client directly" in _said(agent.therapist_model.calls[-1].messages)
+
+
+def test_when_every_redraft_repeats_the_repeated_sentences_are_dropped_if_enough_is_left(
+    make_agent,
+):
+    stock = "It's important to take care of yourself and your time."
+    agent = make_agent(therapist=lambda messages: f"That sounds heavy. {stock} What helps tonight?")
+    agent.start_session("alice")
+    first = agent.respond("alice", "Work is draining me.")
+    second = agent.respond("alice", "I wake up exhausted every day.")
+    assert stock in first.text
+    assert second.text == "That sounds heavy. What helps tonight?"
+
+
+def test_an_opening_redraft_carries_the_note_on_what_to_fix(make_agent):
+    drafts = iter(["Hello [client's name], welcome.", "Welcome. What brings you here today?"])
+    agent = make_agent(therapist=lambda messages: next(drafts))
+    agent.start_session("alice")
+    redraft_prompt = _said(agent.therapist_model.calls[-1].messages)
+    assert "Write the counselor's opening" in redraft_prompt
+    assert "template placeholder" in redraft_prompt

@@ -1,0 +1,32 @@
+"""The opening said when the model gives none (agent.therapist.fallback_opening)."""
+
+from __future__ import annotations
+
+from agent.records import SessionSummary
+from agent.therapist import fallback_opening
+
+
+def test_a_first_session_opens_with_a_plain_greeting():
+    assert fallback_opening(None).startswith("Hello, I'm glad you're here.")
+
+
+def test_the_bridge_names_topics_and_asks_about_the_homework():
+    summary = SessionSummary(text="...", worked_on=("Sleep",), homework="Log two walks.")
+    assert fallback_opening(summary) == (
+        "Welcome back. Last time we talked about sleep. How did it go with log two walks?"
+    )
+
+
+def test_the_fallback_opening_skips_summary_topics_unfit_to_say_to_the_client():
+    junk = SessionSummary(
+        text="The client discussed work.",
+        worked_on=("none", "Client: I understand the anxiety, Leo. It's understandable"),
+        concerns=("Sleep problems", "work stress"),
+    )
+    assert fallback_opening(junk) == (
+        "Welcome back. Last time we talked about sleep problems and work stress. "
+        "How have things been since then?"
+    )
+    assert fallback_opening(SessionSummary(text="...", worked_on=("none",))) == (
+        "Welcome back. How have things been since then?"
+    )
