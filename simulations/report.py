@@ -771,8 +771,8 @@ def write_run_report(run: Run, judge: Judge | None = None) -> Path:
         "R:Q = reflections per question (MITI 4: fair >= 1, good >= 2); complex_share = complex "
         "reflections / reflections (fair >= 0.4, good >= 0.5). repeated / narrated = replies "
         "sent with a sentence from one of the previous four replies / talking about the client "
-        "instead of to them (the agent redrafts both; a repeat goes out if every redraft "
-        "repeats).\n",
+        "instead of to them (the agent redrafts both; a repeat goes out when every redraft "
+        "repeats and too little is left without the repeated sentences).\n",
         _md(
             miti,
             [
