@@ -669,7 +669,7 @@ def fallback_opening(last: SessionSummary | None) -> str:
     """
     if last is None:
         return "Hello, I'm glad you're here. What would you like to talk about today?"
-    topics = [t for t in map(_topic, (*last.worked_on, *last.concerns)) if t][:2]
+    topics = [t for t in map(_topic, (*last.concerns, *last.worked_on)) if t][:2]
     bridge = f" Last time we talked about {' and '.join(topics)}." if topics else ""
     homework = (last.homework or "").strip().rstrip(".")
     if homework:
@@ -680,12 +680,26 @@ def fallback_opening(last: SessionSummary | None) -> str:
 
 
 _NO_TOPIC = frozenset({"", "none", "n/a", "na", "nothing", "unknown", "not discussed", "-"})
+_TOPIC_VERB = re.compile(
+    r"^(?:(?:we\s+)?(?:worked|talked|spoke|focused)\s+(?:on|about)|discussed|explored|practi[cs]ed|"
+    r"reviewed|identified)\s+",
+    re.IGNORECASE,
+)
 
 
 def _topic(text: str) -> str | None:
-    """Return a summary topic fit to say to the client, or ``None`` (empty, "none", a quote)."""
-    topic = " ".join(text.split()).strip().rstrip(".")
-    if topic.lower() in _NO_TOPIC or ":" in topic or len(topic.split()) > 8:
+    """Return a summary topic fit to say to the client, or ``None``.
+
+    Concerns and work items come from the supervisor model: "Worked on sleep hygiene" becomes
+    "sleep hygiene"; "none", quoted lines and items about "the client" are left out.
+    """
+    topic = _TOPIC_VERB.sub("", " ".join(text.split()).strip().rstrip("."))
+    if (
+        topic.lower() in _NO_TOPIC
+        or ":" in topic
+        or "client" in topic.lower()
+        or len(topic.split()) > 8
+    ):
         return None
     return topic[0].lower() + topic[1:] if topic[1:2].islower() else topic
 

@@ -11,17 +11,24 @@ def test_a_first_session_opens_with_a_plain_greeting():
 
 
 def test_the_bridge_names_topics_and_asks_about_the_homework():
-    summary = SessionSummary(text="...", worked_on=("Sleep",), homework="Log two walks.")
+    summary = SessionSummary(
+        text="...", worked_on=("Worked on sleep hygiene",), homework="Log two walks."
+    )
     assert fallback_opening(summary) == (
-        "Welcome back. Last time we talked about sleep. How did it go with log two walks?"
+        "Welcome back. Last time we talked about sleep hygiene. How did it go with log two walks?"
     )
 
 
 def test_the_fallback_opening_skips_summary_topics_unfit_to_say_to_the_client():
     junk = SessionSummary(
         text="The client discussed work.",
-        worked_on=("none", "Client: I understand the anxiety, Leo. It's understandable"),
-        concerns=("Sleep problems", "work stress"),
+        worked_on=("Helping the client understand feelings",),
+        concerns=(
+            "none",
+            "Client: I understand the anxiety, Leo.",
+            "Sleep problems",
+            "work stress",
+        ),
     )
     assert fallback_opening(junk) == (
         "Welcome back. Last time we talked about sleep problems and work stress. "
