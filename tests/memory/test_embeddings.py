@@ -72,9 +72,15 @@ def test_minilm_captures_meaning_beyond_shared_words(minilm):
     assert _cos(q, near) > _cos(q, far) + 0.2
 
 
-def test_minilm_query_and_document_embeddings_agree(minilm):
-    text = "Running in the morning clears my head."
-    assert _cos(minilm.embed_query(text), minilm.embed_documents([text])[0]) > 0.999
+@pytest.mark.parametrize(
+    "text",
+    ["Running in the morning clears my head.", "", "x", "word " * 400],
+    ids=["sentence", "empty", "one-char", "past-256-tokens"],
+)
+def test_minilm_query_path_gives_the_document_path_vector(minilm, text):
+    """embed_query skips SentenceTransformer.encode's batching; the vector must not change."""
+    query, document = minilm.embed_query(text), minilm.embed_documents([text])[0]
+    assert max(abs(a - b) for a, b in zip(query, document, strict=True)) < 1e-6
 
 
 def test_minilm_runs_torch_on_one_thread_by_default(minilm):
