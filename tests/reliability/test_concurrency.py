@@ -18,7 +18,9 @@ CLIENTS = [f"c{i:02d}" for i in range(8)]
 
 
 def _script(client: str) -> list[str]:
-    return [f"{text} [{client}]" for text in s.TURNS[:3]]
+    # the tag leads, so it sits in the reply's sentence that echoes this message: a tag at the end
+    # would start the fake's stock closing question, which the repeat check rightly trims
+    return [f"[{client}] {text}" for text in s.TURNS[:3]]
 
 
 def _assert_separate(agent, clients) -> None:
