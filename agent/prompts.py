@@ -97,13 +97,17 @@ class DraftProblem(NamedTuple):
         return self.kind == "repetition"
 
 
-def _sentence_keys(text: str) -> list[tuple[str, str]]:
-    keys = []
+def _sentences(text: str) -> list[tuple[str | None, str]]:
+    """Split ``text`` into (repeat key or ``None`` for a sentence too short to count, sentence)."""
+    out: list[tuple[str | None, str]] = []
     for sentence in _SENTENCE_END.split(text):
         words = _TOKEN.findall(sentence.lower())
-        if len(words) >= _REPEAT_MIN_WORDS:
-            keys.append((" ".join(words), sentence.strip()))
-    return keys
+        out.append((" ".join(words) if len(words) >= _REPEAT_MIN_WORDS else None, sentence.strip()))
+    return out
+
+
+def _said_before(recent: Sequence[str]) -> set[str]:
+    return {key for reply in recent for key, _ in _sentences(reply) if key is not None}
 
 
 def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
@@ -140,9 +144,9 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
             "Your last draft described the client or repeated the counselor notes; speak to "
             "the client directly, as 'you'.",
         )
-    earlier = {key for reply in recent for key, _ in _sentence_keys(reply)}
-    for key, sentence in _sentence_keys(text):
-        if key in earlier:
+    earlier = _said_before(recent)
+    for key, sentence in _sentences(text):
+        if key is not None and key in earlier:
             return DraftProblem(
                 "repetition",
                 f"repeats an earlier reply: {sentence[:80]!r}",
@@ -161,13 +165,8 @@ def drop_repeated_sentences(text: str, recent: Sequence[str]) -> str:
         >>> drop_repeated_sentences(draft, said)
         'I hear you. What helps?'
     """
-    earlier = {key for reply in recent for key, _ in _sentence_keys(reply)}
-    kept = []
-    for sentence in _SENTENCE_END.split(text):
-        words = _TOKEN.findall(sentence.lower())
-        if len(words) < _REPEAT_MIN_WORDS or " ".join(words) not in earlier:
-            kept.append(sentence.strip())
-    return " ".join(s for s in kept if s)
+    earlier = _said_before(recent)
+    return " ".join(s for key, s in _sentences(text) if s and (key is None or key not in earlier))
 
 
 def fence(tag: DataTag, lines: str | Sequence[str]) -> str:

@@ -579,12 +579,15 @@ class TherapistAgent:
             if resent:
                 yield turns[-1].reply
                 return
-            yield from self._stream_turn(record, text, len(turns) + 1)
+            yield from self._stream_turn(record, text, turns)
 
-    def _stream_turn(self, record: SessionRecord, text: str, turn_index: int) -> Iterator[str]:
+    def _stream_turn(
+        self, record: SessionRecord, text: str, turns: list[TurnRecord]
+    ) -> Iterator[str]:
+        turn_index = len(turns) + 1
         config = self._config(record.session_id)
         splitter = _SentenceGate()
-        recent = [t.reply for t in self._turns(record.session_id)[-REPEAT_WINDOW:]]
+        recent = [t.reply for t in turns[-REPEAT_WINDOW:]]
         draft_id: str | None = None
         risk = None
         released = ""
