@@ -49,7 +49,13 @@ from agent.safety.models import (
     level_rank,
     max_level,
 )
-from agent.safety.patterns import MODIFIER_SIGNALS, PatternHit, risk_keywords, scan
+from agent.safety.patterns import (
+    MODIFIER_SIGNALS,
+    PatternHit,
+    about_someone_else,
+    risk_keywords,
+    scan,
+)
 from memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -325,33 +331,35 @@ class RiskAssessor:
             failed.append("classifier")
             errors.append(a.classifier_error)
         readings = _counted_readings(a)
+        own = [r for r in readings if not about_someone_else(r.text)]
         if readings and not a.classifier_error:
-            best = max(readings, key=lambda r: r.self_risk)
-            cls_risk = best.self_risk
-            top = best.top_self_class
-            proposed = CLASS_MAP[top][1]
-            if proposed == "imminent":
-                proposed = "high"  # imminence needs explicit words (patterns) or the LLM
-            if cls_risk >= hi:
-                cls_level = proposed
-                bump(CLASS_MAP[top][0] or "suicide", proposed)
-                if _r(pat_level) < _r(proposed):
-                    notes.append(f"classifier {top} p={cls_risk:.2f}")
-            elif cls_risk >= lo and pat_level == "none":
-                borderline = True
-            if cls_risk >= lo:
-                evidence.append(
-                    EvidenceSpan(
-                        text=a.text[best.start : best.end],
-                        start=best.start,
-                        end=best.end,
-                        source="classifier",
-                        signal=top,
-                        category=CLASS_MAP[top][0],
-                        level=cls_level if cls_level != "none" else "low",
-                        turn=index,
+            if own:
+                best = max(own, key=lambda r: r.self_risk)
+                cls_risk = best.self_risk
+                top = best.top_self_class
+                proposed = CLASS_MAP[top][1]
+                if proposed == "imminent":
+                    proposed = "high"  # imminence needs explicit words (patterns) or the LLM
+                if cls_risk >= hi:
+                    cls_level = proposed
+                    bump(CLASS_MAP[top][0] or "suicide", proposed)
+                    if _r(pat_level) < _r(proposed):
+                        notes.append(f"classifier {top} p={cls_risk:.2f}")
+                elif cls_risk >= lo and pat_level == "none":
+                    borderline = True
+                if cls_risk >= lo:
+                    evidence.append(
+                        EvidenceSpan(
+                            text=a.text[best.start : best.end],
+                            start=best.start,
+                            end=best.end,
+                            source="classifier",
+                            signal=top,
+                            category=CLASS_MAP[top][0],
+                            level=cls_level if cls_level != "none" else "low",
+                            turn=index,
+                        )
                     )
-                )
             for name in _OTHER_CLASSES:
                 reading = max(readings, key=lambda r, n=name: r.probs.get(n, 0.0))
                 p = reading.probs.get(name, 0.0)

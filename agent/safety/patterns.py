@@ -37,6 +37,7 @@ __all__ = [
     "split_sentences",
     "risk_keywords",
     "MODIFIER_SIGNALS",
+    "about_someone_else",
 ]
 
 _F = re.IGNORECASE
@@ -1144,6 +1145,17 @@ def _speaker_is_subject(prefix: str) -> bool:
     if not prefix.strip():
         return True
     return _SPEAKER.search(prefix) is not None and not _other_person(prefix)
+
+
+def about_someone_else(sentence: str) -> bool:
+    """Say whether a sentence speaks of or to another person and nowhere of the speaker.
+
+    Whose risk it is matters: "you deserve to live" or "he wants to die" is not the speaker's
+    own ideation, while "life isn't worth living" (no person named) or "nobody would miss me" is.
+    """
+    if _SPEAKER.search(sentence) is not None:
+        return False
+    return any(m.group("third") is not None for m in _SUBJECT.finditer(sentence))
 
 
 def _is_question(sentence: str, prefix: str, match: str) -> bool:

@@ -94,6 +94,26 @@ def test_llm_cannot_lower_what_the_patterns_found() -> None:
     assert a.assess("I have a plan to kill myself.").level == "high"
 
 
+@pytest.mark.parametrize(
+    "text", ["You deserve to live.", "Killing yourself is never the answer.", "He wants to die."]
+)
+def test_classifier_risk_of_a_sentence_about_someone_else_is_not_the_speakers(text) -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(active=0.95))
+    r = a.assess(text)
+    assert r.level == "none" and r.classifier_risk is None
+
+
+@pytest.mark.parametrize("text", ["Life isn't worth living.", "Nobody would miss me."])
+def test_classifier_risk_of_a_sentence_naming_nobody_else_counts(text) -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(active=0.95))
+    assert a.assess(text).level == "moderate"
+
+
+def test_other_categories_still_read_sentences_about_other_people() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(delusion=0.95))
+    assert "delusion" in a.assess("They are everywhere now.").categories
+
+
 def test_without_a_model_a_borderline_turn_is_low_guards_on_no_protocol() -> None:
     a = RiskAssessor(None, classifier=StubClassifier(**BORDERLINE))
     r = a.assess("Everything is grey.")

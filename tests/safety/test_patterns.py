@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.safety import scan
-from agent.safety.patterns import risk_keywords, split_sentences
+from agent.safety.patterns import about_someone_else, risk_keywords, split_sentences
 
 
 def signals(text: str) -> set[str]:
@@ -163,3 +163,18 @@ def test_keyword_net_is_broad_for_fail_closed_use() -> None:
 def test_scan_refuses_non_text() -> None:
     with pytest.raises(TypeError):
         scan(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "other"),
+    [
+        ("You deserve to live.", True),
+        ("My brother wants to die.", False),  # "my": the speaker is in it
+        ("She wants to die.", True),
+        ("Life isn't worth living.", False),
+        ("Nobody would miss me.", False),
+        ("Want to die.", False),
+    ],
+)
+def test_about_someone_else_finds_sentences_that_never_name_the_speaker(sentence, other) -> None:
+    assert about_someone_else(sentence) is other
