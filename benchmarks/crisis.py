@@ -25,7 +25,7 @@ import random
 import re
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,6 +36,13 @@ from agent.safety import RiskAssessor, level_rank  # noqa: E402
 
 LABELS = ("Supportive", "Indicator", "Ideation", "Behavior", "Attempt")
 AT_RISK = ("Ideation", "Behavior", "Attempt")
+BROAD_RISK = re.compile(
+    r"\b(?:suicid\w*|die|dying|dead|death|kill\w*|end\s+(?:it|my\s+life|things)|"
+    r"not\s+(?:be\s+)?(?:here|alive)|overdos\w*|cut(?:ting)?\s+myself|self[- ]?harm\w*|hang\w*|"
+    r"jump\w*|pills?|no\s+reason\s+to\s+live|want\s+out|give\s+up|rope|gun|bridge)\b",
+    re.IGNORECASE,
+)
+FIRST_PERSON = re.compile(r"\b(?:i|me|my|myself|im|i'm|ive|i've|id|i'd)\b", re.IGNORECASE)
 KEYWORDS = re.compile(
     r"\b(?:suicid\w*|kill(?:ing)?\s+myself|end(?:ing)?\s+my\s+life|want(?:ed)?\s+to\s+die|"
     r"take\s+my\s+(?:own\s+)?life|overdos\w*|self[- ]?harm\w*|cut(?:ting)?\s+myself|"
@@ -92,6 +99,51 @@ def table(title: str, flags: dict[str, dict[str, list[bool]]], order: list[str])
         fa = sum(neg) / len(neg) if neg else float("nan")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {rec:.3f} | {fa:.3f} |")
     return "\n".join(lines)
+
+
+def evidence_ceiling(posts: list[str]) -> str:
+    """Say what a text-only detector can see in a user's posts, from a deliberately broad net.
+
+    ``"first-person"``: some sentence has a risk word and the speaker in it; ``"other"``: risk
+    words only in sentences without the speaker; ``"none"``: no risk word at all.
+    """
+    from agent.safety.patterns import split_sentences
+
+    seen = "none"
+    for post in posts:
+        for start, end in split_sentences(post):
+            sentence = post[start:end]
+            if BROAD_RISK.search(sentence):
+                if FIRST_PERSON.search(sentence):
+                    return "first-person"
+                seen = "other"
+    return seen
+
+
+def separability(per_user: list[dict]) -> str:
+    """Per-user ranking quality of (top level, then own-sentence classifier risk).
+
+    ROC AUC between I+B+A and Supportive users, the best recall with false alarms <= 0.15 and the
+    fewest false alarms with recall >= 0.95, over every threshold of that score.
+    """
+    import numpy as np
+
+    def score(u: dict) -> float:
+        return 10 * u["max_level"] + u["max_classifier_risk"]
+
+    pos = np.array([score(u) for u in per_user if u["label"] in AT_RISK])
+    neg = np.array([score(u) for u in per_user if u["label"] == "Supportive"])
+    if not len(pos) or not len(neg):
+        return "separability: needs both Supportive and I+B+A users"
+    auc = float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+    points = [((pos >= t).mean(), (neg >= t).mean()) for t in np.unique(np.concatenate([pos, neg]))]
+    best_recall = max((r for r, fa in points if fa <= 0.15), default=0.0)
+    least_fa = min((fa for r, fa in points if r >= 0.95), default=1.0)
+    return (
+        f"Per-user score (10 x top level + own-sentence classifier risk): ROC AUC {auc:.3f}; "
+        f"best recall with false alarms <= 0.15: {best_recall:.3f}; fewest false alarms with "
+        f"recall >= 0.95: {least_fa:.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,12 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     lo, hi = assessor.llm_band
 
     flags: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    ceiling: dict[str, Counter[str]] = defaultdict(Counter)
     per_user = []
     n_posts = 0
     t1 = time.perf_counter()
     for i, (user, label, posts) in enumerate(users):
         n_posts += len(posts)
         flags["keyword baseline"][label].append(any(KEYWORDS.search(p) for p in posts))
+        ceiling[label][evidence_ceiling(posts)] += 1
         full = assessor.assess_conversation(posts, use_llm=chat is not None)
         top = max((level_rank(a.level) for a in full), default=0)
         flags[">= low (detection)"][label].append(top >= level_rank("low"))
@@ -238,6 +292,18 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|")
     for row in sweep:
         print("| " + " | ".join(row) + " |")
+    print("\n" + separability(per_user))
+    print(
+        "\nEvidence ceiling (a broad risk-word net, not the detector): users whose posts have a "
+        "risk word in a sentence with the speaker in it / only without the speaker / none"
+    )
+    print("| label | n | first-person | other | none |")
+    print("|---|---|---|---|---|")
+    for lab in LABELS:
+        c = ceiling.get(lab)
+        if c:
+            n = sum(c.values())
+            print(f"| {lab} | {n} | {c['first-person']} | {c['other']} | {c['none']} |")
     print("\nTargets: recall I+B+A >= 0.95 and false alarm on Supportive <= 0.15 (at detection).")
     if args.json:
         args.json.write_text(json.dumps(per_user, indent=1))
