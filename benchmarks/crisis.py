@@ -255,6 +255,17 @@ def main(argv: list[str] | None = None) -> int:
             flags["no LLM, >= low"][label].append(top >= level_rank("low"))
             flags["no LLM, >= moderate"][label].append(top >= level_rank("moderate"))
 
+    # Option from the cached analyses: classifier risk in talk about others left out.
+    assessor.llm_band, assessor.chat_model = (lo, hi), None
+    assessor.ignore_talk_about_others = True
+    for _user, label, posts in users:
+        top = max(level_rank(a.level) for a in assessor.assess_conversation(posts))
+        flags["talk about others left out, >= low"][label].append(top >= level_rank("low"))
+        flags["talk about others left out, >= moderate"][label].append(
+            top >= level_rank("moderate")
+        )
+    assessor.ignore_talk_about_others = False
+
     # Ablation from the cached analyses: the patterns (+context) alone.
     assessor.llm_band, assessor.category_threshold = (1.01, 1.01), 1.0
     assessor.chat_model = None
@@ -284,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                 *(["no LLM, >= low", "no LLM, >= moderate"] if args.llm else []),
                 ">= low (detection)",
                 ">= moderate (protocol)",
+                "talk about others left out, >= low",
+                "talk about others left out, >= moderate",
             ],
         )
     )

@@ -141,6 +141,11 @@ class RiskAssessor:
         cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
         model_timeout_s: seconds the second opinion may take before it is abandoned and counts
             as a failed layer (fail closed); ``None`` waits for the model.
+        ignore_talk_about_others: do not count the classifier's self-directed risk in sentences
+            that name another person and never the speaker ("you deserve to live", "she wants to
+            die"). Off by default: in a session a client's generic "you" is often about
+            themselves ("when you're this tired you stop wanting to wake up"). Turn it on where
+            speakers mostly reply to others, as in peer-support forums.
 
     Example:
         >>> from memory import MiniLMEmbedder  # doctest: +SKIP
@@ -158,6 +163,7 @@ class RiskAssessor:
         classifier: EmbeddingRiskClassifier | None = None,
         cache_size: int = 4096,
         model_timeout_s: float | None = None,
+        ignore_talk_about_others: bool = False,
     ) -> None:
         lo, hi = llm_band
         if not 0.0 <= lo <= hi <= 1.0:
@@ -173,6 +179,7 @@ class RiskAssessor:
         self.embedder = embedder
         self.chat_model = chat_model
         self.model_timeout_s = model_timeout_s
+        self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
         self.classifier = classifier or EmbeddingRiskClassifier(embedder)
@@ -331,7 +338,9 @@ class RiskAssessor:
             failed.append("classifier")
             errors.append(a.classifier_error)
         readings = _counted_readings(a)
-        own = [r for r in readings if not about_someone_else(r.text)]
+        own = readings
+        if self.ignore_talk_about_others:
+            own = [r for r in readings if not about_someone_else(r.text)]
         if readings and not a.classifier_error:
             if own:
                 best = max(own, key=lambda r: r.self_risk)

@@ -97,20 +97,25 @@ def test_llm_cannot_lower_what_the_patterns_found() -> None:
 @pytest.mark.parametrize(
     "text", ["You deserve to live.", "Killing yourself is never the answer.", "He wants to die."]
 )
-def test_classifier_risk_of_a_sentence_about_someone_else_is_not_the_speakers(text) -> None:
-    a = RiskAssessor(None, classifier=StubClassifier(active=0.95))
+def test_talk_about_others_can_be_left_out_of_the_speakers_own_risk(text) -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(active=0.95), ignore_talk_about_others=True)
     r = a.assess(text)
     assert r.level == "none" and r.classifier_risk is None
 
 
 @pytest.mark.parametrize("text", ["Life isn't worth living.", "Nobody would miss me."])
-def test_classifier_risk_of_a_sentence_naming_nobody_else_counts(text) -> None:
-    a = RiskAssessor(None, classifier=StubClassifier(active=0.95))
+def test_leaving_out_talk_about_others_keeps_sentences_naming_nobody_else(text) -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(active=0.95), ignore_talk_about_others=True)
     assert a.assess(text).level == "moderate"
 
 
+def test_talk_about_others_counts_by_default_as_a_clients_you_is_often_themselves() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier(active=0.95))
+    assert a.assess("When you're this tired you stop wanting to wake up.").level == "moderate"
+
+
 def test_other_categories_still_read_sentences_about_other_people() -> None:
-    a = RiskAssessor(None, classifier=StubClassifier(delusion=0.95))
+    a = RiskAssessor(None, classifier=StubClassifier(delusion=0.95), ignore_talk_about_others=True)
     assert "delusion" in a.assess("They are everywhere now.").categories
 
 
