@@ -318,6 +318,33 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "passive_ideation",
         _r(
+            r"\b(?:dying|death|being\s+dead|not\s+existing|not\s+waking\s+up)\s+(?:doesn'?t|does\s+"
+            r"not|wouldn'?t|would\s+not|isn'?t|is\s+not)\s+(?:be\s+|sound\s+|seem\s+|feel\s+)?"
+            r"(?:so|that|too|very|all\s+that)\s+(?:bad|scary|frightening)\b|\b(?:dying|death|being\s+"
+            r"dead|not\s+existing)\s+(?:sounds?|seems?|feels?|would\s+be)\s+(?:like\s+)?(?:a\s+)?"
+            r"(?:relief|peaceful|nice|good|better|tempting|appealing)\b"
+        ),
+        "suicide",
+        "low",
+        first_person=False,
+        past_downgrade=True,
+    ),
+    _Rule(
+        "passive_ideation",
+        _r(
+            r"\b(?:only|just)\s+still\s+(?:here|alive|around)\b|\b(?:only|just)\s+(?:still\s+)?"
+            r"(?:alive|living|hanging\s+on|staying\s+alive|sticking\s+around)\s+(?:for|because\s+of)"
+            r"\s+(?:my\s+)"
+            r"(?:family|kids|children|son|daughter|mum|mom|mother|dad|father|parents|wife|husband|"
+            r"partner|dog|cat|pets?|sister|brother|grandma|grandmother)\b"
+        ),
+        "suicide",
+        "low",
+        past_downgrade=True,
+    ),
+    _Rule(
+        "passive_ideation",
+        _r(
             r"\bcan'?t\s+(?:go\s+on|keep\s+going|keep\s+living|live\s+like\s+this|do\s+(?:this|"
             r"life)\s+(?:anymore|any\s+more)\s+(?:and|i\s+want))\s*(?:anymore|any\s+more|much\s+"
             r"longer|like\s+this)?"
@@ -488,8 +515,8 @@ _RULES: tuple[_Rule, ...] = (
             r"\b(?:wrote|written|writing|write|left|finished|drafted|drafting)\s+(?:(?:a|my|the|some)\s+)?"
             r"(?:suicide\s+(?:note|letter)s?|goodbye\s+(?:note|letter|message)s?|(?:note|letter)s?"
             r"\s+(?:to|for)\s+(?:my\s+)?(?:family|kids|children|parents|wife|husband|partner|"
-            r"everyone)\s+(?:for\s+)?(?:when|after|in\s+case)\s+i(?:'m|\s+am)?\s+(?:gone|dead|die))"
-            r"|\bsuicide\s+note\b"
+            r"everyone)\s+(?:for\s+)?(?:when|after|in\s+case)\s+i(?:'m|\s+am)?\s+(?:gone|dead|die)"
+            r"|(?:a|my|the)\s+note\s+(?:just\s+)?in\s+case\b)|\bsuicide\s+note\b"
         ),
         "suicide",
         "high",
@@ -698,7 +725,8 @@ _RULES: tuple[_Rule, ...] = (
             r"with\s+me|we\s+broke\s+up|(?:my\s+\w+\s+)?(?:passed\s+away|died)\b(?!\s+(?:laughing|of\s+"
             r"embarrassment))|hopeless|worthless|useless|i'?m\s+a\s+(?:burden|failure|waste)|"
             r"(?:a\s+)?burden\s+(?:to|on)\s+(?:everyone|my\s+family|them)|can'?t\s+(?:take|handle|"
-            r"cope\s+with|do)\s+(?:it|this|anything|life)\s+(?:anymore|any\s+more)|no\s+way\s+out|"
+            r"cope\s+with|do)\s+(?:it|this|anything|life)\s+(?:anymore|any\s+more|much\s+longer|any\s+"
+            r"longer)|no\s+way\s+out|"
             r"(?:feel|feeling|i'?m)\s+(?:so\s+)?(?:trapped|empty|numb|alone|lonely|broken|"
             r"depressed|desperate|miserable|defeated)|everything\s+is\s+(?:falling\s+apart|"
             r"ruined|pointless|hopeless)|(?:hit|at)\s+rock\s+bottom|nobody\s+(?:cares|loves\s+me)|"
