@@ -121,7 +121,7 @@ def evidence_ceiling(posts: list[str]) -> str:
 
 
 def separability(per_user: list[dict]) -> str:
-    """Per-user ranking quality of (top level, then own-sentence classifier risk).
+    """Per-user ranking quality of (top level, then classifier risk).
 
     ROC AUC between I+B+A and Supportive users, the best recall with false alarms <= 0.15 and the
     fewest false alarms with recall >= 0.95, over every threshold of that score.
@@ -140,7 +140,7 @@ def separability(per_user: list[dict]) -> str:
     best_recall = max((r for r, fa in points if fa <= 0.15), default=0.0)
     least_fa = min((fa for r, fa in points if r >= 0.95), default=1.0)
     return (
-        f"Per-user score (10 x top level + own-sentence classifier risk): ROC AUC {auc:.3f}; "
+        f"Per-user score (10 x top level + classifier risk): ROC AUC {auc:.3f}; "
         f"best recall with false alarms <= 0.15: {best_recall:.3f}; fewest false alarms with "
         f"recall >= 0.95: {least_fa:.3f}"
     )
