@@ -357,18 +357,8 @@ class RiskAssessor:
                 elif cls_risk >= lo and pat_level == "none":
                     borderline = True
                 if cls_risk >= lo:
-                    evidence.append(
-                        EvidenceSpan(
-                            text=a.text[best.start : best.end],
-                            start=best.start,
-                            end=best.end,
-                            source="classifier",
-                            signal=top,
-                            category=CLASS_MAP[top][0],
-                            level=cls_level if cls_level != "none" else "low",
-                            turn=index,
-                        )
-                    )
+                    shown: RiskLevel = cls_level if cls_level != "none" else "low"
+                    evidence.append(_classifier_span(a, best, top, CLASS_MAP[top][0], shown, index))
             for name in _OTHER_CLASSES:
                 reading = max(readings, key=lambda r, n=name: r.probs.get(n, 0.0))
                 p = reading.probs.get(name, 0.0)
@@ -376,18 +366,7 @@ class RiskAssessor:
                     cat, level = CLASS_MAP[name]
                     assert cat is not None
                     bump(cat, level)
-                    evidence.append(
-                        EvidenceSpan(
-                            text=a.text[reading.start : reading.end],
-                            start=reading.start,
-                            end=reading.end,
-                            source="classifier",
-                            signal=name,
-                            category=cat,
-                            level=level,
-                            turn=index,
-                        )
-                    )
+                    evidence.append(_classifier_span(a, reading, name, cat, level, index))
             if max(r.probs.get("distress", 0.0) for r in readings) >= 0.5:
                 distress = True
 
@@ -574,6 +553,26 @@ class RiskAssessor:
             llm_opinion=cur.llm,
             rationale="; ".join(notes) or _summary(cur, level),
         )
+
+
+def _classifier_span(
+    a: _Analysis,
+    reading: ClassifierReading,
+    signal: str,
+    category: RiskCategory | None,
+    level: RiskLevel,
+    turn: int,
+) -> EvidenceSpan:
+    return EvidenceSpan(
+        text=a.text[reading.start : reading.end],
+        start=reading.start,
+        end=reading.end,
+        source="classifier",
+        signal=signal,
+        category=category,
+        level=level,
+        turn=turn,
+    )
 
 
 def _counted_readings(a: _Analysis) -> list[ClassifierReading]:
