@@ -93,3 +93,70 @@ def test_minilm_runs_torch_on_one_thread_by_default(minilm):
 def test_minilm_refuses_a_bad_thread_count_before_loading(threads):
     with pytest.raises(InvalidInputError, match="torch_threads"):
         MiniLMEmbedder(torch_threads=threads)
+
+
+@pytest.fixture(scope="module")
+def torch_minilm():
+    return MiniLMEmbedder(backend="torch")
+
+
+TEXTS = [
+    "I slept badly again and kept thinking about work.",
+    "My sister called, and for once we did not argue about mum.",
+    "",
+    "ok",
+    "word " * 400,
+]
+
+
+def test_minilm_runs_onnx_by_default(minilm):
+    assert minilm.backend == "onnx"
+
+
+def test_onnx_backend_gives_torchs_document_vectors(minilm, torch_minilm):
+    got, want = minilm.embed_documents(TEXTS), torch_minilm.embed_documents(TEXTS)
+    for a, b in zip(got, want, strict=True):
+        assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 1e-5
+
+
+@pytest.mark.parametrize("text", TEXTS[:3])
+def test_onnx_backend_gives_torchs_query_vector(minilm, torch_minilm, text):
+    got, want = minilm.embed_query(text), torch_minilm.embed_query(text)
+    assert max(abs(x - y) for x, y in zip(got, want, strict=True)) < 1e-5
+
+
+def test_a_damaged_onnx_export_is_rebuilt(tmp_path, monkeypatch, torch_minilm):
+    monkeypatch.setenv("THERALOOP_CACHE_DIR", str(tmp_path))
+    first = MiniLMEmbedder(backend="onnx")
+    first._onnx.path.write_bytes(b"not an onnx graph")
+    again = MiniLMEmbedder(backend="onnx")
+    assert again.backend == "onnx"
+    assert again.embed_query("hello") == pytest.approx(torch_minilm.embed_query("hello"), abs=1e-5)
+
+
+def test_auto_backend_falls_back_to_torch_when_onnx_fails(monkeypatch, caplog):
+    import memory.embeddings as embeddings
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no exporter")
+
+    monkeypatch.setattr(embeddings, "OnnxMiniLM", broken)
+    e = MiniLMEmbedder()
+    assert e.backend == "torch" and len(e.embed_query("still works")) == 384
+    assert "onnx backend unavailable" in caplog.text
+
+
+def test_onnx_backend_when_required_says_how_to_fix_a_failure(monkeypatch):
+    import memory.embeddings as embeddings
+    from memory import EmbedderUnavailableError
+
+    monkeypatch.setattr(
+        embeddings, "OnnxMiniLM", lambda *a, **k: (_ for _ in ()).throw(ImportError("onnx"))
+    )
+    with pytest.raises(EmbedderUnavailableError, match="backend='torch'"):
+        MiniLMEmbedder(backend="onnx")
+
+
+def test_minilm_refuses_an_unknown_backend_before_loading():
+    with pytest.raises(InvalidInputError, match="backend"):
+        MiniLMEmbedder(backend="tensorflow")
