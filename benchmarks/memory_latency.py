@@ -130,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--embeddings-cache", type=Path, default=None,
                         help="folder to keep the corpus embeddings in (10k per file) for reruns")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--backends", nargs="+", default=["onnx", "torch"],
+                        choices=["onnx", "torch"],
+                        help="MiniLM backends timed side by side (the first embeds the corpus)")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch threads while timing single calls (default 1: one short "
                              "query gains ~1 ms from a second thread, and on a shared machine "
@@ -140,13 +143,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     texts = [_fill(rng, rng.choice(TEMPLATES), i) for i in range(n_total)]
     queries = [_fill(rng, rng.choice(QUESTIONS), -1) for _ in range(args.searches)]
-    extra = [_fill(rng, rng.choice(TEMPLATES), n_total + i) for i in range(args.adds * 2 + 500)]
+    extra = [_fill(rng, rng.choice(TEMPLATES), n_total + i)
+             for i in range(args.adds * 3 + 500 * len(args.backends))]
 
     print(f"corpus: {args.clients} clients x {args.per_client} memories = {n_total:,}; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    t = time.perf_counter()
-    model = MiniLMEmbedder()
-    print(f"MiniLM load: {time.perf_counter() - t:.1f}s")
+    models = {}
+    for backend in args.backends:
+        t = time.perf_counter()
+        models[backend] = MiniLMEmbedder(backend=backend)
+        print(f"MiniLM load ({backend}): {time.perf_counter() - t:.1f}s")
+    model = models[args.backends[0]]
 
     t = time.perf_counter()
     cache = args.embeddings_cache
@@ -203,49 +210,53 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{load_s:.1f}s ({load_s / n_total * 1000:.2f} ms per memory)")
 
         rows: list[tuple[str, tuple[float, float, float, float], str]] = []
-        full = MemoryStore(client=client, embedder=model, clock=clock)
         bare = MemoryStore(client=client, embedder=lookup, clock=clock)
 
         # cold: the first search of each client in a fresh store (snapshot read from Chroma)
         cold = [timed(lambda cid=cid: bare.search(cid, queries[0], k=10, record=False))
                 for cid in clients[: min(len(clients), 50)]]
         rows.append(("search, cold (first per client, no embedding)", percentiles(cold), ""))
-        for cid in clients:  # warm every client's snapshot in both stores
-            full.search(cid, queries[0], k=1, record=False)
+        for cid in clients:
             bare.search(cid, queries[0], k=1, record=False)
         pairs = [(rng.choice(clients), q) for q in queries]
-        rows.append(("MiniLM embed_query", percentiles(
-            [timed(lambda q=q: model.embed_query(q)) for _, q in pairs]), ""))
-        rows.append(("search end-to-end (k=10, MiniLM query)", percentiles(
-            [timed(lambda c=c, q=q: full.search(c, q, k=10)) for c, q in pairs]),
-            "target p50<=15 p95<=30"))
         rows.append(("search without query embedding (k=10)", percentiles(
             [timed(lambda c=c, q=q: bare.search(c, q, k=10)) for c, q in pairs]), ""))
-
         it = iter(extra)
-        adds_e2e, adds_bare, after_add = [], [], []
+        adds_bare, after_add = [], []
         for _ in range(args.adds):
-            cid = rng.choice(clients)
-            adds_e2e.append(timed(lambda cid=cid: full.add(cid, next(it))))
             cid = rng.choice(clients)
             adds_bare.append(timed(lambda cid=cid: bare.add(cid, next(it))))
             after_add.append(timed(lambda cid=cid: bare.search(cid, rng.choice(queries), k=10)))
-        rows.append(("add one memory end-to-end (MiniLM)", percentiles(adds_e2e), ""))
         rows.append(("add one memory without embedding", percentiles(adds_bare), ""))
         rows.append(("search right after an add (no embedding)", percentiles(after_add), ""))
-        per_memory = []
-        torch.set_num_threads(batch_threads)
-        for b in range(5):
-            batch = [next(it) for _ in range(100)]
-            cid = clients[b % len(clients)]
-            sample = timed(lambda cid=cid, batch=batch: full.add_many(
-                cid, [{"text": x} for x in batch]))
-            per = Sample(sample / len(batch))
-            per.cpu = sample.cpu / len(batch)
-            per_memory.append(per)
-        torch.set_num_threads(args.torch_threads)
-        rows.append(("add_many(100) end-to-end, per memory (5 batches)",
-                     percentiles(per_memory), "target <=10 amortised"))
+
+        for backend, embedder in models.items():  # the MiniLM-bound operations, per backend
+            full = MemoryStore(client=client, embedder=embedder, clock=clock)
+            for cid in clients:  # warm every client's snapshot
+                full.search(cid, queries[0], k=1, record=False)
+            rows.append((f"[{backend}] MiniLM embed_query", percentiles(
+                [timed(lambda q=q, e=embedder: e.embed_query(q)) for _, q in pairs]), ""))
+            rows.append((f"[{backend}] search end-to-end (k=10, MiniLM query)", percentiles(
+                [timed(lambda c=c, q=q, f=full: f.search(c, q, k=10)) for c, q in pairs]),
+                "target p50<=15 p95<=30"))
+            adds_e2e = []
+            for _ in range(args.adds):
+                cid = rng.choice(clients)
+                adds_e2e.append(timed(lambda cid=cid, f=full: f.add(cid, next(it))))
+            rows.append((f"[{backend}] add one memory end-to-end", percentiles(adds_e2e), ""))
+            per_memory = []
+            torch.set_num_threads(batch_threads)
+            for b in range(5):
+                batch = [next(it) for _ in range(100)]
+                cid = clients[b % len(clients)]
+                sample = timed(lambda cid=cid, batch=batch, f=full: f.add_many(
+                    cid, [{"text": x} for x in batch]))
+                per = Sample(sample / len(batch))
+                per.cpu = sample.cpu / len(batch)
+                per_memory.append(per)
+            torch.set_num_threads(args.torch_threads)
+            rows.append((f"[{backend}] add_many(100) end-to-end, per memory (5 batches)",
+                         percentiles(per_memory), "target <=10 amortised"))
 
         # raw Chroma on the same data
         col = client.get_collection(bare._key(clients[1]), embedding_function=None)
