@@ -30,6 +30,7 @@ keyword net finds anything; if the LLM fails on a borderline turn, the classifie
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -384,6 +385,12 @@ class RiskAssessor:
                     base = max_level([base, proposed, "low"])
                     notes.append("LLM failed on a borderline turn: kept the classifier's reading")
                 else:
+                    if _r(llm.level) >= _r("moderate") and not _grounded(llm.quote, a, lo):
+                        notes.append(
+                            f"LLM said {llm.level} without quoting the client's own risk words: "
+                            "low (guards on)"
+                        )
+                        llm = llm.model_copy(update={"level": "low"})
                     base = max_level([base, llm.level])
                     for cat in llm.categories:
                         bump(cat, llm.level if cat in _SELF else "moderate")
@@ -553,6 +560,31 @@ class RiskAssessor:
             llm_opinion=cur.llm,
             rationale="; ".join(notes) or _summary(cur, level),
         )
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'")))
+
+
+def _grounded(quote: str, a: _Analysis, band_low: float) -> bool:
+    """Say whether the LLM's quote is the client's own words of risk in this message.
+
+    A small model escalates supportive or unrelated text ("do you feel hopeless?") as readily as
+    a disclosure, so an escalation must point at words that are really in the message, that do
+    not speak only of someone else, and that a layer already found risky (a pattern hit or a
+    classifier reading inside the borderline band) and that make up at least half of the quote,
+    so copying the whole message does not pass.
+    """
+    wanted = _normal(quote)
+    if len(wanted.split()) < 2 or wanted not in _normal(a.text) or about_someone_else(quote):
+        return False
+    spans = [(h.start, h.end) for h in a.hits if h.level != "none"]
+    spans += [(r.start, r.end) for r in a.readings if r.self_risk >= band_low]
+    for start, end in spans:
+        piece = _normal(a.text[start:end])
+        if piece and (wanted in piece or (piece in wanted and 2 * len(piece) >= len(wanted))):
+            return True
+    return False
 
 
 def _classifier_span(

@@ -99,8 +99,20 @@ class EvidenceSpan(BaseModel):
 
 
 class LLMRiskOpinion(BaseModel):
-    """The structured second opinion asked of the chat model on borderline cases."""
+    """The structured second opinion asked of the chat model on borderline cases.
 
+    ``quote`` comes first so the model points at the client's words before it rates them; the
+    detector honours a rating of moderate or above only when that quote is really in the message
+    and speaks of the client (see ``RiskAssessor``).
+    """
+
+    quote: str = Field(
+        default="",
+        description=(
+            "The client's own words, copied exactly from the current message, that show risk to "
+            "the client; empty when there are none."
+        ),
+    )
     level: RiskLevel = Field(
         description=(
             "C-SSRS level of the client's own suicide/self-harm risk: none; low = wish to be "

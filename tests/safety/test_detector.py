@@ -43,21 +43,68 @@ class BrokenEmbedderClassifier(StubClassifier):
         raise RuntimeError("embedder crashed")
 
 
-def opinion(level: str, *cats: str) -> str:
-    return json.dumps({"level": level, "categories": list(cats), "rationale": "scripted"})
+def opinion(level: str, *cats: str, quote: str = "") -> str:
+    return json.dumps(
+        {"quote": quote, "level": level, "categories": list(cats), "rationale": "scripted"}
+    )
 
 
 BORDERLINE = {"active": 0.6}  # self-directed risk 0.6: inside the default band [0.5, 0.9)
 
 
 def test_borderline_turn_asks_the_llm_and_uses_its_opinion() -> None:
-    model = ScriptedChatModel(responses=[opinion("moderate", "suicide")])
+    quote = "I keep staring at the medicine cabinet"
+    model = ScriptedChatModel(responses=[opinion("moderate", "suicide", quote=quote)])
     a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
     r = a.assess("Everything is grey and I keep staring at the medicine cabinet.")
     assert len(model.calls) == 1
     assert r.level == "moderate" and "llm" in r.layers
     assert isinstance(r.llm_opinion, LLMRiskOpinion)
     assert any(e.source == "llm" for e in r.evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        ("Everything is grey lately.", ""),
+        ("Everything is grey lately.", "I want to die tonight"),  # not in the message
+        (
+            "Do you feel hopeless, is that why you want to end your life?",
+            "you want to end your life",
+        ),
+    ],
+    ids=["no-quote", "invented-quote", "about-someone-else"],
+)
+def test_llm_escalation_without_the_clients_own_risk_words_stays_low(text, quote) -> None:
+    model = ScriptedChatModel(responses=[opinion("high", "suicide", quote=quote)])
+    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    r = a.assess(text)
+    assert r.level == "low" and not r.requires_protocol
+    assert "without quoting" in r.rationale
+
+
+def test_llm_escalation_must_quote_mostly_words_a_layer_found_risky() -> None:
+    class SecondSentenceRisky(StubClassifier):
+        def read_many(self, texts):
+            out = []
+            for t in texts:
+                cut = t.index(".") + 1
+                out.append(
+                    [
+                        ClassifierReading(start=0, end=cut, text=t[:cut], probs=probs()),
+                        ClassifierReading(
+                            start=cut + 1, end=len(t), text=t[cut + 1 :], probs=self.p
+                        ),
+                    ]
+                )
+            return out
+
+    text = "I walked the dog this morning. I keep staring at the pills."
+    calm, risky = "I walked the dog this morning", "I keep staring at the pills"
+    for quote, level in ((calm, "low"), (text, "low"), (risky, "moderate")):
+        model = ScriptedChatModel(responses=[opinion("moderate", quote=quote)])
+        a = RiskAssessor(None, chat_model=model, classifier=SecondSentenceRisky(**BORDERLINE))
+        assert a.assess(text).level == level, quote
 
 
 def test_llm_prompt_carries_earlier_turns_and_the_current_message() -> None:
