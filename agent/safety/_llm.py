@@ -25,8 +25,8 @@ SYSTEM_PROMPT = (
     "attempted recently.\n"
     "- imminent: about to act now, means at hand, or has already started.\n"
     "Categories: suicide, self_harm, harm_to_others, abuse_by_others, delusion, mania.\n"
-    "First copy into quote the client's own words that show risk to the client; if there are "
-    "none, leave quote empty and use level none.\n"
+    "First copy into quote the few words (at most 12) of the current message in which the "
+    "client shows risk to themselves; if there are none, leave quote empty and use level none.\n"
     "Reply with JSON only."
 )
 

@@ -109,8 +109,8 @@ class LLMRiskOpinion(BaseModel):
     quote: str = Field(
         default="",
         description=(
-            "The client's own words, copied exactly from the current message, that show risk to "
-            "the client; empty when there are none."
+            "The few words (at most 12), copied exactly from the current message, in which the "
+            "client shows risk to themselves; empty when there are none."
         ),
     )
     level: RiskLevel = Field(
