@@ -390,7 +390,8 @@ class RiskAssessor:
                             f"LLM said {llm.level} without quoting the client's own risk words: "
                             "low (guards on)"
                         )
-                        llm = llm.model_copy(update={"level": "low"})
+                        kept = [c for c in llm.categories if c in _SELF]
+                        llm = llm.model_copy(update={"level": "low", "categories": kept})
                     base = max_level([base, llm.level])
                     for cat in llm.categories:
                         bump(cat, llm.level if cat in _SELF else "moderate")

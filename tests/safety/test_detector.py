@@ -76,10 +76,12 @@ def test_borderline_turn_asks_the_llm_and_uses_its_opinion() -> None:
     ids=["no-quote", "invented-quote", "about-someone-else"],
 )
 def test_llm_escalation_without_the_clients_own_risk_words_stays_low(text, quote) -> None:
-    model = ScriptedChatModel(responses=[opinion("high", "suicide", quote=quote)])
+    cats = ("suicide", "harm_to_others", "delusion")
+    model = ScriptedChatModel(responses=[opinion("high", *cats, quote=quote)])
     a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
     r = a.assess(text)
     assert r.level == "low" and not r.requires_protocol
+    assert r.categories == ["suicide"]
     assert "without quoting" in r.rationale
 
 
