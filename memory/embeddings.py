@@ -157,7 +157,9 @@ class MiniLMEmbedder:
             if self._direct is None:
                 raise RuntimeError("the model is not a mean-pooled BERT like all-MiniLM-L6-v2")
             tokenizer, transformer, max_length = self._direct
-            return OnnxMiniLM(tokenizer, transformer, max_length, path, threads=threads or 0)
+            return OnnxMiniLM(
+                tokenizer, transformer, self._encode_one, max_length, path, threads=threads or 0
+            )
         except Exception as exc:
             if required:
                 raise EmbedderUnavailableError(
@@ -168,13 +170,11 @@ class MiniLMEmbedder:
             return None
 
     def _encode_one(self, text: str) -> list[float]:
-        """Embed one text by calling the transformer directly (same vector as ``encode``).
+        """Embed one text by calling the torch transformer directly (same vector as ``encode``).
 
         ``SentenceTransformer.encode`` spends about 1.5 ms per call on batching machinery that a
         single query does not need (13.7 vs 12.3 ms per query on one thread, measured here).
         """
-        if self._onnx is not None:
-            return self._onnx.encode([text])[0].tolist()
         import torch
 
         assert self._direct is not None
@@ -209,9 +209,9 @@ class MiniLMEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query as a unit vector."""
-        if self._direct is None and self._onnx is None:
-            return self._encode([text])[0]
-        return self._encode_one(text)
+        if self._onnx is not None:
+            return self._onnx.encode([text])[0].tolist()
+        return self._encode_one(text) if self._direct is not None else self._encode([text])[0]
 
 
 def _mean_pooled_bert(model: Any) -> tuple[Any, Any, int] | None:
