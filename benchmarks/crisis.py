@@ -248,31 +248,23 @@ def main(argv: list[str] | None = None) -> int:
         sweep.append(row)
     assessor.chat_model = chat_model
 
-    if chat_model is not None:  # the same users without the second opinion
-        assessor.llm_band, assessor.chat_model = (lo, hi), None
+    def replay(name: str) -> None:
+        """Flag every user again from the cached analyses, as the assessor is set now."""
         for _user, label, posts in users:
             top = max(level_rank(a.level) for a in assessor.assess_conversation(posts))
-            flags["no LLM, >= low"][label].append(top >= level_rank("low"))
-            flags["no LLM, >= moderate"][label].append(top >= level_rank("moderate"))
+            flags[f"{name}, >= low"][label].append(top >= level_rank("low"))
+            flags[f"{name}, >= moderate"][label].append(top >= level_rank("moderate"))
 
-    # Option from the cached analyses: classifier risk in talk about others left out.
     assessor.llm_band, assessor.chat_model = (lo, hi), None
+    if chat_model is not None:  # the same users without the second opinion
+        replay("no LLM")
+    # Option: classifier risk in talk about others left out.
     assessor.ignore_talk_about_others = True
-    for _user, label, posts in users:
-        top = max(level_rank(a.level) for a in assessor.assess_conversation(posts))
-        flags["talk about others left out, >= low"][label].append(top >= level_rank("low"))
-        flags["talk about others left out, >= moderate"][label].append(
-            top >= level_rank("moderate")
-        )
+    replay("talk about others left out")
     assessor.ignore_talk_about_others = False
-
-    # Ablation from the cached analyses: the patterns (+context) alone.
+    # Ablation: the patterns (+context) alone.
     assessor.llm_band, assessor.category_threshold = (1.01, 1.01), 1.0
-    assessor.chat_model = None
-    for _user, label, posts in users:
-        top = max(level_rank(a.level) for a in assessor.assess_conversation(posts))
-        flags["patterns only, >= low"][label].append(top >= level_rank("low"))
-        flags["patterns only, >= moderate"][label].append(top >= level_rank("moderate"))
+    replay("patterns only")
 
     print(
         f"C-SSRS dev: {len(users)} users, {n_posts} posts; MiniLM+head load/train {t_load:.1f}s, "
