@@ -14,6 +14,7 @@ Example:
     >>> _ = store.erase_client("c1")
 """
 
+from memory.cache import default_cache_dir
 from memory.clock import Clock, ManualClock, require_aware, system_clock
 from memory.decay import DecayPolicy, retention
 from memory.embeddings import CachingEmbedder, Embedder, HashingEmbedder, MiniLMEmbedder
@@ -58,6 +59,7 @@ __all__ = [
     "Clock",
     "ManualClock",
     "system_clock",
+    "default_cache_dir",
     "require_aware",
     "TheraloopError",
     "InvalidInputError",

@@ -105,8 +105,6 @@ def open_chroma_client(path: Path | str | None = None, url: str | None = None) -
         return chromadb.EphemeralClient()
 
 
-
-
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -18,21 +18,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OnnxMiniLM", "default_cache_dir"]
+from memory.cache import default_cache_dir
+
+__all__ = ["OnnxMiniLM"]
 
 _log = logging.getLogger(__name__)
-_CACHE_ENV = "THERALOOP_CACHE_DIR"
 _PROBE = "I slept badly again and kept thinking about work."
 _TOLERANCE = 1e-4
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
-def default_cache_dir() -> Path:
-    """Return the model cache: ``$THERALOOP_CACHE_DIR`` or ``~/.cache/theraloop/models``."""
-    configured = os.environ.get(_CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "theraloop" / "models"
 
 
 def _export_key(model_dir: Path) -> str:

@@ -96,9 +96,7 @@ def check_optional_label(value: object, name: str) -> str | None:
 def check_labels(values: object, name: str) -> tuple[str, ...]:
     """Return a tuple of labels (at most :data:`MAX_TAGS`), refusing a bare string."""
     if isinstance(values, str | bytes) or not isinstance(values, Iterable):
-        raise InvalidInputError(
-            f"{name} must be a list or tuple of strings, got {preview(values)}"
-        )
+        raise InvalidInputError(f"{name} must be a list or tuple of strings, got {preview(values)}")
     items = tuple(values)
     if len(items) > MAX_TAGS:
         raise InvalidInputError(f"{name} has {len(items)} entries, over the limit of {MAX_TAGS}")

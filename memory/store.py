@@ -363,8 +363,14 @@ class MemoryStore:
                 updated.append(new)
                 events.append(
                     self._event(
-                        "reinforce", new, at, before, item_retention(new, at, self._policy),
-                        item.strength, new.strength, query=ref,
+                        "reinforce",
+                        new,
+                        at,
+                        before,
+                        item_retention(new, at, self._policy),
+                        item.strength,
+                        new.strength,
+                        query=ref,
                     )
                 )
             self._update_metadata(cid, col, snap, updated)
@@ -400,8 +406,13 @@ class MemoryStore:
             ]
             events = [
                 self._event(
-                    "restore", new, at, item_retention(old, at, self._policy),
-                    item_retention(new, at, self._policy), old.strength, new.strength,
+                    "restore",
+                    new,
+                    at,
+                    item_retention(old, at, self._policy),
+                    item_retention(new, at, self._policy),
+                    old.strength,
+                    new.strength,
                 )
                 for old, new in zip(items, updated, strict=True)
             ]
@@ -611,8 +622,15 @@ class MemoryStore:
         if record and hits:
             events = [
                 self._event(
-                    "recall", h.item, at, h.retention, h.retention, h.item.strength,
-                    h.item.strength, query=text, score=h.score,
+                    "recall",
+                    h.item,
+                    at,
+                    h.retention,
+                    h.retention,
+                    h.item.strength,
+                    h.item.strength,
+                    query=text,
+                    score=h.score,
                 )
                 for h in hits
             ]
@@ -1033,8 +1051,14 @@ class MemoryStore:
             return self._event("add", item, now, None, r, None, item.strength)
         detail = f"previous version {old.version}: {old.text}" if old.text != item.text else None
         return self._event(
-            "update", item, now, item_retention(old, now, self._policy), r, old.strength,
-            item.strength, detail=detail,
+            "update",
+            item,
+            now,
+            item_retention(old, now, self._policy),
+            r,
+            old.strength,
+            item.strength,
+            detail=detail,
         )
 
     def _upsert(
@@ -1189,4 +1213,3 @@ class MemoryStore:
 
 def _finite_or_none(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
-

@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import BinaryIO, Literal
 
 from agent.llm.errors import CorruptWeightsError, MissingWeightsError, ModelSpecError
+from memory.cache import default_cache_dir
 
 try:  # POSIX only; on other systems assembly runs unlocked (single-process use).
     import fcntl
@@ -54,7 +55,6 @@ LocalModelName = Literal["local", "local-small"]
 """The embedded models: ``local`` is the 1.5B default, ``local-small`` the 0.5B for fast tests."""
 
 _CHUNK = 8 * 1024 * 1024
-_CACHE_ENV = "THERALOOP_CACHE_DIR"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,14 +184,6 @@ WEIGHTS: Mapping[str, WeightsSpec] = MappingProxyType(
     }
 )
 """The embedded models by name. Sizes and hashes are pinned here, not read from the packages."""
-
-
-def default_cache_dir() -> Path:
-    """Return the model cache: ``$THERALOOP_CACHE_DIR`` or ``~/.cache/theraloop/models``."""
-    configured = os.environ.get(_CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "theraloop" / "models"
 
 
 def locate_part(part: WeightsPart) -> Path:
