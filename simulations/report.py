@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from pydantic import BaseModel, ConfigDict, Field
 
 from simulations.judge import (
     ALLIANCE_ITEMS,
@@ -29,7 +30,8 @@ from simulations.judge import (
     miti_counts,
     reply_problems,
 )
-from simulations.rundata import Run, find_runs, load_run
+from simulations.rundata import ClientRun, Run, SessionRun, find_runs, load_run
+from simulations.trace import TurnRecord
 
 __all__ = [
     "load_run",
@@ -74,135 +76,174 @@ _T95 = {
 }
 
 
+# -------------------------------------------------------------------------- row records -----
+class _Row(BaseModel):
+    """A table row; its fields are the table's columns, so an empty run keeps its header."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class _QuestionnaireRow(_Row):
+    client_id: str
+    session: int
+    phase: Literal["start", "end"]
+    at: datetime
+    phq9: int
+    gad7: int
+    phq9_severity: str
+    gad7_severity: str
+    phq9_item9: int
+    modality: str | None
+    ablation: str
+
+
+class _TurnRow(_Row):
+    client_id: str
+    session: int
+    turn: int
+    step: int = Field(description="1-based turn across all of the client's sessions.")
+
+
+class _EmotionRow(_TurnRow):
+    emotion: str
+    intensity: float
+    intensity_level: int
+    perceived_emotion: str | None
+    perceived_intensity: int | None
+    stage_of_change: str
+    alliance: float
+    resistance: float
+    action: str
+    reaction: str | None
+
+
+class _StrategyRow(_TurnRow):
+    strategy: str | None
+    strategy_reason: str | None
+    modality: str | None
+    treatment_stage: str | None
+    move: str
+    directive: bool
+    core: bool
+    crisis: bool
+    risk_level: str | None
+
+
+class _DecisionRow(_Row):
+    client_id: str
+    session: int
+    decision: str | None
+    modality_before: str | None
+    modality_after: str | None
+    plan_version: int | None
+    reason: str | None
+    phq9_start: int | None
+    phq9_end: int
+    gad7_start: int | None
+    gad7_end: int
+
+
+class _SafetyEventRow(_Row):
+    client_id: str
+    session: int
+    turn: int
+    client_text: str
+    risk_level: str | None
+    crisis_protocol: bool
+    caught: bool
+    reply: str | None
+
+
+def _frame(row_type: type[_Row], rows: Iterable[_Row]) -> pd.DataFrame:
+    return pd.DataFrame([r.model_dump() for r in rows], columns=list(row_type.model_fields))
+
+
+def _turns(run: Run) -> Iterator[tuple[ClientRun, SessionRun, int, TurnRecord]]:
+    """Yield every turn of every client with its 1-based step across the client's sessions."""
+    for client in run.clients.values():
+        step = 0
+        for s in client.sessions:
+            for t in s.turns:
+                step += 1
+                yield client, s, step, t
+
+
 # ------------------------------------------------------------------------------- tables -----
 def trajectories(run: Run) -> pd.DataFrame:
     """Return PHQ-9/GAD-7 per client, session and phase (start/end), in time order."""
-    rows = []
-    for client in run.clients.values():
-        for s in client.sessions:
-            for phase, rec in (("start", s.start), ("end", s.end)):
-                if rec is None:
-                    continue
-                q = rec.questionnaires
-                rows.append(
-                    {
-                        "client_id": client.client_id,
-                        "session": s.number,
-                        "phase": phase,
-                        "at": rec.at,
-                        "phq9": q.phq9_total,
-                        "gad7": q.gad7_total,
-                        "phq9_severity": q.phq9_severity,
-                        "gad7_severity": q.gad7_severity,
-                        "phq9_item9": q.phq9[8],
-                        "modality": s.modality,
-                        "ablation": run.label,
-                    }
-                )
-    columns = [
-        "client_id",
-        "session",
-        "phase",
-        "at",
-        "phq9",
-        "gad7",
-        "phq9_severity",
-        "gad7_severity",
-        "phq9_item9",
-        "modality",
-        "ablation",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(
+        _QuestionnaireRow,
+        (
+            _QuestionnaireRow(
+                client_id=client.client_id,
+                session=s.number,
+                phase=phase,
+                at=rec.at,
+                phq9=rec.questionnaires.phq9_total,
+                gad7=rec.questionnaires.gad7_total,
+                phq9_severity=rec.questionnaires.phq9_severity,
+                gad7_severity=rec.questionnaires.gad7_severity,
+                phq9_item9=rec.questionnaires.phq9[8],
+                modality=s.modality,
+                ablation=run.label,
+            )
+            for client in run.clients.values()
+            for s in client.sessions
+            for phase, rec in (("start", s.start), ("end", s.end))
+            if rec is not None
+        ),
+    )
 
 
 def emotion_trajectory(run: Run) -> pd.DataFrame:
     """Return the client's true emotion/intensity and the agent's perception, turn by turn."""
-    rows = []
-    for client in run.clients.values():
-        index = 0
-        for s in client.sessions:
-            for t in s.turns:
-                index += 1
-                st = t.client_state
-                rows.append(
-                    {
-                        "client_id": client.client_id,
-                        "session": s.number,
-                        "turn": t.turn,
-                        "step": index,
-                        "emotion": st.emotion,
-                        "intensity": round(st.intensity, 3),
-                        "intensity_level": st.intensity_level,
-                        "perceived_emotion": t.therapist.get("emotion"),
-                        "perceived_intensity": t.therapist.get("intensity"),
-                        "stage_of_change": st.stage,
-                        "alliance": round(st.alliance, 3),
-                        "resistance": round(st.resistance, 3),
-                        "action": t.client_action,
-                        "reaction": t.therapist.get("reaction"),
-                    }
-                )
-    columns = [
-        "client_id",
-        "session",
-        "turn",
-        "step",
-        "emotion",
-        "intensity",
-        "intensity_level",
-        "perceived_emotion",
-        "perceived_intensity",
-        "stage_of_change",
-        "alliance",
-        "resistance",
-        "action",
-        "reaction",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(
+        _EmotionRow,
+        (
+            _EmotionRow(
+                client_id=client.client_id,
+                session=s.number,
+                turn=t.turn,
+                step=step,
+                emotion=t.client_state.emotion,
+                intensity=round(t.client_state.intensity, 3),
+                intensity_level=t.client_state.intensity_level,
+                perceived_emotion=t.therapist.get("emotion"),
+                perceived_intensity=t.therapist.get("intensity"),
+                stage_of_change=t.client_state.stage,
+                alliance=round(t.client_state.alliance, 3),
+                resistance=round(t.client_state.resistance, 3),
+                action=t.client_action,
+                reaction=t.therapist.get("reaction"),
+            )
+            for client, s, step, t in _turns(run)
+        ),
+    )
 
 
 def strategy_timeline(run: Run) -> pd.DataFrame:
     """Return the therapist's strategy, modality and coded move per turn."""
-    rows = []
-    for client in run.clients.values():
-        index = 0
-        for s in client.sessions:
-            for t in s.turns:
-                index += 1
-                r = t.therapist
-                rows.append(
-                    {
-                        "client_id": client.client_id,
-                        "session": s.number,
-                        "turn": t.turn,
-                        "step": index,
-                        "strategy": r.get("strategy"),
-                        "strategy_reason": r.get("strategy_reason"),
-                        "modality": r.get("modality"),
-                        "treatment_stage": r.get("stage"),
-                        "move": t.move.kind,
-                        "directive": t.move.directive,
-                        "core": t.move.core,
-                        "crisis": bool(r.get("crisis")),
-                        "risk_level": r.get("risk_level"),
-                    }
-                )
-    columns = [
-        "client_id",
-        "session",
-        "turn",
-        "step",
-        "strategy",
-        "strategy_reason",
-        "modality",
-        "treatment_stage",
-        "move",
-        "directive",
-        "core",
-        "crisis",
-        "risk_level",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(
+        _StrategyRow,
+        (
+            _StrategyRow(
+                client_id=client.client_id,
+                session=s.number,
+                turn=t.turn,
+                step=step,
+                strategy=t.therapist.get("strategy"),
+                strategy_reason=t.therapist.get("strategy_reason"),
+                modality=t.therapist.get("modality"),
+                treatment_stage=t.therapist.get("stage"),
+                move=t.move.kind,
+                directive=t.move.directive,
+                core=t.move.core,
+                crisis=bool(t.therapist.get("crisis")),
+                risk_level=t.therapist.get("risk_level"),
+            )
+            for client, s, step, t in _turns(run)
+        ),
+    )
 
 
 def decisions(run: Run) -> pd.DataFrame:
@@ -213,68 +254,44 @@ def decisions(run: Run) -> pd.DataFrame:
             if s.end is None:
                 continue
             review = s.end.review or {}
+            start = s.start.questionnaires if s.start else None
             rows.append(
-                {
-                    "client_id": client.client_id,
-                    "session": s.number,
-                    "decision": review.get("decision"),
-                    "modality_before": review.get("modality_before"),
-                    "modality_after": review.get("modality_after"),
-                    "plan_version": review.get("plan_version"),
-                    "reason": review.get("reason"),
-                    "phq9_start": s.start.questionnaires.phq9_total if s.start else None,
-                    "phq9_end": s.end.questionnaires.phq9_total,
-                    "gad7_start": s.start.questionnaires.gad7_total if s.start else None,
-                    "gad7_end": s.end.questionnaires.gad7_total,
-                }
+                _DecisionRow(
+                    client_id=client.client_id,
+                    session=s.number,
+                    decision=review.get("decision"),
+                    modality_before=review.get("modality_before"),
+                    modality_after=review.get("modality_after"),
+                    plan_version=review.get("plan_version"),
+                    reason=review.get("reason"),
+                    phq9_start=start.phq9_total if start else None,
+                    phq9_end=s.end.questionnaires.phq9_total,
+                    gad7_start=start.gad7_total if start else None,
+                    gad7_end=s.end.questionnaires.gad7_total,
+                )
             )
-    columns = [
-        "client_id",
-        "session",
-        "decision",
-        "modality_before",
-        "modality_after",
-        "plan_version",
-        "reason",
-        "phq9_start",
-        "phq9_end",
-        "gad7_start",
-        "gad7_end",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(_DecisionRow, rows)
 
 
 def safety_events(run: Run) -> pd.DataFrame:
     """Return every turn where the client used crisis language, and whether the agent caught it."""
-    rows = []
-    for client in run.clients.values():
-        for s in client.sessions:
-            for t in s.turns:
-                if not t.risk_statement:
-                    continue
-                rows.append(
-                    {
-                        "client_id": client.client_id,
-                        "session": s.number,
-                        "turn": t.turn,
-                        "client_text": t.client_text,
-                        "risk_level": t.therapist.get("risk_level"),
-                        "crisis_protocol": bool(t.therapist.get("crisis")),
-                        "caught": t.client_state_after.risk_followup == "caught",
-                        "reply": t.therapist.get("text"),
-                    }
-                )
-    columns = [
-        "client_id",
-        "session",
-        "turn",
-        "client_text",
-        "risk_level",
-        "crisis_protocol",
-        "caught",
-        "reply",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return _frame(
+        _SafetyEventRow,
+        (
+            _SafetyEventRow(
+                client_id=client.client_id,
+                session=s.number,
+                turn=t.turn,
+                client_text=t.client_text,
+                risk_level=t.therapist.get("risk_level"),
+                crisis_protocol=bool(t.therapist.get("crisis")),
+                caught=t.client_state_after.risk_followup == "caught",
+                reply=t.therapist.get("text"),
+            )
+            for client, s, _, t in _turns(run)
+            if t.risk_statement
+        ),
+    )
 
 
 def miti_table(run: Run) -> pd.DataFrame:
