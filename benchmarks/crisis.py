@@ -20,6 +20,7 @@ import argparse
 import ast
 import csv
 import json
+import math
 import os
 import random
 import re
@@ -27,6 +28,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from statistics import NormalDist
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -36,6 +38,9 @@ from agent.safety import RiskAssessor, level_rank  # noqa: E402
 
 LABELS = ("Supportive", "Indicator", "Ideation", "Behavior", "Attempt")
 AT_RISK = ("Ideation", "Behavior", "Attempt")
+TARGET_RECALL = 0.95
+TARGET_FALSE_ALARM = 0.15
+_BOOTSTRAP = 1000
 BROAD_RISK = re.compile(
     r"\b(?:suicid\w*|die|dying|dead|death|kill\w*|end\s+(?:it|my\s+life|things)|"
     r"not\s+(?:be\s+)?(?:here|alive)|overdos\w*|cut(?:ting)?\s+myself|self[- ]?harm\w*|hang\w*|"
@@ -120,29 +125,50 @@ def evidence_ceiling(posts: list[str]) -> str:
     return seen
 
 
-def separability(per_user: list[dict]) -> str:
+def target_auc(recall: float = TARGET_RECALL, false_alarm: float = TARGET_FALSE_ALARM) -> float:
+    """ROC AUC that an equal-variance binormal score needs to pass through (false_alarm, recall).
+
+    A yardstick for how far a measured AUC is from the targets: d' = z(recall) - z(false_alarm).
+    """
+    normal = NormalDist()
+    d_prime = normal.inv_cdf(recall) - normal.inv_cdf(false_alarm)
+    return normal.cdf(d_prime / math.sqrt(2))
+
+
+def separability(per_user: list[dict], seed: int = 0) -> str:
     """Per-user ranking quality of (top level, then classifier risk).
 
-    ROC AUC between I+B+A and Supportive users, the best recall with false alarms <= 0.15 and the
-    fewest false alarms with recall >= 0.95, over every threshold of that score.
+    ROC AUC between I+B+A and Supportive users with a bootstrap 95% interval (users resampled),
+    the best recall with false alarms <= the target and the fewest false alarms with recall >= the
+    target, over every threshold of that score, beside the AUC the targets need.
     """
     import numpy as np
 
     def score(u: dict) -> float:
         return 10 * u["max_level"] + u["max_classifier_risk"]
 
+    def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+        return float(
+            (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+        )
+
     pos = np.array([score(u) for u in per_user if u["label"] in AT_RISK])
     neg = np.array([score(u) for u in per_user if u["label"] == "Supportive"])
     if not len(pos) or not len(neg):
         return "separability: needs both Supportive and I+B+A users"
-    auc = float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
+    rng = np.random.default_rng(seed)
+    boot = sorted(
+        auc(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for _ in range(_BOOTSTRAP)
+    )
+    low, high = boot[int(0.025 * _BOOTSTRAP)], boot[int(0.975 * _BOOTSTRAP) - 1]
     points = [((pos >= t).mean(), (neg >= t).mean()) for t in np.unique(np.concatenate([pos, neg]))]
-    best_recall = max((r for r, fa in points if fa <= 0.15), default=0.0)
-    least_fa = min((fa for r, fa in points if r >= 0.95), default=1.0)
+    best_recall = max((r for r, fa in points if fa <= TARGET_FALSE_ALARM), default=0.0)
+    least_fa = min((fa for r, fa in points if r >= TARGET_RECALL), default=1.0)
     return (
-        f"Per-user score (10 x top level + classifier risk): ROC AUC {auc:.3f}; "
-        f"best recall with false alarms <= 0.15: {best_recall:.3f}; fewest false alarms with "
-        f"recall >= 0.95: {least_fa:.3f}"
+        f"Per-user score (10 x top level + classifier risk): ROC AUC {auc(pos, neg):.3f} "
+        f"(95% bootstrap {low:.3f}-{high:.3f}); the targets need about {target_auc():.3f} "
+        f"(equal-variance binormal); best recall with false alarms <= {TARGET_FALSE_ALARM}: "
+        f"{best_recall:.3f}; fewest false alarms with recall >= {TARGET_RECALL}: {least_fa:.3f}"
     )
 
 
@@ -309,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         if c:
             n = sum(c.values())
             print(f"| {lab} | {n} | {c['first-person']} | {c['other']} | {c['none']} |")
-    print("\nTargets: recall I+B+A >= 0.95 and false alarm on Supportive <= 0.15 (at detection).")
+    print(
+        f"\nTargets: recall I+B+A >= {TARGET_RECALL} and false alarm on Supportive <= "
+        f"{TARGET_FALSE_ALARM} (at detection)."
+    )
     if args.json:
         args.json.write_text(json.dumps(per_user, indent=1))
     return 0

@@ -162,8 +162,13 @@ def recall(ranked: Sequence[str], evidence: Sequence[str], k: int) -> float:
 def run(conversations: list[Conversation], ks: Sequence[int], embedder: CachingEmbedder) -> dict:
     from rank_bm25 import BM25Okapi
 
-    systems = {"dense": Scores(), "bm25": Scores(), "theraloop": Scores(),
-               "theraloop (no decay)": Scores(), "theraloop (no context)": Scores()}
+    systems = {
+        "dense": Scores(),
+        "bm25": Scores(),
+        "theraloop": Scores(),
+        "theraloop (no decay)": Scores(),
+        "theraloop (no context)": Scores(),
+    }
     kmax = max(ks)
     client = open_chroma_client()
     for conv in conversations:
@@ -188,10 +193,14 @@ def run(conversations: list[Conversation], ks: Sequence[int], embedder: CachingE
         cid = re.sub(r"[^A-Za-z0-9_.-]", "-", conv.sample_id)
         clock = ManualClock(conv.now)
         stores = {
-            "theraloop": MemoryStore(client=client, embedder=embedder, clock=clock,
-                                     namespace="locomo"),
+            "theraloop": MemoryStore(
+                client=client, embedder=embedder, clock=clock, namespace="locomo"
+            ),
             "theraloop (no decay)": MemoryStore(
-                client=client, embedder=embedder, clock=clock, namespace="locomo",
+                client=client,
+                embedder=embedder,
+                clock=clock,
+                namespace="locomo",
                 ranking=RankingPolicy(retention_weight=0.0),
             ),
         }
@@ -199,12 +208,20 @@ def run(conversations: list[Conversation], ks: Sequence[int], embedder: CachingE
         ranked: dict[str, list[list[str]]] = {}
         for with_context in (True, False):
             store.erase_client(cid)
-            store.add_many(cid, [
-                {"text": t.text, "context": t.context if with_context else None,
-                 "created_at": t.date, "speaker": t.speaker,
-                 "session_id": f"session_{t.session}", "item_id": t.dia_id}
-                for t in conv.turns
-            ])
+            store.add_many(
+                cid,
+                [
+                    {
+                        "text": t.text,
+                        "context": t.context if with_context else None,
+                        "created_at": t.date,
+                        "speaker": t.speaker,
+                        "session_id": f"session_{t.session}",
+                        "item_id": t.dia_id,
+                    }
+                    for t in conv.turns
+                ],
+            )
             runs = stores if with_context else {"theraloop (no context)": store}
             for name, s in runs.items():
                 start = time.perf_counter()
@@ -275,10 +292,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(f"{name} {s.seconds:.1f}s" for name, s in systems.items())
     )
     if args.json:
-        args.json.write_text(json.dumps({
-            name: {f"{cat}@{k}": s.mean(cat, k) for cat in counts for k in args.k}
-            for name, s in systems.items()
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    name: {f"{cat}@{k}": s.mean(cat, k) for cat in counts for k in args.k}
+                    for name, s in systems.items()
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -31,8 +31,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-NODES = ("perceive", "assess_risk", "recall", "read_reaction", "choose_strategy", "respond",
-         "remember")
+NODES = (
+    "perceive",
+    "assess_risk",
+    "recall",
+    "read_reaction",
+    "choose_strategy",
+    "respond",
+    "remember",
+)
 MESSAGES = (
     "I haven't been sleeping since I lost my job last month.",
     "Every morning I wake up at four and my head starts racing about money.",
@@ -65,9 +72,16 @@ def drive(spec: str, embedder: object, sessions: int, turns: int, workdir: Path)
     settings = Settings(data_dir=workdir / spec.replace(":", "_"), therapist_model=spec, seed=7)
     start = time.perf_counter()
     agent = TherapistAgent.from_settings(settings, clock=clock, embedder=embedder)
-    out: dict = {"build": (time.perf_counter() - start) * 1000, "turn": [], "start": [],
-                 "end": [], "nodes": defaultdict(list), "first_turn": None, "crisis": 0,
-                 "reply_chars": []}
+    out: dict = {
+        "build": (time.perf_counter() - start) * 1000,
+        "turn": [],
+        "start": [],
+        "end": [],
+        "nodes": defaultdict(list),
+        "first_turn": None,
+        "crisis": 0,
+        "reply_chars": [],
+    }
     try:
         n = 0
         for _ in range(sessions):
@@ -106,8 +120,12 @@ def fmt(values: Sequence[float]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["fake", "local"],
-                        help="model specs to compare (default: fake local)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["fake", "local"],
+        help="model specs to compare (default: fake local)",
+    )
     parser.add_argument("--sessions", type=int, default=2)
     parser.add_argument("--turns", type=int, default=6, help="turns per session")
     args = parser.parse_args(argv)
@@ -116,8 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t = time.perf_counter()
     embedder = MiniLMEmbedder()
-    print(f"MiniLM load {time.perf_counter() - t:.1f} s; cores: {os.cpu_count()}; "
-          f"{args.sessions} sessions x {args.turns} turns per model")
+    print(
+        f"MiniLM load {time.perf_counter() - t:.1f} s; cores: {os.cpu_count()}; "
+        f"{args.sessions} sessions x {args.turns} turns per model"
+    )
     results = {}
     with tempfile.TemporaryDirectory(prefix="theraloop-turn-latency-") as tmp:
         for spec in args.models:
@@ -129,24 +149,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [(f"node {node}", lambda r, node=node: r["nodes"].get(node, [])) for node in NODES]
     rows += [
         ("turn (after 1st)", lambda r: r["turn"]),
-        ("non-respond work", lambda r: [
-            turn - sum(r["nodes"]["respond"][i:i + 1])
-            for i, turn in enumerate(r["turn"])
-        ]),
+        (
+            "non-respond work",
+            lambda r: [
+                turn - sum(r["nodes"]["respond"][i : i + 1]) for i, turn in enumerate(r["turn"])
+            ],
+        ),
         ("start_session", lambda r: r["start"]),
         ("end_session", lambda r: r["end"]),
     ]
     for label, get in rows:
         print(label.ljust(20) + "".join(fmt(get(results[s])).rjust(width) for s in args.models))
-    print("first turn".ljust(20)
-          + "".join(f"{results[s]['first_turn']:.1f}".rjust(width) for s in args.models))
-    print("agent build".ljust(20)
-          + "".join(f"{results[s]['build']:.1f}".rjust(width) for s in args.models))
-    print("reply chars (mean)".ljust(20)
-          + "".join(f"{statistics.mean(results[s]['reply_chars']):.0f}".rjust(width)
-                    for s in args.models))
-    print("crisis turns".ljust(20)
-          + "".join(str(results[s]["crisis"]).rjust(width) for s in args.models))
+    print(
+        "first turn".ljust(20)
+        + "".join(f"{results[s]['first_turn']:.1f}".rjust(width) for s in args.models)
+    )
+    print(
+        "agent build".ljust(20)
+        + "".join(f"{results[s]['build']:.1f}".rjust(width) for s in args.models)
+    )
+    print(
+        "reply chars (mean)".ljust(20)
+        + "".join(
+            f"{statistics.mean(results[s]['reply_chars']):.0f}".rjust(width) for s in args.models
+        )
+    )
+    print(
+        "crisis turns".ljust(20)
+        + "".join(str(results[s]["crisis"]).rjust(width) for s in args.models)
+    )
     return 0
 
 
