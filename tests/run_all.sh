@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite, as `make test` runs it: lint, fast tests, then the real-model (slow) and service
-# tests, then the notebooks. pytest exit code 5 (nothing collected) counts as a failure.
+# The whole suite, as `make test` runs it: lint and format check, fast tests, then the real-model
+# (slow) and service tests, then the notebooks. pytest exit code 5 (nothing collected) counts as a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -14,6 +14,7 @@ run() {
   return 0
 }
 run $BIN/ruff check .
+run $BIN/ruff format --check .
 run $BIN/python -m pytest -q -m "not slow" tests
 run $BIN/python -m pytest -q -m "slow" tests
 if ls notebooks/*.ipynb >/dev/null 2>&1; then

@@ -70,8 +70,14 @@ class ChromaServer:
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 [
-                    str(binary), "run", "--path", str(self.path),
-                    "--host", "127.0.0.1", "--port", str(self.port),
+                    str(binary),
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

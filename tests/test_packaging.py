@@ -11,9 +11,20 @@ PACKAGES = ("agent", "memory", "strategies", "simulations")
 
 def test_wheel_contains_every_package_and_data_file(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         str(ROOT), "-w", str(tmp_path)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            str(ROOT),
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
     )
     (wheel,) = tmp_path.glob("theraloop-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -21,8 +21,15 @@ from agent import Settings, TherapistAgent
 
 pytestmark = pytest.mark.slow
 
-SEVEN_NODES = {"perceive", "assess_risk", "recall", "read_reaction", "choose_strategy",
-               "respond", "remember"}
+SEVEN_NODES = {
+    "perceive",
+    "assess_risk",
+    "recall",
+    "read_reaction",
+    "choose_strategy",
+    "respond",
+    "remember",
+}
 CLIENT = [
     "I haven't been sleeping since I lost my job last month.",
     "Every morning I wake up at four and my head races about money.",
@@ -48,7 +55,10 @@ def test_a_killed_local_model_session_resumes_and_every_turn_shows_the_seven_nod
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(tmp_path), *CLIENT],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert child.stdout is not None

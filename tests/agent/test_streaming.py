@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 THREE_SENTENCES = (
-    "That sounds exhausting. You have carried a lot since the move. "
-    "What has helped, even a little?"
+    "That sounds exhausting. You have carried a lot since the move. What has helped, even a little?"
 )
 
 

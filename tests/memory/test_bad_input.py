@@ -245,6 +245,7 @@ class _FailingCollection:
 
     def __getattr__(self, name):
         if name in ("upsert", "update"):
+
             def fail(*args, **kwargs):
                 raise OSError("disk full")
 
@@ -271,9 +272,7 @@ def test_a_chroma_failure_is_a_store_error_and_leaves_the_store_as_it_was(
 ):
     good = MemoryStore(client=ephemeral.open(), embedder=hashing, clock=clock)
     item = good.add("ana", "kept memory")
-    failing = MemoryStore(
-        client=_FailingClient(ephemeral.open()), embedder=hashing, clock=clock
-    )
+    failing = MemoryStore(client=_FailingClient(ephemeral.open()), embedder=hashing, clock=clock)
     with pytest.raises(StoreError, match="disk full"):
         failing.add("ana", "lost memory")
     with pytest.raises(StoreError, match="disk full"):

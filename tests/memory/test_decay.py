@@ -21,8 +21,15 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _item(strength: float = 1.0, *, pinned: bool = False, last: datetime = T) -> MemoryItem:
     return MemoryItem(
-        id="x", client_id="c", kind="turn", text="t", created_at=T, updated_at=T,
-        last_recalled_at=last, strength=strength, pinned=pinned,
+        id="x",
+        client_id="c",
+        kind="turn",
+        text="t",
+        created_at=T,
+        updated_at=T,
+        last_recalled_at=last,
+        strength=strength,
+        pinned=pinned,
     )
 
 
@@ -49,8 +56,18 @@ def test_stronger_memories_fade_more_slowly():
 
 @pytest.mark.parametrize(
     ("dt", "s", "k"),
-    [(math.nan, 1, 1), (1, math.nan, 1), (1, 1, math.inf), (-1, 1, 1), (1, 0, 1), (1, -2, 1),
-     (1, 1, 0), (1, math.inf, 1), ("7", 1, 1), (True, 1, 1)],
+    [
+        (math.nan, 1, 1),
+        (1, math.nan, 1),
+        (1, 1, math.inf),
+        (-1, 1, 1),
+        (1, 0, 1),
+        (1, -2, 1),
+        (1, 1, 0),
+        (1, math.inf, 1),
+        ("7", 1, 1),
+        (True, 1, 1),
+    ],
 )
 def test_retention_refuses_invalid_numbers(dt, s, k):
     with pytest.raises(InvalidInputError):
@@ -104,8 +121,14 @@ def test_days_until_threshold_matches_the_curve():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"k": 0}, {"k": math.nan}, {"archive_threshold": 1.0}, {"initial_strength": -1},
-     {"recall_increment": math.inf}, {"max_strength": 1.5}],
+    [
+        {"k": 0},
+        {"k": math.nan},
+        {"archive_threshold": 1.0},
+        {"initial_strength": -1},
+        {"recall_increment": math.inf},
+        {"max_strength": 1.5},
+    ],
 )
 def test_decay_policy_refuses_invalid_constants(kwargs):
     with pytest.raises(ValueError):

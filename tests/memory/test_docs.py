@@ -8,8 +8,15 @@ import importlib
 import pytest
 
 MODULES = [
-    "memory", "memory.store", "memory.decay", "memory.models", "memory.ranking",
-    "memory.embeddings", "memory._chroma", "memory._lexical", "memory.clock",
+    "memory",
+    "memory.store",
+    "memory.decay",
+    "memory.models",
+    "memory.ranking",
+    "memory.embeddings",
+    "memory._chroma",
+    "memory._lexical",
+    "memory.clock",
 ]
 
 

@@ -9,8 +9,18 @@ import pytest
 from memory import NotFoundError
 
 TOPICS = [
-    "my sister", "my manager", "sleep", "panic attacks", "the divorce", "my son's school",
-    "drinking", "running", "my mother's illness", "money worries", "the new flat", "loneliness",
+    "my sister",
+    "my manager",
+    "sleep",
+    "panic attacks",
+    "the divorce",
+    "my son's school",
+    "drinking",
+    "running",
+    "my mother's illness",
+    "money worries",
+    "the new flat",
+    "loneliness",
 ]
 TEMPLATES = [
     "I keep thinking about {t} and it makes me anxious.",

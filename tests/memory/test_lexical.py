@@ -13,7 +13,10 @@ from memory._lexical import LexicalIndex, tokenize
 
 def test_tokenize_drops_function_words_and_inflections():
     assert tokenize("Caroline's paintings of the sunrise were painted") == [
-        "caroline", "painting", "sunrise", "paint",
+        "caroline",
+        "painting",
+        "sunrise",
+        "paint",
     ]
 
 
@@ -28,12 +31,15 @@ class _LuceneIdf(BM25Okapi):
 
 
 def test_index_scores_equal_rank_bm25_okapi_with_non_negative_idf():
-    corpus = [tokenize(t) for t in (
-        "I went hiking with my sister last weekend",
-        "My sister and I argued about money",
-        "Work was stressful, my manager shouted",
-        "We went to the lake and went swimming",
-    )]
+    corpus = [
+        tokenize(t)
+        for t in (
+            "I went hiking with my sister last weekend",
+            "My sister and I argued about money",
+            "Work was stressful, my manager shouted",
+            "We went to the lake and went swimming",
+        )
+    ]
     query = tokenize("hiking sister weekend went")
     expected = _LuceneIdf(corpus).get_scores(query)
     assert np.allclose(LexicalIndex(corpus).scores(query), expected)
@@ -54,11 +60,14 @@ def test_unknown_query_terms_score_zero():
     assert LexicalIndex([["a1"], ["b2"]]).scores(["zzz"]).tolist() == [0.0, 0.0]
 
 
-CORPUS = [tokenize(t) for t in (
-    "I went hiking with my sister last weekend",
-    "My sister and I argued about money",
-    "Work was stressful, my manager shouted",
-)]
+CORPUS = [
+    tokenize(t)
+    for t in (
+        "I went hiking with my sister last weekend",
+        "My sister and I argued about money",
+        "Work was stressful, my manager shouted",
+    )
+]
 MORE = [tokenize(t) for t in ("Hiking again with my manager", "Money money money")]
 QUERY = tokenize("sister hiking money manager")
 

@@ -31,7 +31,10 @@ print(json.dumps({"clients": store.clients(), "text": hit.item.text,
 def _child(path: str, url: str, traces: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, path, url, str(traces)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])

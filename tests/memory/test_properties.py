@@ -44,8 +44,11 @@ class MemoryMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
         self.store = MemoryStore(
-            client=open_chroma_client(), embedder=HashingEmbedder(dim=32), clock=self.clock,
-            policy=POLICY, namespace="hyp",
+            client=open_chroma_client(),
+            embedder=HashingEmbedder(dim=32),
+            clock=self.clock,
+            policy=POLICY,
+            namespace="hyp",
         )
         self.cid = f"p{uuid.uuid4().hex[:12]}"
         # id -> {"strength", "last", "pinned", "archived"}
@@ -65,7 +68,10 @@ class MemoryMachine(RuleBasedStateMachine):
     def add(self, text, pinned, importance):
         item = self.store.add(self.cid, text, pinned=pinned, importance=importance)
         self.model[item.id] = {
-            "strength": item.strength, "last": self.clock(), "pinned": pinned, "archived": False,
+            "strength": item.strength,
+            "last": self.clock(),
+            "pinned": pinned,
+            "archived": False,
         }
         return item.id
 

@@ -13,20 +13,26 @@ def store(make_ephemeral_store, minilm):
 
 
 def test_meaning_finds_a_memory_without_shared_words(store):
-    store.add_many("ana", [
-        {"text": "Exams make me so nervous I can't eat."},
-        {"text": "We repainted the kitchen yellow."},
-        {"text": "My brother visited on Sunday."},
-    ])
+    store.add_many(
+        "ana",
+        [
+            {"text": "Exams make me so nervous I can't eat."},
+            {"text": "We repainted the kitchen yellow."},
+            {"text": "My brother visited on Sunday."},
+        ],
+    )
     assert store.search("ana", "test anxiety", k=1)[0].item.text.startswith("Exams")
 
 
 def test_a_rare_name_is_found_by_lexical_matching(store):
-    store.add_many("ana", [
-        {"text": "Talked with Oksana about the move."},
-        {"text": "Talked with my friend about the move."},
-        {"text": "Talked with my neighbour about the noise."},
-    ])
+    store.add_many(
+        "ana",
+        [
+            {"text": "Talked with Oksana about the move."},
+            {"text": "Talked with my friend about the move."},
+            {"text": "Talked with my neighbour about the noise."},
+        ],
+    )
     top = store.search("ana", "what did Oksana say?", k=1)[0]
     assert top.item.text.startswith("Talked with Oksana") and top.lexical == 1.0
 

@@ -27,8 +27,15 @@ DAY = timedelta(days=1)
 
 # ---------------------------------------------------------------- writing and reading
 def test_add_returns_the_stored_item(store, clock):
-    item = store.add("ana", "I argued with my sister.", session_id="s1", speaker="client",
-                     importance=0.8, emotion_tags=("anger",), source_ids=("t1",))
+    item = store.add(
+        "ana",
+        "I argued with my sister.",
+        session_id="s1",
+        speaker="client",
+        importance=0.8,
+        emotion_tags=("anger",),
+        source_ids=("t1",),
+    )
     assert (item.client_id, item.kind) == ("ana", "turn")
     assert item.text == "I argued with my sister."
     assert item.created_at == item.last_recalled_at == clock()
