@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,19 +31,7 @@ MoveKind = Literal[
 ]
 """Coarse kinds of therapist moves, close to MITI behaviour codes."""
 
-MOVE_KINDS: tuple[MoveKind, ...] = (
-    "question",
-    "reflection",
-    "affirmation",
-    "summary",
-    "autonomy",
-    "information",
-    "advice",
-    "technique",
-    "self_disclosure",
-    "crisis",
-    "other",
-)
+MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 
 # strategy id -> (kind, directive, reflection depth, question type)
 _KNOWN: Mapping[str, tuple[MoveKind, bool, str | None, str | None]] = {

@@ -6,7 +6,7 @@ where an interrupted run left it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -35,16 +35,7 @@ ClientAction = Literal[
 ]
 """What the client does with a turn (ConsistentMI's client actions plus a risk disclosure)."""
 
-CLIENT_ACTIONS: tuple[ClientAction, ...] = (
-    "deny",
-    "downplay",
-    "inform",
-    "engage",
-    "hesitate",
-    "acknowledge",
-    "plan",
-    "disclose_risk",
-)
+CLIENT_ACTIONS: tuple[ClientAction, ...] = get_args(ClientAction)
 
 
 class ClientState(BaseModel):
