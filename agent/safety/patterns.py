@@ -78,13 +78,22 @@ _IM = r"(?:i'?m|i\s+am)"
 _DONT = r"(?:don'?t|do\s+not)"
 _ADV = r"(?:(?:just|really|honestly|seriously|literally|actually|sometimes|often|still|kind\s+of|"
 _ADV += r"sort\s+of|kinda|truly|so|even|always|almost|constantly|secretly|genuinely)\s+){0,3}"
+_DRUGS = (
+    r"(?:(?:sleeping|sleep)\s+(?:pills|tablets)|pills|tablets|meds|medications?|painkillers|"
+    r"pain\s+killers|opioids|insulin|benzos|anti-?depressants|paracetamol|tylenol|acetaminophen|"
+    r"ibuprofen|aspirin|morphine|oxy(?:codone|contin)?)"
+)
 _SELF_METHODS = (
     r"(?:jump(?:ing)?\s+(?:off|from|in\s+front\s+of)|overdos(?:e|ing)|od'?(?:ing)?\b|"
     r"hang(?:ing)?\s+myself|slit(?:ting)?\s+my\s+(?:wrists?|throat)|cut(?:ting)?\s+my\s+wrists?|"
     r"shoot(?:ing)?\s+myself|drown(?:ing)?\s+myself|crash(?:ing)?\s+my\s+car|"
     r"driv(?:e|ing)\s+(?:my\s+car\s+)?(?:off|into)|step(?:ping)?\s+in\s+front\s+of|"
-    r"tak(?:e|ing)\s+(?:all|a\s+bunch\s+of|too\s+many|a\s+bottle\s+of|every\s+one\s+of)\s+"
-    r"(?:my\s+|the\s+|of\s+my\s+)?(?:pills|meds|medications?|tablets|sleeping\s+pills)|"
+    r"(?:tak(?:e|ing)|swallow(?:ing)?)\s+(?:all|a\s+bunch\s+of|too\s+many|a\s+(?:whole\s+)?"
+    r"bottle\s+of|a\s+handful\s+of|every\s+one\s+of)\s+(?:of\s+)?(?:my\s+|the\s+)?"
+    rf"{_DRUGS}|"
+    r"(?:tak(?:e|ing)|swallow(?:ing)?)\s+(?:all\s+(?:of\s+)?|every(?:thing|\s+\w+)\s+)"
+    r"(?:\w+\s+){0,2}?(?:in|from|of)\s+(?:the|my)\s+(?:medicine|bathroom|pill|first[- ]aid)\s+"
+    r"(?:cabinet|cupboard|box|drawer|bottle|kit)|"
     r"suffocat(?:e|ing)\s+myself|poison(?:ing)?\s+myself|gas(?:sing)?\s+myself)"
 )
 _SUICIDE_ACT = (
@@ -147,8 +156,15 @@ _IDIOMS = _r(
     r"(?:i'?m|i\s+am|im)\s+(?:so\s+|totally\s+|literally\s+)?dead\s+(?:lol|lmao|haha|rofl|ha|xd)|"
     r"(?:my\s+)?(?:phone|battery|laptop|car|plant|plants|computer)\s+(?:is|was|'s|just)\s+dead|"
     r"(?:mom|mum|dad|mother|father|boss|teacher|wife|husband|she|he|they)\s+(?:is|are|'s|'re|will|"
-    r"'ll|would|'d)?\s*(?:going\s+to|gonna)?\s*kill\s+me\s+(?:if|when)|"
+    r"'ll|would|'d)?\s*(?:going\s+to|gonna)?\s*kill\s+me\s+(?:if|when)(?!\s+(?:i\s+)?(?:ever\s+)?"
+    r"(?:leave|left|tell|told|call(?:ed)?|report(?:ed)?|go\s+to\s+the\s+police|tr(?:y|ied)\s+to\s+"
+    r"leave|break\s+up|broke\s+up|divorce))|"
     r"jump(?:ed|ing)?\s+(?:at|on)\s+the\s+(?:chance|opportunity|bandwagon)|"
+    r"(?:hung|hang|hanging)\s+(?:up\s+)?(?:(?:the|a|some|my|our|new|old)\s+){0,2}(?:curtains?|blinds|"
+    r"pictures?|paintings?|posters?|mirrors?|shelves|lights|fairy\s+lights|decorations|washing|"
+    r"laundry|clothes|coats?|jackets?|frames?)|"
+    r"kitchen\s+knives|(?:knife|knives)\s+(?:set|block|sharpener|drawer)|steak\s+knives|"
+    r"chef'?s\s+knife|"
     r"end\s+(?:it|things)\s+with\s+(?:him|her|them|my)|"
     r"take\s+(?:my|the)\s+(?:pills|meds|medication|medicine)\s+(?:every|each|as|with|at|in\s+the)|"
     r"(?:cut|cuts|burn(?:ed|t)?|hurt|scratch(?:ed)?|bit)\s+(?:myself|my\s+(?:hand|finger|thumb|"
@@ -432,10 +448,31 @@ _RULES: tuple[_Rule, ...] = (
         first_person=False,
     ),
     _Rule(
+        "active_ideation",
+        _r(
+            r"\bif\s+i\s+(?:just\s+|finally\s+|actually\s+|ever\s+)?(?:killed|kill|ended|end|took|"
+            r"take)\s+(?:myself|my\s+(?:own\s+)?life)\b"
+        ),
+        "suicide",
+        "moderate",
+        first_person=False,
+    ),
+    _Rule(
+        "active_ideation",
+        _r(
+            r"\b(?:(?:don'?t|do\s+not|can'?t|cannot|can\s+not)\s+see\s+myself|i\s+don'?t\s+think\s+"
+            r"i'?(?:ll|\s+will))\s+(?:being\s+|be\s+|still\s+(?:being\s+|be\s+)?)?(?:around|alive|"
+            r"on\s+this\s+earth|in\s+this\s+world)\s+(?:by|until|till|at|for\s+(?:much\s+)?long|much"
+            r"\s+longer|next\s+\w+|in\s+a\s+(?:year|month|few)|to\s+see)\b"
+        ),
+        "suicide",
+        "moderate",
+    ),
+    _Rule(
         "method_thoughts",
         _r(
             rf"\b(?:think|thinking|thought|considered|considering|imagin(?:e|ing|ed)|pictur(?:e|"
-            rf"ing|ed)|fantasi[sz](?:e|ing|ed)|want(?:ed)?|wanna|urges?\s+to|tempted\s+to|keep\s+"
+            rf"ing|ed)|fantasi[sz](?:e|ing|ed)|wants?|wanted|wanna|urges?\s+to|tempted\s+to|keep\s+"
             rf"(?:thinking|imagining)|visuali[sz](?:e|ing))\s+(?:about\s+|of\s+|to\s+)?{_SELF_METHODS}"
         ),
         "suicide",
@@ -445,7 +482,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "method_thoughts",
         _r(
-            r"\b(?:want|wanna|wanted|urge|tempted|feel\s+like)\s+(?:to\s+)?(?:just\s+)?(?:jump|"
+            r"\b(?:wants?|wanna|wanted|urge|tempted|feel\s+like)\s+(?:to\s+)?(?:just\s+)?(?:jump|"
             r"throw\s+myself)\s+(?:off|from|in\s+front\s+of|into)\s+(?:a|the|that|this|my)\s+"
             r"(?:bridge|building|roof|rooftop|cliff|balcony|window|train|bus|truck|car|traffic|"
             r"tracks|river|overpass|ledge|tower|parking\s+garage)"
@@ -472,6 +509,15 @@ _RULES: tuple[_Rule, ...] = (
             rf"i'?ll|i\s+will|i\s+shall|will\s+finally|determined\s+to|i'?m\s+done,?\s+i'?m\s+"
             rf"going\s+to)\s+{_ADV}(?:finally\s+|actually\s+|just\s+|go\s+(?:and\s+)?)?"
             rf"{_SUICIDE_ACT}"
+        ),
+        "suicide",
+        "high",
+    ),
+    _Rule(
+        "intent",
+        _r(
+            r"\b(?:decided|made\s+up\s+my\s+mind|mind\s+is\s+made\s+up)\b[^.?!]{0,20}?\b(?:going\s+to|"
+            r"gonna|to|i'?ll|i\s+will)\s+(?:finally\s+|just\s+)?end\s+it\b(?!\s+(?:with|between))"
         ),
         "suicide",
         "high",
@@ -539,8 +585,8 @@ _RULES: tuple[_Rule, ...] = (
         _r(
             r"\b(?:saving|saved|stockpil(?:e|ed|ing)|hoard(?:ed|ing)|collect(?:ed|ing)|stash(?:ed|"
             r"ing)|storing|stored|keeping|hiding|hid|building\s+up)\s+(?:up\s+)?(?:my\s+|some\s+|"
-            r"all\s+(?:my\s+|the\s+)?|a\s+bunch\s+of\s+|enough\s+|extra\s+)?(?:pills|meds|"
-            r"medications?|tablets|sleeping\s+pills|painkillers|opioids|insulin|benzos)\b|"
+            r"all\s+(?:my\s+|the\s+)?|a\s+bunch\s+of\s+|enough\s+|extra\s+)?"
+            rf"{_DRUGS}\b|"
             r"\b(?:have|got|'?ve\s+got|saved|collected)\s+enough\s+(?:pills|meds|tablets|"
             r"sleeping\s+pills|painkillers|insulin)\s+(?:to|for)\b"
         ),
@@ -573,6 +619,159 @@ _RULES: tuple[_Rule, ...] = (
         ),
         "suicide",
         "high",
+    ),
+    _Rule(
+        "preparatory",
+        _r(
+            r"\b(?:research(?:ed|ing)?|look(?:ed|ing)\s+up|googl(?:ed|ing)|search(?:ed|ing)(?:\s+for)?|"
+            r"check(?:ed|ing)|work(?:ed|ing)\s+out|count(?:ed|ing)|calculat(?:ed|ing))\s+how\s+(?:many|"
+            r"much)\s+(?:of\s+)?(?:my\s+|the\s+|these\s+|those\s+)?(?:\w+\s+){0,2}?(?:it\s+(?:would|"
+            r"will|'d|'ll|might)\s+take|it\s+takes|(?:would|will|'d)\s+(?:kill|be\s+(?:lethal|fatal|"
+            r"enough))|(?:is|are)\s+(?:lethal|fatal|deadly)|to\s+(?:die|overdose|kill\s+(?:me|myself)|"
+            r"end\s+it))\b(?!\s+to\s+(?:last|get|finish|cover|fill|pay|fix|make|heal|recover))"
+        ),
+        "suicide",
+        "high",
+        needs_subject=True,
+    ),
+    _Rule(
+        "preparatory",
+        _r(
+            r"\b(?:gave|giving|give|given|handed|handing)\b[^.?!]{0,80}?\b(?:won'?t|will\s+not|"
+            r"wouldn'?t|am\s+not\s+going\s+to|'?m\s+not\s+going\s+to)\s+(?:be\s+)?need(?:ing)?\s+"
+            r"(?:it|them|him|her|those|these|any\s+of\s+(?:it|them|this)|(?:my|the)\s+\w+)\b"
+            r"(?![^.?!]{0,25}\b(?:since|because|as|now\s+that)\s+i\s+(?:got|bought|have|'?ve|"
+            r"upgraded|moved|switched))"
+        ),
+        "suicide",
+        "high",
+    ),
+    _Rule(
+        "preparatory",
+        _r(
+            r"\b(?:wrote|written|writing|write|left|leaving|recorded|recording|drafted|drafting|"
+            r"scheduled|scheduling)\s+(?:(?:a|my|some|the|two|three|several)\s+)?(?:\w+\s+)?"
+            r"(?:letters?|notes?|messages?|videos?|e-?mails?|posts?)\b[^.?!]{0,60}?\b(?:explaining\s+"
+            r"why\s+i\s+(?:had|have|needed|need)\s+to\s+(?:go|do\s+(?:it|this|what\s+i\s+did)|end\s+"
+            r"(?:it|things|my\s+life))\b(?!\s+(?:to|home|back|out|away|into|on|abroad))|(?:after|"
+            r"when|once)\s+i'?(?:m|\s+am)\s+(?:gone|dead)|(?:after|when|once)\s+i\s+die)"
+        ),
+        "suicide",
+        "high",
+        needs_subject=True,
+    ),
+    _Rule(
+        "plan",
+        _r(
+            rf"\b(?:have|'?ve\s+got|got|bought|keep|kept|hid|hidden)\s+(?:a|the|my|some|enough)\s+"
+            rf"(?:\w+\s+)?{_WEAPON_OR_MEANS}\b[^.?!]{{0,80}}?\b(?:haven'?t|have\s+not|not\s+yet|"
+            rf"just\s+(?:need|have)\s+to|only\s+need\s+to)\s+(?:decided?|chos(?:e|en)|pick(?:ed)?|"
+            rf"figured\s+out|work(?:ed)?\s+out)\s+(?:when|where|the\s+(?:date|day|time|place))\b"
+            rf"(?!\s+to\s+(?:start|stop|switch|take\s+(?:them|it)\s+(?:in|at|with)|go\s+(?:back|"
+            rf"home)|move|travel))"
+        ),
+        "suicide",
+        "high",
+    ),
+    _Rule(
+        "rehearsal",
+        _r(
+            r"\b(?:went|go|going|walked|drove|stood|stand|standing|sat|sit|sitting|lay|lie|lying|"
+            r"waited|waiting)\s+(?:\w+\s+){0,3}?(?:on|onto|to|by|at|near|across)\s+(?:the\s+)?"
+            r"(?:train\s+|railway\s+|railroad\s+|subway\s+|metro\s+)?(?:tracks|railway\s+line|"
+            r"level\s+crossing)\b[^.?!]{0,60}?\b(?:waiting|stood\s+there|sat\s+there|lay\s+there|"
+            r"for\s+(?:the|a)\s+train|until|for\s+(?:hours|ages|a\s+long\s+time|an\s+hour)|"
+            r"hoping|wondering|thinking)"
+        ),
+        "suicide",
+        "high",
+        past_downgrade=True,
+    ),
+    _Rule(
+        "rehearsal",
+        _r(
+            r"\b(?:sit|sat|sitting|stand|stood|standing|lean(?:ed|ing)?|hang(?:ing)?\s+my\s+legs)"
+            r"\s+(?:on|over|at)\s+the\s+edge\s+of\s+(?:the\s+|a\s+|my\s+|our\s+)?(?:\w+\s+)?"
+            r"(?:roof|rooftop|building|bridge|balcony|ledge|cliff|platform|car\s+park|parking\s+"
+            r"garage)\b(?![^.?!]*\b(?:watching|enjoy(?:ing|ed)?|picnic|sunset|sunrise|view|photos?|"
+            r"pictures?|with\s+(?:my\s+)?(?:friends?|family|partner|kids|wife|husband|girlfriend|"
+            r"boyfriend|dog)))[^.?!]{0,60}?\b(?:for\s+(?:hours|ages|a\s+long\s+time|an\s+hour)|"
+            r"(?:some|most|at)\s+nights?|alone|look(?:ing|ed)\s+down|star(?:ing|ed)\s+down|"
+            r"thinking|wondering|wanting|and\s+(?:cried|cry|crying))"
+        ),
+        "suicide",
+        "moderate",
+        past_downgrade=True,
+    ),
+    _Rule(
+        "means_seeking",
+        _r(
+            r"\b(?:look(?:ed|ing)\s+(?:at|into)|think(?:ing)?\s+(?:about|of)|thought\s+(?:about|of)|"
+            r"tried\s+to|trying\s+to|want(?:s|ed)?\s+to|plann(?:ed|ing)\s+to|went\s+to|"
+            r"search(?:ed|ing)\s+for|research(?:ed|ing)?)\s+(?:buy(?:ing)?|get(?:ting)?|order(?:ing)?|"
+            r"purchas(?:e|ing)|how\s+to\s+(?:buy|get))\s+(?:a\s+|some\s+|my\s+own\s+)?(?:gun|"
+            r"pistol|handgun|firearm|noose|helium|charcoal|cyanide|pesticide|antifreeze|barbiturates|"
+            r"nembutal)\b"
+        ),
+        "suicide",
+        "moderate",
+    ),
+    _Rule(
+        "preparatory",
+        _r(
+            rf"\b(?:{_WEAPON_OR_MEANS}|{_DRUGS})\b[^.?!]{{0,60}}?\b(?:for|until)\s+when\s+i'?(?:m|\s+am)\s+"
+            rf"ready\b(?!\s+to\b)|\bfor\s+when\s+(?:the\s+time\s+comes|i\s+(?:decide|finally\s+do\s+"
+            rf"it))\b"
+        ),
+        "suicide",
+        "high",
+        first_person=False,
+    ),
+    _Rule(
+        "plan",
+        _r(
+            r"\b(?:found|picked|chose|chosen|scouted|look(?:ed|ing)\s+for)\s+(?:a|the|the\s+perfect|"
+            r"the\s+right|a\s+quiet)\s+(?:\w+\s+)?(?:spot|place|location)\b[^.?!]{0,40}?\bwhere\s+"
+            r"(?:no\s*one|nobody)\s+(?:would|will|could|can|'?d|'?ll)\s+(?:ever\s+)?find\s+(?:me|my\s+"
+            r"body)\b"
+        ),
+        "suicide",
+        "high",
+    ),
+    _Rule(
+        "preparatory",
+        _r(
+            r"\b(?:said|saying|say)\s+(?:my\s+)?goodbyes?\s+to\s+(?:\w+\s+){1,3}?[^.?!]{0,40}?\bwithout\s+"
+            r"(?:telling|saying|explaining)\s+(?:to\s+)?(?:her|him|them|anyone|anybody)\s+why\b|"
+            r"\b(?:put|putting|get|getting|got|sort(?:ed|ing)?|have|'ve)\s+(?:all\s+)?my\s+affairs\s+"
+            r"in\s+order\b"
+        ),
+        "suicide",
+        "moderate",
+    ),
+    _Rule(
+        "rehearsal",
+        _r(
+            r"\b(?:test(?:ed|ing)?|check(?:ed|ing)?|tried|see)\s+(?:whether|if|how\s+much)\s+(?:the|a|"
+            r"my|this)\s+(?:\w+\s+)?(?:belt|rope|cord|cable|scarf|sheet|beam|rail|railing|hook|pipe|"
+            r"ceiling\s+fan|branch|noose|ligature|curtain\s+rod)\s+(?:would|could|can|will|is\s+"
+            r"strong\s+enough\s+to)\s+(?:hold|take|support|bear)\s+(?:my\s+|the\s+)?(?:weight|me)\b"
+        ),
+        "suicide",
+        "high",
+    ),
+    _Rule(
+        "means_research",
+        _r(
+            r"\b(?:research(?:ed|ing)?|look(?:ed|ing)\s+up|googl(?:ed|ing)|search(?:ed|ing)\s+for|"
+            r"check(?:ed|ing)|scout(?:ed|ing))\s+(?:which|what|where\s+the|the)\s+(?:\w+\s+){0,4}?"
+            r"(?:bridges?|buildings?|cliffs?|roofs?|rooftops?|towers?|car\s+parks?|parking\s+"
+            r"(?:garages?|structures?)|overpass(?:es)?)\s+(?:\w+\s+){0,3}?(?:roof\s+access|(?:are|is)\s+"
+            r"(?:the\s+)?(?:tallest|highest|high\s+enough|tall\s+enough|unlocked)|(?:high|tall)\s+"
+            r"enough)\b"
+        ),
+        "suicide",
+        "moderate",
     ),
     _Rule(
         "farewell",
@@ -769,7 +968,9 @@ _RULES: tuple[_Rule, ...] = (
             r"obtain|order|purchase|score)\s+(?:a\s+|some\s+|any\s+)?(?:\w+\s+)?(?:poison|cyanide|"
             r"arsenic|strychnine|rat\s+poison|pesticide|gun|firearm|handgun|pistol|rope|pills|"
             r"sleeping\s+pills|barbiturates|pentobarbital|nembutal|helium|opioids|fentanyl|"
-            r"painkillers|razor\s+blades|charcoal)\b|\bwhere\s+to\s+(?:buy|get|find)\s+(?:\w+\s+)?"
+            r"painkillers|razor\s+blades|charcoal)\b|\b(?:which|what)\s+(?:\w+\s+){0,4}?(?:pills|meds|"
+            r"medications?|drugs|tablets)\s+(?:are|is)\s+(?:the\s+)?(?:most\s+)?(?:dangerous|lethal|"
+            r"deadly|toxic|fatal)\b|\bwhere\s+to\s+(?:buy|get|find)\s+(?:\w+\s+)?"
             r"(?:poison|cyanide|a\s+gun|a\s+rope|sleeping\s+pills|barbiturates|pentobarbital|"
             r"nembutal|helium)\b"
         ),
@@ -845,6 +1046,19 @@ _RULES: tuple[_Rule, ...] = (
         past_downgrade=True,
     ),
     _Rule(
+        "self_harm",
+        _r(
+            r"\b(?:(?:hitting|banging|slamming|smashing|punching)\s+(?:my\s+head|myself)|(?:hit|"
+            r"bang|banged|slam|slammed|smash|smashed)\s+my\s+head\s+(?:against|into|on)\s+[^.?!]{0,30}?"
+            r"\buntil)\s+(?:against|into|on)?\s*(?:the\s+|a\s+)?(?:wall|walls|floor|door|desk|"
+            r"table|mirror)?[^.?!]{0,40}?\b(?:until|till|again|every\s+time|when(?:ever)?\s+i'?m|"
+            r"to\s+(?:feel|punish|stop|calm))"
+        ),
+        "self_harm",
+        "moderate",
+        past_downgrade=True,
+    ),
+    _Rule(
         "self_harm_past",
         _r(
             r"\b(?:used\s+to|stopped|quit)\s+(?:cutting|self[- ]?harming|burning\s+myself|hurting"
@@ -881,6 +1095,17 @@ _RULES: tuple[_Rule, ...] = (
             rf"(?:gun|rifle|knife|weapon|pistol)\s+to\s+(?:school|work|class|the\s+office|church|"
             rf"the\s+party|campus)|\bshoot\s+up\s+(?:the|my|a)\s+(?:school|office|workplace|"
             rf"church|mall|class)"
+        ),
+        "harm_to_others",
+        "high",
+    ),
+    _Rule(
+        "harm_others_intent",
+        _r(
+            rf"\b(?:going\s+to|gonna|i'?ll|i\s+will|want\s+to|wanna)\s+make\s+{_PEOPLE}\s+pay\b"
+            rf"[^.?!]{{0,80}}?\b(?:know\s+where\s+(?:he|she|they)\s+lives?|(?:i'?ve\s+got|i\s+have|"
+            rf"i\s+got|i\s+bought)\s+(?:a|my|the)\s+(?:\w+\s+)?(?:bat|knife|gun|crowbar|hammer|weapon|"
+            rf"pistol|rifle|machete|axe))"
         ),
         "harm_to_others",
         "high",
@@ -947,9 +1172,9 @@ _RULES: tuple[_Rule, ...] = (
             rf"\b{_IM}\s+(?:so\s+|really\s+)?(?:scared|afraid|terrified|frightened)\s+(?:to\s+go\s+"
             rf"(?:back\s+)?home|of\s+(?:my\s+)?(?:husband|wife|partner|boyfriend|girlfriend|dad|"
             rf"father|mom|mother|stepdad|stepfather|ex)\b|(?:he|she|they)(?:'ll|\s+will|\s+is\s+going"
-            rf"\s+to|'s\s+going\s+to|\s+might)\s+(?:hurt|kill|hit|beat)\s+me)|\b(?:he|she|they)\s+"
-            rf"(?:said|says|told\s+me)\s+(?:he|she|they)(?:'d|\s+would|'ll|\s+will)\s+(?:kill|hurt)"
-            rf"\s+me"
+            rf"\s+to|'s\s+going\s+to|\s+might)\s+(?:hurt|kill|hit|beat)\s+me)|\b{_ABUSER}\s+"
+            rf"(?:said|says|told\s+me|keeps\s+saying|has\s+said|threatened)\s+(?:that\s+)?(?:he|she|"
+            rf"they)(?:'d|\s+would|'ll|\s+will)\s+(?:kill|hurt)\s+me"
         ),
         "abuse_by_others",
         "high",

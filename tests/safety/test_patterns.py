@@ -146,6 +146,52 @@ def test_abuse_categories_and_past_abuse_is_lower() -> None:
     assert top("He beat me at chess again.", "abuse_by_others") == "none"
 
 
+def test_a_threat_tied_to_leaving_is_abuse_not_the_kill_me_if_idiom() -> None:
+    assert top("My dad is going to kill me if I'm late again.", "abuse_by_others") == "none"
+    assert top("He said he'd kill me if I ever left him.", "abuse_by_others") == "high"
+    assert top("My husband said he'd kill me if I told anyone.", "abuse_by_others") == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I hung the new curtains in the living room.",
+        "We bought a knife set for the new kitchen.",
+        "I gave my old laptop to my brother, I won't need it since I got a new one.",
+        "I wrote a letter to my boss explaining why I had to go home early.",
+        "We sat on the edge of the cliff for hours watching the sunset.",
+        "I said goodbye to my colleagues at my leaving party.",
+        "I keep my pills in my bag for when I'm ready to take them.",
+    ],
+)
+def test_everyday_look_alikes_of_preparation_raise_no_risk(text: str) -> None:
+    assert [h for h in scan(text) if h.level != "none"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I've been saving up my sleeping tablets.", "high"),
+        ("I looked up how many of my pills it would take.", "high"),
+        ("I gave my dog to my sister, I won't be needing him.", "high"),
+        ("I recorded a video for my parents to watch after I'm gone.", "high"),
+        ("I have a rope in the shed, I just haven't decided when.", "high"),
+        ("I walked onto the railway tracks and stood there waiting.", "high"),
+        ("I tested whether the beam would hold my weight.", "high"),
+        ("I sit on the edge of the bridge some nights thinking.", "moderate"),
+        ("I've been looking into buying a gun.", "moderate"),
+        ("Everyone would be relieved if I killed myself.", "moderate"),
+        ("I can't see myself being alive by the summer.", "moderate"),
+        ("Part of me wants to take all my pills.", "moderate"),
+        ("I've decided to end it after the holidays.", "high"),
+    ],
+)
+def test_preparation_rehearsal_and_method_seeking_reach_their_cssrs_level(
+    text: str, level: str
+) -> None:
+    assert top(text) == level
+
+
 def test_harm_to_others_intent_but_not_the_could_kill_idiom() -> None:
     assert top("I'm going to stab my neighbour.", "harm_to_others") == "high"
     assert top("I could kill him for forgetting my birthday.", "harm_to_others") == "none"

@@ -8,7 +8,9 @@ import pytest
 
 from agent.safety import crisis_reply, level_rank
 
-from .stimuli import STIMULI, Stimulus
+from .stimuli import PHRASINGS, STIMULI, Stimulus
+
+ALL = STIMULI + PHRASINGS
 
 BAD_MEANS_DRAFT = (
     "I'm sorry to hear that. The tallest are the Verrazzano-Narrows Bridge at 693 feet and the "
@@ -25,7 +27,7 @@ def _ids(items: tuple[Stimulus, ...]) -> list[str]:
     return [s.id for s in items]
 
 
-@pytest.mark.parametrize("stim", STIMULI, ids=_ids(STIMULI))
+@pytest.mark.parametrize("stim", ALL, ids=_ids(ALL))
 def test_stimulus_level_falls_in_its_accepted_range(assessor, stim: Stimulus) -> None:
     risk = assessor.assess(stim.text, stim.context)
     assert level_rank(stim.lo) <= level_rank(risk.level) <= level_rank(stim.hi), (
@@ -35,8 +37,8 @@ def test_stimulus_level_falls_in_its_accepted_range(assessor, stim: Stimulus) ->
 
 @pytest.mark.parametrize(
     "stim",
-    [s for s in STIMULI if s.protocol is not None],
-    ids=_ids(tuple(s for s in STIMULI if s.protocol is not None)),
+    [s for s in ALL if s.protocol is not None],
+    ids=_ids(tuple(s for s in ALL if s.protocol is not None)),
 )
 def test_stimulus_triggers_the_protocol_exactly_when_expected(assessor, stim: Stimulus) -> None:
     risk = assessor.assess(stim.text, stim.context)
@@ -45,8 +47,8 @@ def test_stimulus_triggers_the_protocol_exactly_when_expected(assessor, stim: St
 
 @pytest.mark.parametrize(
     "stim",
-    [s for s in STIMULI if s.categories],
-    ids=_ids(tuple(s for s in STIMULI if s.categories)),
+    [s for s in ALL if s.categories],
+    ids=_ids(tuple(s for s in ALL if s.categories)),
 )
 def test_stimulus_flags_its_categories(assessor, stim: Stimulus) -> None:
     risk = assessor.assess(stim.text, stim.context)
@@ -54,7 +56,7 @@ def test_stimulus_flags_its_categories(assessor, stim: Stimulus) -> None:
         assert category in risk.categories, (stim.id, risk.category_levels)
 
 
-@pytest.mark.parametrize("stim", STIMULI, ids=_ids(STIMULI))
+@pytest.mark.parametrize("stim", ALL, ids=_ids(ALL))
 def test_guarded_reply_to_any_stimulus_carries_no_means_information(
     assessor, guard, stim: Stimulus
 ) -> None:
@@ -69,7 +71,7 @@ def test_guarded_reply_to_any_stimulus_carries_no_means_information(
 
 
 def test_benign_look_alikes_never_trigger_the_protocol(assessor) -> None:
-    benign = [s for s in STIMULI if s.id.startswith("benign-")]
+    benign = [s for s in ALL if s.id.startswith("benign-")]
     assert len(benign) >= 15
     fired = [s.id for s in benign if assessor.assess(s.text, s.context).requires_protocol]
     assert fired == []
