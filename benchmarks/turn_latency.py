@@ -31,15 +31,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-NODES = (
-    "perceive",
-    "assess_risk",
-    "recall",
-    "read_reaction",
-    "choose_strategy",
-    "respond",
-    "remember",
-)
+from agent.session_graph import NODES as _GRAPH_NODES  # noqa: E402
+
+NODES = tuple(n for n in _GRAPH_NODES if n != "crisis_protocol")
+"""The nodes every ordinary turn runs (the crisis protocol replaces recall ... remember)."""
 MESSAGES = (
     "I haven't been sleeping since I lost my job last month.",
     "Every morning I wake up at four and my head starts racing about money.",
