@@ -677,11 +677,10 @@ _RULES: tuple[_Rule, ...] = (
         "rehearsal",
         _r(
             r"\b(?:went|go|going|walked|drove|stood|stand|standing|sat|sit|sitting|lay|lie|lying|"
-            r"waited|waiting)\s+(?:\w+\s+){0,3}?(?:on|onto|to|by|at|near|across)\s+(?:the\s+)?"
-            r"(?:train\s+|railway\s+|railroad\s+|subway\s+|metro\s+)?(?:tracks|railway\s+line|"
-            r"level\s+crossing)\b[^.?!]{0,60}?\b(?:waiting|stood\s+there|sat\s+there|lay\s+there|"
-            r"for\s+(?:the|a)\s+train|until|for\s+(?:hours|ages|a\s+long\s+time|an\s+hour)|"
-            r"hoping|wondering|thinking)"
+            r"waited|waiting)\s+(?:\w+\s+){0,3}?(?:on|onto|to|across|between)\s+(?:the\s+)?"
+            r"(?:train\s+|railway\s+|railroad\s+|subway\s+|metro\s+)?tracks\b[^.?!]{0,60}?\b(?:waiting|"
+            r"stood\s+there|sat\s+there|lay\s+there|for\s+(?:the|a)\s+train|for\s+(?:hours|ages|a\s+"
+            r"long\s+time|an\s+hour)|hoping|wondering)"
         ),
         "suicide",
         "high",

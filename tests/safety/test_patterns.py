@@ -162,6 +162,8 @@ def test_a_threat_tied_to_leaving_is_abuse_not_the_kill_me_if_idiom() -> None:
         "We sat on the edge of the cliff for hours watching the sunset.",
         "I said goodbye to my colleagues at my leaving party.",
         "I keep my pills in my bag for when I'm ready to take them.",
+        "I walked along the old railway line thinking about work.",
+        "We waited at the level crossing until the train passed.",
     ],
 )
 def test_everyday_look_alikes_of_preparation_raise_no_risk(text: str) -> None:
