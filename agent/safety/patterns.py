@@ -625,10 +625,11 @@ _RULES: tuple[_Rule, ...] = (
         _r(
             r"\b(?:research(?:ed|ing)?|look(?:ed|ing)\s+up|googl(?:ed|ing)|search(?:ed|ing)(?:\s+for)?|"
             r"check(?:ed|ing)|work(?:ed|ing)\s+out|count(?:ed|ing)|calculat(?:ed|ing))\s+how\s+(?:many|"
-            r"much)\s+(?:of\s+)?(?:my\s+|the\s+|these\s+|those\s+)?(?:\w+\s+){0,2}?(?:it\s+(?:would|"
-            r"will|'d|'ll|might)\s+take|it\s+takes|(?:would|will|'d)\s+(?:kill|be\s+(?:lethal|fatal|"
-            r"enough))|(?:is|are)\s+(?:lethal|fatal|deadly)|to\s+(?:die|overdose|kill\s+(?:me|myself)|"
-            r"end\s+it))\b(?!\s+to\s+(?:last|get|finish|cover|fill|pay|fix|make|heal|recover))"
+            r"much)\s+(?:of\s+)?(?:my\s+|the\s+|these\s+|those\s+)?(?:(?:\w+\s+)?"
+            rf"{_DRUGS}\s+(?:it\s+(?:would|will|'d|'ll|might)\s+take|it\s+takes)\b(?!\s+to\s+(?:last|"
+            r"get|finish|cover|fill|pay|fix|make|heal|recover|work|kick\s+in))|(?:\w+\s+){0,2}?(?:"
+            r"(?:would|will|'d)\s+(?:kill|be\s+(?:lethal|fatal))|(?:is|are)\s+(?:lethal|fatal|deadly)|"
+            r"to\s+(?:die|overdose|kill\s+(?:me|myself)|end\s+it))\b)"
         ),
         "suicide",
         "high",
@@ -691,8 +692,7 @@ _RULES: tuple[_Rule, ...] = (
         _r(
             r"\b(?:sit|sat|sitting|stand|stood|standing|lean(?:ed|ing)?|hang(?:ing)?\s+my\s+legs)"
             r"\s+(?:on|over|at)\s+the\s+edge\s+of\s+(?:the\s+|a\s+|my\s+|our\s+)?(?:\w+\s+)?"
-            r"(?:roof|rooftop|building|bridge|balcony|ledge|cliff|platform|car\s+park|parking\s+"
-            r"garage)\b(?![^.?!]*\b(?:watching|enjoy(?:ing|ed)?|picnic|sunset|sunrise|view|photos?|"
+            r"(?:roof|rooftop|building|bridge|balcony|ledge|cliff|car\s+park|parking\s+garage)\b(?![^.?!]*\b(?:watching|enjoy(?:ing|ed)?|picnic|sunset|sunrise|view|photos?|"
             r"pictures?|with\s+(?:my\s+)?(?:friends?|family|partner|kids|wife|husband|girlfriend|"
             r"boyfriend|dog)))[^.?!]{0,60}?\b(?:for\s+(?:hours|ages|a\s+long\s+time|an\s+hour)|"
             r"(?:some|most|at)\s+nights?|alone|look(?:ing|ed)\s+down|star(?:ing|ed)\s+down|"
@@ -710,7 +710,8 @@ _RULES: tuple[_Rule, ...] = (
             r"search(?:ed|ing)\s+for|research(?:ed|ing)?)\s+(?:buy(?:ing)?|get(?:ting)?|order(?:ing)?|"
             r"purchas(?:e|ing)|how\s+to\s+(?:buy|get))\s+(?:a\s+|some\s+|my\s+own\s+)?(?:gun|"
             r"pistol|handgun|firearm|noose|helium|charcoal|cyanide|pesticide|antifreeze|barbiturates|"
-            r"nembutal)\b"
+            r"nembutal)\b(?![^.?!]*\b(?:for\s+(?:protection|hunting|self[- ]defen[cs]e|the\s+range|"
+            r"target\s+practice|work|the\s+(?:garden|farm|balloons?|party))|balloons?))"
         ),
         "suicide",
         "moderate",
@@ -752,9 +753,10 @@ _RULES: tuple[_Rule, ...] = (
         "rehearsal",
         _r(
             r"\b(?:test(?:ed|ing)?|check(?:ed|ing)?|tried|see)\s+(?:whether|if|how\s+much)\s+(?:the|a|"
-            r"my|this)\s+(?:\w+\s+)?(?:belt|rope|cord|cable|scarf|sheet|beam|rail|railing|hook|pipe|"
-            r"ceiling\s+fan|branch|noose|ligature|curtain\s+rod)\s+(?:would|could|can|will|is\s+"
-            r"strong\s+enough\s+to)\s+(?:hold|take|support|bear)\s+(?:my\s+|the\s+)?(?:weight|me)\b"
+            r"my|this)\s+(?:\w+\s+)?(?:belt|rope|cord|scarf|sheet|beam|hook|ceiling\s+fan|noose|"
+            r"ligature|curtain\s+rod|door\s+handle)\s+(?:would|could|can|will|is\s+strong\s+enough\s+"
+            r"to)\s+(?:hold|take|support|bear)\s+(?:my\s+|the\s+)?(?:weight|me)\b(?![^.?!]*\b(?:climb|"
+            r"abseil|rappel|swing|hammock|boat|tow|gym|workout|pull-?ups?))"
         ),
         "suicide",
         "high",

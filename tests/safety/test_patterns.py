@@ -164,6 +164,11 @@ def test_a_threat_tied_to_leaving_is_abuse_not_the_kill_me_if_idiom() -> None:
         "I keep my pills in my bag for when I'm ready to take them.",
         "I walked along the old railway line thinking about work.",
         "We waited at the level crossing until the train passed.",
+        "I worked out how many weeks it would take to save for the deposit.",
+        "I calculated how much it would take.",
+        "I tested whether the rope would hold my weight before the climb.",
+        "I stood at the edge of the platform for ages waiting for the late train.",
+        "I'm thinking about getting a gun for protection since the break-in.",
     ],
 )
 def test_everyday_look_alikes_of_preparation_raise_no_risk(text: str) -> None:
