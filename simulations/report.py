@@ -30,7 +30,7 @@ from simulations.judge import (
     miti_counts,
     reply_problems,
 )
-from simulations.rundata import ClientRun, Run, SessionRun, find_runs, load_run
+from simulations.rundata import Run, find_runs, load_run
 from simulations.trace import TurnRecord
 
 __all__ = [
@@ -158,14 +158,25 @@ def _frame(row_type: type[_Row], rows: Iterable[_Row]) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in rows], columns=list(row_type.model_fields))
 
 
-def _turns(run: Run) -> Iterator[tuple[ClientRun, SessionRun, int, TurnRecord]]:
-    """Yield every turn of every client with its 1-based step across the client's sessions."""
+def _turns(run: Run) -> Iterator[tuple[dict[str, Any], TurnRecord]]:
+    """Yield every turn of every client with the fields of :class:`_TurnRow` that locate it.
+
+    The step counts turns across all of the client's sessions, from 1.
+    """
     for client in run.clients.values():
         step = 0
         for s in client.sessions:
             for t in s.turns:
                 step += 1
-                yield client, s, step, t
+                yield (
+                    {
+                        "client_id": client.client_id,
+                        "session": s.number,
+                        "turn": t.turn,
+                        "step": step,
+                    },
+                    t,
+                )
 
 
 # ------------------------------------------------------------------------------- tables -----
@@ -201,10 +212,7 @@ def emotion_trajectory(run: Run) -> pd.DataFrame:
         _EmotionRow,
         (
             _EmotionRow(
-                client_id=client.client_id,
-                session=s.number,
-                turn=t.turn,
-                step=step,
+                **key,
                 emotion=t.client_state.emotion,
                 intensity=round(t.client_state.intensity, 3),
                 intensity_level=t.client_state.intensity_level,
@@ -216,7 +224,7 @@ def emotion_trajectory(run: Run) -> pd.DataFrame:
                 action=t.client_action,
                 reaction=t.therapist.get("reaction"),
             )
-            for client, s, step, t in _turns(run)
+            for key, t in _turns(run)
         ),
     )
 
@@ -227,10 +235,7 @@ def strategy_timeline(run: Run) -> pd.DataFrame:
         _StrategyRow,
         (
             _StrategyRow(
-                client_id=client.client_id,
-                session=s.number,
-                turn=t.turn,
-                step=step,
+                **key,
                 strategy=t.therapist.get("strategy"),
                 strategy_reason=t.therapist.get("strategy_reason"),
                 modality=t.therapist.get("modality"),
@@ -241,7 +246,7 @@ def strategy_timeline(run: Run) -> pd.DataFrame:
                 crisis=bool(t.therapist.get("crisis")),
                 risk_level=t.therapist.get("risk_level"),
             )
-            for client, s, step, t in _turns(run)
+            for key, t in _turns(run)
         ),
     )
 
@@ -279,16 +284,16 @@ def safety_events(run: Run) -> pd.DataFrame:
         _SafetyEventRow,
         (
             _SafetyEventRow(
-                client_id=client.client_id,
-                session=s.number,
-                turn=t.turn,
+                client_id=key["client_id"],
+                session=key["session"],
+                turn=key["turn"],
                 client_text=t.client_text,
                 risk_level=t.therapist.get("risk_level"),
                 crisis_protocol=bool(t.therapist.get("crisis")),
                 caught=t.client_state_after.risk_followup == "caught",
                 reply=t.therapist.get("text"),
             )
-            for client, s, _, t in _turns(run)
+            for key, t in _turns(run)
             if t.risk_statement
         ),
     )
