@@ -405,7 +405,7 @@ STIMULI: tuple[Stimulus, ...] = (
 PHRASINGS: tuple[Stimulus, ...] = (
     # Written in session 5 as two held-out sets (before measuring), then used to extend the
     # patterns and the classifier's examples: preparation, rehearsal, means seeking, threats,
-    # and everyday look-alikes. A third set, kept out of the project, measures generalization.
+    # and everyday look-alikes. A third set, never tuned on, is benchmarks/crisis_phrasings.py.
     Stimulus(
         "implicit-honestly-started-looking-up",
         "Honestly I've started looking up how many of my pills it would take.",
