@@ -16,7 +16,7 @@ from agent.settings import Settings
 from agent.state import checkpoint_serde
 from memory.clock import Clock
 
-__all__ = ["build_components", "open_persistence", "flush_erased"]
+__all__ = ["build_components", "open_persistence", "flush_erased", "uses_embedded_stores"]
 
 _PG_SETUP_LOCK = 7_140_527_301  # advisory-lock key that serializes theraloop's schema setup
 _PG_SETUP_WAIT_S = 300.0
@@ -91,6 +91,11 @@ def flush_erased(*stores: Any) -> None:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def uses_embedded_stores(settings: Settings) -> bool:
+    """Return whether ``settings`` keep a store (SQLite or Chroma) inside ``data_dir``."""
+    return settings.checkpoint_url is None or (settings.use_memory and settings.chroma_url is None)
+
+
 def build_components(
     settings: Settings,
     *,
@@ -140,20 +145,28 @@ def build_components(
         )
     else:
         perceiver = fast
-    checkpointer, records_store = open_persistence(settings, stack)
-    memory = None
-    if settings.use_memory:
-        chroma = (
-            open_chroma_client(url=settings.chroma_url)
-            if settings.chroma_url
-            else open_chroma_client(path=settings.data_dir / CHROMA_DIR)
-        )
-        memory = MemoryStore(
-            client=chroma,
-            embedder=embedder,
-            clock=clock,
-            trace_dir=settings.data_dir / TRACE_DIR,
-        )
+    if uses_embedded_stores(settings):
+        from agent._dirlock import lock_data_dir
+
+        stack.callback(lock_data_dir(settings.data_dir))  # one process per embedded data dir
+    try:
+        checkpointer, records_store = open_persistence(settings, stack)
+        memory = None
+        if settings.use_memory:
+            chroma = (
+                open_chroma_client(url=settings.chroma_url)
+                if settings.chroma_url
+                else open_chroma_client(path=settings.data_dir / CHROMA_DIR)
+            )
+            memory = MemoryStore(
+                client=chroma,
+                embedder=embedder,
+                clock=clock,
+                trace_dir=settings.data_dir / TRACE_DIR,
+            )
+    except BaseException:
+        stack.close()  # the data-dir lock and any connection opened so far
+        raise
     return {
         "therapist_model": therapist,
         "supervisor_model": supervisor,

@@ -15,6 +15,7 @@ __all__ = [
     "UnknownClientError",
     "NotFoundError",
     "ConfigError",
+    "DataDirInUseError",
     "SessionStateError",
     "SessionNotStartedError",
     "SessionAlreadyOpenError",
@@ -23,6 +24,10 @@ __all__ = [
 
 class ConfigError(TheraloopError, ValueError):
     """A setting has a value theraloop cannot use; the message names the setting and its forms."""
+
+
+class DataDirInUseError(TheraloopError, RuntimeError):
+    """Another process holds the embedded data dir; the message names its pid and host."""
 
 
 class SessionStateError(TheraloopError, RuntimeError):
