@@ -2,6 +2,11 @@
 
 Usage:
     .venv/bin/python benchmarks/llm_speed.py [--models local local-small] [--threads 2]
+        [--builds portable=installed native=/path/to/site-dir] [--rounds 2]
+
+``--builds`` compares llama.cpp builds in one run: each ``NAME=DIR`` puts a llama-cpp-python
+installed with ``pip install --target DIR`` first on the path of its subprocess (``installed``
+is the venv's own); rounds alternate between builds so a change in machine load hits both.
 
 Each model runs in its own subprocess so its RAM is measured alone. Numbers are end-to-end
 through ChatLlamaCpp (chat template, tokenization, sampling), not raw llama.cpp kernels:
@@ -108,8 +113,11 @@ def measure(name: str, threads: int, prompt_words: int, gen_tokens: int) -> dict
         "meeting, my stomach is in knots."
     )
     json_seconds = time.perf_counter() - start
+    from agent.llm.cpu import build_features, read_system_info
+
     return {
         "model": name,
+        "build": ",".join(sorted(build_features(read_system_info()))),
         "threads": threads,
         "load_s": round(loaded.load_seconds, 2),
         "prompt_tokens": prompt_tokens,
@@ -135,6 +143,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[2])
     parser.add_argument("--prompt-words", type=int, default=400)
     parser.add_argument("--gen-tokens", type=int, default=128)
+    parser.add_argument("--builds", nargs="+", default=["installed=installed"])
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds per build")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -143,16 +153,24 @@ def main() -> None:
         return
     load_at_start = os.getloadavg()[0]
     rows = []
-    for name in args.models:
-        for threads in args.threads:
-            out = subprocess.run(
-                [sys.executable, __file__, "--one", name, "--threads", str(threads),
-                 "--prompt-words", str(args.prompt_words), "--gen-tokens", str(args.gen_tokens)],
-                capture_output=True, text=True, check=True,
-                env={**os.environ, "HF_HUB_OFFLINE": "1"},
-            )  # fmt: skip
-            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for _round in range(args.rounds):
+        for label, site in (build.split("=", 1) for build in args.builds):
+            env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+            if site != "installed":
+                env["PYTHONPATH"] = os.pathsep.join([site, env.get("PYTHONPATH", "")])
+            for name in args.models:
+                for threads in args.threads:
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--one", name, "--threads", str(threads),
+                         "--prompt-words", str(args.prompt_words),
+                         "--gen-tokens", str(args.gen_tokens)],
+                        capture_output=True, text=True, check=True, env=env,
+                    )  # fmt: skip
+                    row = json.loads(out.stdout.strip().splitlines()[-1])
+                    rows.append({"label": label, **row})
     columns = [
+        ("label", "build"),
+        ("build", "instruction sets"),
         ("model", "model"),
         ("threads", "threads"),
         ("load_s", "load s"),

@@ -43,7 +43,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +73,7 @@ from agent.llm._convert import (
     schema_to_json_schema,
     to_llama_messages,
 )
+from agent.llm._lifetime import EXITING, track
 from agent.llm.errors import (
     BackendUnavailableError,
     ContextOverflowError,
@@ -151,9 +151,14 @@ class LoadedModel:
     """Serializes calls; a plain Lock so a stream consumed from several threads can release it."""
     grammars: dict[str, LlamaGrammar] = field(default_factory=dict)
     """Compiled grammars by JSON schema text (schema -> GBNF conversion runs in Python)."""
+    release: Callable[[], Any] | None = None
+    """Frees the model once its running call is done (set by the loader, see ``_lifetime``)."""
 
     def close(self) -> None:
         """Free the model's memory now instead of at garbage collection."""
+        if self.release is not None:
+            self.release()
+            return
         with self.lock:
             self.llama.close()
 
@@ -168,8 +173,12 @@ def _load(config: LoadConfig) -> LoadedModel:
             "the local model needs llama-cpp-python; install it with "
             "pip install 'theraloop[local]' (it compiles llama.cpp, a few minutes)"
         ) from error
+    from agent.llm.cpu import new_llama, plan_load
+
     start = time.perf_counter()
-    llama = llama_cpp.Llama(
+    plan = plan_load(config.model_path)  # refuses a build this CPU cannot run, before it faults
+    llama = new_llama(
+        plan.use_extra_bufts,
         model_path=config.model_path,
         n_ctx=config.n_ctx,
         n_threads=config.n_threads,
@@ -203,9 +212,9 @@ def _load(config: LoadConfig) -> LoadedModel:
         make_grammar=lambda schema: llama_cpp.LlamaGrammar.from_json_schema(schema, verbose=False),
         load_seconds=time.perf_counter() - start,
     )
-    # Free the model when the LoadedModel goes, and at interpreter exit while llama_cpp is
-    # still importable (its own __del__ fails noisily during module teardown).
-    weakref.finalize(loaded, llama.close)
+    # Free the model when the LoadedModel goes, and at interpreter exit before module teardown,
+    # never under a call that is still decoding (an abandoned call past its timeout).
+    loaded.release = track(loaded, llama, loaded.lock)
     return loaded
 
 
@@ -281,7 +290,7 @@ class _Meter:
         if self.deadline is not None and time.monotonic() > self.deadline:
             self.timed_out = True
             return True
-        return False
+        return EXITING.is_set()  # the interpreter is exiting: stop at this token
 
 
 class _Criteria(list[Callable[..., bool]]):
