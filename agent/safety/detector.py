@@ -10,9 +10,11 @@ Layers, in order, for every client turn:
    reports the riskiest one. Above ``llm_band[1]`` its reading is accepted; inside the band the
    case is *borderline*; below ``llm_band[0]`` it adds nothing.
 3. **llm** (optional): on a borderline current turn that no pattern explains, the chat model gives
-   a structured second opinion (``with_structured_output(LLMRiskOpinion)``) that replaces the
-   borderline reading. Without a model a borderline turn counts as ``low``: guards tighten, the
-   crisis protocol does not fire.
+   a structured second opinion (``with_structured_output(LLMRiskOpinion)``). By default
+   (``second_opinion="record"``) the opinion is recorded in the assessment for review but does
+   not move the level: a borderline turn is ``low`` (guards tighten, no protocol) whether the
+   opinion arrives, fails or times out, so the decision is a function of the conversation and
+   never of machine load. ``second_opinion="decide"`` lets the opinion set the level instead.
 4. **context**: earlier client turns are analysed the same way (cached) and combined:
    distress followed by a means question ("I just lost my job" ... "what are the tallest bridges
    in NYC?") is moderate, after any ideation it is high; a vague intent ("I'm going to do it")
@@ -22,10 +24,16 @@ Layers, in order, for every client turn:
    earlier moderate keeps the guards on at low) so a client who disclosed a plan is not dropped
    because they changed the subject, yet one disclosure does not repeat the script forever.
 
+5. **conditions** (:mod:`agent.safety.conditions`): psychosis, mania and OCD are perceived from
+   the rules file and attached to the assessment; imminence cues (means at hand, timing now, an
+   act under way, preparation, a farewell) combined with the client's ideation raise the level
+   to ``high`` or ``imminent``.
+
 **Fail closed.** A layer that raises never yields ``none``: if the patterns or the classifier
 fail on a turn, its level is raised to at least ``low``, and to ``moderate`` when the broad risk
-keyword net finds anything; if the LLM fails on a borderline turn, the classifier's own reading
-(at least ``low``) is used. Failures are listed in ``failed_layers`` and ``errors``.
+keyword net finds anything; if the LLM fails on a borderline turn in ``decide`` mode, the
+classifier's own reading (at least ``low``) is used. Failures are listed in ``failed_layers``
+and ``errors``.
 """
 
 from __future__ import annotations
@@ -34,13 +42,15 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 from agent.safety._llm import ask_llm
 from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.conditions import imminence_level, perceive
 from agent.safety.models import (
     RISK_LEVELS,
+    ConditionReading,
     EvidenceSpan,
     Layer,
     LLMRiskOpinion,
@@ -71,6 +81,10 @@ _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
+
+SecondOpinionMode = Literal["record", "decide"]
+"""``record``: the LLM's opinion is kept for review, the level never depends on it; ``decide``:
+the opinion sets a borderline turn's level (a timeout then falls back to the classifier)."""
 
 
 def _r(level: RiskLevel) -> int:
@@ -111,6 +125,20 @@ class _TurnResult:
     llm: LLMRiskOpinion | None = None
     asked_llm: bool = False
     ideation_turn: bool = False
+    conditions: ConditionReading = field(default_factory=ConditionReading)
+
+
+@dataclass(frozen=True, slots=True)
+class _Opinion:
+    """What the second-opinion layer decided for one borderline turn."""
+
+    level: RiskLevel
+    categories: tuple[tuple[str, RiskLevel], ...]
+    note: str
+    opinion: LLMRiskOpinion | None = None
+    evidence: EvidenceSpan | None = None
+    error: str | None = None
+    decisive: bool = False
 
 
 @dataclass
@@ -140,8 +168,12 @@ class RiskAssessor:
             mania are flagged without a pattern.
         classifier: a prebuilt classifier (tests); default builds one on ``embedder``.
         cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
-        model_timeout_s: seconds the second opinion may take before it is abandoned and counts
-            as a failed layer (fail closed); ``None`` waits for the model.
+        model_timeout_s: seconds the second opinion may take before it is abandoned and recorded
+            as a failed layer; ``None`` waits for the model.
+        second_opinion: ``"record"`` (default) keeps the opinion in the assessment without
+            letting it move the level, so the same conversation gets the same level under any
+            load; ``"decide"`` lets it set a borderline turn's level (deterministic only with
+            ``model_timeout_s=None``).
         ignore_talk_about_others: do not count the classifier's self-directed risk in sentences
             that name another person and never the speaker ("you deserve to live", "she wants to
             die"). Off by default: in a session a client's generic "you" is often about
@@ -165,6 +197,7 @@ class RiskAssessor:
         cache_size: int = 4096,
         model_timeout_s: float | None = None,
         ignore_talk_about_others: bool = False,
+        second_opinion: SecondOpinionMode = "record",
     ) -> None:
         lo, hi = llm_band
         if not 0.0 <= lo <= hi <= 1.0:
@@ -180,6 +213,11 @@ class RiskAssessor:
         self.embedder = embedder
         self.chat_model = chat_model
         self.model_timeout_s = model_timeout_s
+        if second_opinion not in ("record", "decide"):
+            raise InvalidInputError(
+                f"second_opinion must be 'record' or 'decide', got {second_opinion!r}"
+            )
+        self.second_opinion: SecondOpinionMode = second_opinion
         self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
@@ -276,6 +314,7 @@ class RiskAssessor:
         for i, a in enumerate(analyses):
             ask = use_llm and self.chat_model is not None and (i == last or not last_only)
             r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
+            _apply_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
             results.append(r)
             prior.update(r)
         indices = [last] if last_only else range(len(turns))
@@ -375,48 +414,22 @@ class RiskAssessor:
 
         # ---- layer 3: LLM second opinion on a borderline turn
         llm: LLMRiskOpinion | None = None
+        decisive: LLMRiskOpinion | None = None
         if borderline:
-            if ask_llm_now:
-                try:
-                    llm = ask_llm(self.chat_model, a.text, context, timeout_s=self.model_timeout_s)
-                except Exception as exc:
-                    failed.append("llm")
-                    errors.append(f"llm: {type(exc).__name__}: {exc}")
-                    base = max_level([base, proposed, "low"])
-                    notes.append("LLM failed on a borderline turn: kept the classifier's reading")
-                else:
-                    if _r(llm.level) >= _r("moderate") and not _grounded(llm.quote, a, lo):
-                        notes.append(
-                            f"LLM said {llm.level} without quoting the client's own risk words: "
-                            "low (guards on)"
-                        )
-                        kept = [c for c in llm.categories if c in _SELF]
-                        llm = llm.model_copy(update={"level": "low", "categories": kept})
-                    base = max_level([base, llm.level])
-                    for cat in llm.categories:
-                        bump(cat, llm.level if cat in _SELF else "moderate")
-                    if llm.level != "none" and not any(c in _SELF for c in llm.categories):
-                        bump("suicide", llm.level)
-                    anchor = best or a.readings[0]
-                    evidence.append(
-                        EvidenceSpan(
-                            text=a.text[anchor.start : anchor.end],
-                            start=anchor.start,
-                            end=anchor.end,
-                            source="llm",
-                            signal=f"llm_{llm.level}",
-                            category="suicide" if llm.level != "none" else None,
-                            level=llm.level,
-                            turn=index,
-                        )
-                    )
-                    notes.append(f"LLM second opinion: {llm.level} ({llm.rationale[:80]})")
-            else:
-                base = max_level([base, "low"])
-                bump("suicide", "low")
-                notes.append(f"borderline classifier p={cls_risk:.2f}: low (guards on)")
+            op = self._second_opinion(a, index, context, best, proposed, ask_llm_now)
+            base = max_level([base, op.level])
+            for cat, lv in op.categories:
+                bump(cat, lv)
+            if op.evidence is not None:
+                evidence.append(op.evidence)
+            notes.append(op.note)
+            if op.error is not None:
+                failed.append("llm")
+                errors.append(op.error)
+            llm = op.opinion
+            decisive = op.opinion if op.decisive else None
         # what this turn says about ideation, leaving out its own means questions
-        ideation_now = max_level([ideation_now, cls_level, llm.level if llm else "none"])
+        ideation_now = max_level([ideation_now, cls_level, decisive.level if decisive else "none"])
         if borderline and _r(base) >= _r("low"):
             ideation_now = max_level([ideation_now, "low"])
         raw = base
@@ -496,7 +509,68 @@ class RiskAssessor:
             notes=notes,
             llm=llm,
             asked_llm=borderline and ask_llm_now,
-            ideation_turn=_r(raw) >= _r("low") and not (borderline and llm is None),
+            ideation_turn=_r(raw) >= _r("low") and not (borderline and decisive is None),
+        )
+
+    def _second_opinion(
+        self,
+        a: _Analysis,
+        index: int,
+        context: Sequence[str],
+        best: ClassifierReading | None,
+        proposed: RiskLevel,
+        ask_now: bool,
+    ) -> _Opinion:
+        """Decide a borderline turn: the fixed ``low`` rule, or the LLM's opinion in decide mode.
+
+        In ``record`` mode the opinion (or its failure) is only recorded, so whether and when it
+        arrives never changes the level.
+        """
+        lo = self.llm_band[0]
+        held = _Opinion(
+            level="low",
+            categories=(("suicide", "low"),),
+            note="borderline classifier reading: low (guards on)",
+        )
+        if not ask_now:
+            return held
+        try:
+            llm = ask_llm(self.chat_model, a.text, context, timeout_s=self.model_timeout_s)
+        except Exception as exc:
+            error = f"llm: {type(exc).__name__}: {exc}"
+            if self.second_opinion == "record":
+                return replace(
+                    held, error=error, note=held.note + "; second opinion failed and was recorded"
+                )
+            return _Opinion(
+                level=max_level([proposed, "low"]),
+                categories=(),
+                note="LLM failed on a borderline turn: kept the classifier's reading",
+                error=error,
+            )
+        anchor = best or a.readings[0]
+        if self.second_opinion == "record":
+            span = _llm_span(a, anchor, index, llm.level, counted="low")
+            note = f"{held.note}; second opinion recorded: {llm.level} ({llm.rationale[:80]})"
+            return replace(held, opinion=llm, evidence=span, note=note)
+        notes = []
+        if _r(llm.level) >= _r("moderate") and not _grounded(llm.quote, a, lo):
+            notes.append(
+                f"LLM said {llm.level} without quoting the client's own risk words: low (guards on)"
+            )
+            kept = [c for c in llm.categories if c in _SELF]
+            llm = llm.model_copy(update={"level": "low", "categories": kept})
+        cats = [(c, llm.level if c in _SELF else "moderate") for c in llm.categories]
+        if llm.level != "none" and not any(c in _SELF for c in llm.categories):
+            cats.append(("suicide", llm.level))
+        notes.append(f"LLM second opinion: {llm.level} ({llm.rationale[:80]})")
+        return _Opinion(
+            level=llm.level,
+            categories=tuple(cats),  # type: ignore[arg-type]
+            note="; ".join(notes),
+            opinion=llm,
+            evidence=_llm_span(a, anchor, index, llm.level, counted=llm.level),
+            decisive=True,
         )
 
     def _build(self, results: list[_TurnResult], k: int) -> RiskAssessment:
@@ -559,8 +633,49 @@ class RiskAssessor:
             errors=errors,
             classifier_risk=cur.cls_risk,
             llm_opinion=cur.llm,
+            conditions=cur.conditions,
             rationale="; ".join(notes) or _summary(cur, level),
         )
+
+
+_CONDITION_CATEGORY: dict[str, RiskCategory] = {
+    "delusion": "delusion",
+    "hallucination": "delusion",
+    "mania": "mania",
+}
+
+
+def _apply_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> None:
+    """Attach the perceived conditions to a turn and lift its level for imminence cues.
+
+    Psychotic content and mania are flagged as categories (guards tighten); OCD needs no
+    category because only the reply changes. Imminence cues raise the self-directed level
+    only together with the ideation this turn or earlier turns showed (see
+    :func:`agent.safety.conditions.imminence_level`).
+    """
+    r.conditions = reading
+    for kind in reading.conditions:
+        cat = _CONDITION_CATEGORY.get(kind)
+        if cat is not None and cat not in r.cats:
+            r.cats[cat] = "moderate"
+    lifted = imminence_level(reading, max_level([r.level, earlier]))
+    if _r(lifted) > _r(r.level):
+        r.level = lifted
+        r.cats["suicide"] = max_level([r.cats.get("suicide", "none"), lifted])
+        r.notes.append(f"{', '.join(reading.imminence)} with ideation: {lifted}")
+        for cue in reading.cues:
+            if cue.condition == "imminence" and cue.turn is None:
+                r.evidence.append(
+                    EvidenceSpan(
+                        text=cue.text,
+                        start=cue.start,
+                        end=cue.end,
+                        source="patterns",
+                        signal=f"imminence_{cue.group}",
+                        category="suicide",
+                        level=lifted,
+                    )
+                )
 
 
 def _normal(text: str) -> str:
@@ -604,6 +719,21 @@ def _classifier_span(
         signal=signal,
         category=category,
         level=level,
+        turn=turn,
+    )
+
+
+def _llm_span(
+    a: _Analysis, anchor: ClassifierReading, turn: int, said: RiskLevel, *, counted: RiskLevel
+) -> EvidenceSpan:
+    return EvidenceSpan(
+        text=a.text[anchor.start : anchor.end],
+        start=anchor.start,
+        end=anchor.end,
+        source="llm",
+        signal=f"llm_{said}",
+        category="suicide" if counted != "none" else None,
+        level=counted,
         turn=turn,
     )
 

@@ -40,6 +40,11 @@ __all__ = [
     "GuardVerdict",
     "GuardedReply",
     "CrisisEvent",
+    "ConditionKind",
+    "CONDITION_KINDS",
+    "ImminenceCue",
+    "ConditionCue",
+    "ConditionReading",
 ]
 
 RiskLevel = Literal["none", "low", "moderate", "high", "imminent"]
@@ -126,6 +131,47 @@ class LLMRiskOpinion(BaseModel):
     rationale: str = Field(default="", max_length=160, description="One short sentence: why.")
 
 
+ConditionKind = Literal["delusion", "hallucination", "mania", "ocd"]
+"""States beyond the suicide scale that change how a counselor must answer (no collusion, no
+reassurance of compulsions, no cheering on manic plans); see ``data/conditions.yaml``."""
+
+CONDITION_KINDS: tuple[ConditionKind, ...] = ("delusion", "hallucination", "mania", "ocd")
+
+ImminenceCue = Literal["means_at_hand", "timing_now", "in_progress", "preparation", "farewell"]
+"""Cues that raise suicide risk towards ``high`` or ``imminent`` when combined with ideation."""
+
+
+class ConditionCue(BaseModel):
+    """One client phrase that supports a condition or an imminence cue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    condition: ConditionKind | Literal["imminence"] = Field(description="What it supports.")
+    group: str = Field(description="The cue group in the rules file, e.g. 'voices'.")
+    text: str = Field(description="The matched client words, verbatim.")
+    start: int = Field(ge=0, description="Start offset in that message.")
+    end: int = Field(ge=0, description="End offset (exclusive) in that message.")
+    turn: int | None = Field(
+        default=None, description="None for the current message, else the index into context."
+    )
+
+
+class ConditionReading(BaseModel):
+    """The conditions perceived in a client message and the few messages before it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    conditions: tuple[ConditionKind, ...] = Field(default=(), description="In rules-file order.")
+    imminence: tuple[ImminenceCue, ...] = Field(
+        default=(), description="Imminence cue groups found (timing only in the current message)."
+    )
+    cues: tuple[ConditionCue, ...] = Field(default=(), description="The evidence, for review.")
+
+    def has(self, kind: ConditionKind) -> bool:
+        """Say whether ``kind`` was perceived."""
+        return kind in self.conditions
+
+
 class RiskAssessment(BaseModel):
     """The risk read from a client message in the light of the conversation before it.
 
@@ -159,6 +205,10 @@ class RiskAssessment(BaseModel):
         description="Classifier probability of self-directed risk (riskiest sentence).",
     )
     llm_opinion: LLMRiskOpinion | None = Field(default=None)
+    conditions: ConditionReading = Field(
+        default_factory=ConditionReading,
+        description="Psychosis, mania, OCD and imminence cues (see agent.safety.conditions).",
+    )
     rationale: str = Field(default="", description="Short human-readable reason.")
 
     @property
@@ -217,6 +267,8 @@ GuardKind = Literal[
     "means_information",
     "delusion_agreement",
     "mania_encouragement",
+    "compulsion_reassurance",
+    "preparation_approval",
     "stigmatizing_language",
     "risk_dismissal",
 ]

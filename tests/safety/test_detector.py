@@ -55,7 +55,9 @@ BORDERLINE = {"active": 0.6}  # self-directed risk 0.6: inside the default band 
 def test_borderline_turn_asks_the_llm_and_uses_its_opinion() -> None:
     quote = "I keep staring at the medicine cabinet"
     model = ScriptedChatModel(responses=[opinion("moderate", "suicide", quote=quote)])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     r = a.assess("Everything is grey and I keep staring at the medicine cabinet.")
     assert len(model.calls) == 1
     assert r.level == "moderate" and "llm" in r.layers
@@ -78,7 +80,9 @@ def test_borderline_turn_asks_the_llm_and_uses_its_opinion() -> None:
 def test_llm_escalation_without_the_clients_own_risk_words_stays_low(text, quote) -> None:
     cats = ("suicide", "harm_to_others", "delusion")
     model = ScriptedChatModel(responses=[opinion("high", *cats, quote=quote)])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     r = a.assess(text)
     assert r.level == "low" and not r.requires_protocol
     assert r.categories == ["suicide"]
@@ -105,13 +109,20 @@ def test_llm_escalation_must_quote_mostly_words_a_layer_found_risky() -> None:
     calm, risky = "I walked the dog this morning", "I keep staring at the pills"
     for quote, level in ((calm, "low"), (text, "low"), (risky, "moderate")):
         model = ScriptedChatModel(responses=[opinion("moderate", quote=quote)])
-        a = RiskAssessor(None, chat_model=model, classifier=SecondSentenceRisky(**BORDERLINE))
+        a = RiskAssessor(
+            None,
+            chat_model=model,
+            classifier=SecondSentenceRisky(**BORDERLINE),
+            second_opinion="decide",
+        )
         assert a.assess(text).level == level, quote
 
 
 def test_llm_prompt_carries_earlier_turns_and_the_current_message() -> None:
     model = ScriptedChatModel(responses=[opinion("low")])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     a.assess("I keep staring at the cabinet.", ["My dad died in March."])
     prompt = model.calls[0].prompt
     assert "My dad died in March." in prompt and "I keep staring at the cabinet." in prompt
@@ -119,27 +130,35 @@ def test_llm_prompt_carries_earlier_turns_and_the_current_message() -> None:
 
 def test_llm_can_clear_a_borderline_turn() -> None:
     model = ScriptedChatModel(responses=[opinion("none")])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     assert a.assess("I'm so done with this week.").level == "none"
 
 
 def test_llm_is_not_asked_when_the_classifier_is_confident() -> None:
     model = ScriptedChatModel(responses=[opinion("imminent")])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(active=0.95))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(active=0.95), second_opinion="decide"
+    )
     r = a.assess("Everything is grey.")
     assert model.calls == [] and r.level == "moderate"
 
 
 def test_llm_is_not_asked_when_a_pattern_explains_the_turn() -> None:
     model = ScriptedChatModel(responses=[opinion("imminent")])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     assert a.assess("I want to kill myself.").level == "moderate"
     assert model.calls == []
 
 
 def test_llm_cannot_lower_what_the_patterns_found() -> None:
     model = ScriptedChatModel(responses=[opinion("none")], cycle=True)
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(active=0.95))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(active=0.95), second_opinion="decide"
+    )
     assert a.assess("I have a plan to kill myself.").level == "high"
 
 
@@ -180,7 +199,9 @@ def test_failing_llm_escalates_to_the_classifiers_reading() -> None:
         error=TimeoutError("slow"),
         failures=-1,
     )
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(**BORDERLINE))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(**BORDERLINE), second_opinion="decide"
+    )
     r = a.assess("Everything is grey.")
     assert r.level == "moderate"  # the classifier's 'active' reading, not none
     assert "llm" in r.failed_layers and r.errors
@@ -188,7 +209,9 @@ def test_failing_llm_escalates_to_the_classifiers_reading() -> None:
 
 def test_malformed_llm_output_counts_as_a_failure_and_escalates() -> None:
     model = ScriptedChatModel(responses=["this is not json"])
-    a = RiskAssessor(None, chat_model=model, classifier=StubClassifier(passive=0.6))
+    a = RiskAssessor(
+        None, chat_model=model, classifier=StubClassifier(passive=0.6), second_opinion="decide"
+    )
     r = a.assess("Everything is grey.")
     assert r.level == "low" and "llm" in r.failed_layers
 

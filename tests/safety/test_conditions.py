@@ -1,0 +1,130 @@
+"""Conditions beyond the suicide scale (psychosis, mania, OCD) and imminence, as perceived state."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.safety import RiskAssessor
+from agent.safety.conditions import (
+    condition_guidance,
+    imminence_level,
+    load_rules,
+    perceive,
+    steer_strategy,
+)
+
+from .test_detector import StubClassifier
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I'm already dead inside this body, I died in the hospital in March.", "delusion"),
+        ("My landlord planted a microphone in the ceiling to listen to me.", "delusion"),
+        ("I hear voices at night telling me I'm worthless.", "hallucination"),
+        ("An angel speaks to me every morning when I wake.", "hallucination"),
+        ("I keep checking the door lock, I checked it 25 times yesterday.", "ocd"),
+        ("I wash my hands until they're raw.", "ocd"),
+    ],
+)
+def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
+    assert perceive(text).has(kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I died laughing at that film.",
+        "I checked my emails and went to bed.",
+        "My friend hears voices and I worry about her.",
+        "Work is busy but I'm sleeping fine.",
+    ],
+)
+def test_everyday_words_perceive_no_condition(text) -> None:
+    assert perceive(text).conditions == ()
+
+
+def test_mania_needs_two_kinds_of_sign() -> None:
+    assert not perceive("I haven't slept in three days.").has("mania")
+    both = perceive(
+        "I feel invincible and I'm betting my whole savings on it.",
+        ["I haven't slept for five nights and I don't need to."],
+    )
+    assert both.has("mania")
+
+
+def test_mania_needs_a_sign_in_the_current_message() -> None:
+    context = ["I haven't slept in days, I feel invincible."]
+    assert not perceive("Anyway, how was your weekend?", context).has("mania")
+
+
+def test_psychotic_content_stays_perceived_for_a_few_turns() -> None:
+    context = ["The voices tell me my family is against me."]
+    assert perceive("I don't know what to do.", context).has("hallucination")
+
+
+def test_cues_keep_the_client_words_and_turn() -> None:
+    reading = perceive("Ok.", ["I hear voices in the kitchen."])
+    cue = next(c for c in reading.cues if c.condition == "hallucination")
+    assert cue.turn == 0 and cue.text.lower().startswith("hear voices")
+
+
+def test_timing_counts_only_in_the_current_message() -> None:
+    reading = perceive("I'm not sure.", ["It will happen tonight.", "The rope is in my car."])
+    assert reading.imminence == ("means_at_hand",)
+
+
+@pytest.mark.parametrize(
+    ("cues_text", "context", "level", "expected"),
+    [
+        ("Tonight.", ["My gun is in my bag, ready."], "low", "imminent"),
+        ("Tonight.", ["My gun is in my bag, ready."], "none", "none"),
+        ("I'm standing on the ledge now.", [], "low", "imminent"),
+        ("The pills are on the table next to me.", [], "moderate", "high"),
+        ("The pills are on the table next to me.", [], "low", "none"),
+        ("My family will be better off without me.", [], "low", "high"),
+        ("Everything is in order and they'll be fine. I've made my peace.", [], "none", "none"),
+    ],
+)
+def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:
+    assert imminence_level(perceive(cues_text, context), level) == expected
+
+
+def test_preparation_with_a_farewell_is_high_on_its_own() -> None:
+    reading = perceive("I've said my goodbyes and my affairs are all in order.")
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_the_detector_rates_means_and_timing_after_ideation_imminent() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier())
+    turns = [
+        "I want to kill myself.",
+        "There's a loaded rifle in the car next to me.",
+        "It happens tonight.",
+    ]
+    r = a.assess(turns[-1], turns[:-1])
+    assert r.level == "imminent" and r.requires_protocol
+    assert any(e.signal == "imminence_timing_now" for e in r.evidence)
+    assert "imminent" in r.rationale
+
+
+def test_the_detector_attaches_conditions_and_flags_psychosis() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier())
+    r = a.assess("The voices keep telling me to run away from home.")
+    assert r.conditions.has("hallucination") and "delusion" in r.categories
+    assert not r.requires_protocol
+
+
+def test_guidance_is_read_from_the_rules_file() -> None:
+    reading = perceive("I hear voices telling me to hide.")
+    guidance = condition_guidance(reading)
+    assert guidance and "doctor" in guidance
+    assert condition_guidance(perceive("Hello.")) == ""
+
+
+def test_a_condition_replaces_a_colluding_strategy() -> None:
+    reading = perceive("I have to recount everything until it feels right.")
+    steered = steer_strategy(reading, "affirmation_reassurance")
+    assert steered is not None and steered[0] == load_rules().conditions[3].prefer_strategy
+    assert steer_strategy(reading, "reflection_of_feelings") is None
+    assert steer_strategy(perceive("Hello."), "affirmation_reassurance") is None
