@@ -198,7 +198,8 @@ class RecordBook:
 
     @staticmethod
     def _ns(client_id: str, kind: str) -> tuple[str, ...]:
-        return (_ROOT, client_id, kind)
+        # LangGraph namespace labels may not hold '.', which client ids may; '~' never occurs in one
+        return (_ROOT, client_id.replace(".", "~"), kind)
 
     def _put(self, client_id: str, kind: str, key: str, record: BaseModel) -> None:
         self.store.put(self._ns(client_id, kind), key, record.model_dump(mode="json"), index=False)
@@ -300,7 +301,7 @@ class RecordBook:
     def clients(self) -> list[str]:
         """Return every client id with records."""
         spaces = self.store.list_namespaces(prefix=(_ROOT,), max_depth=2, limit=_MAX)
-        return sorted({ns[1] for ns in spaces if len(ns) >= 2})
+        return sorted({ns[1].replace("~", ".") for ns in spaces if len(ns) >= 2})
 
     def export(self, client_id: str) -> dict[str, Any]:
         """Return every record of the client as JSON-ready data."""

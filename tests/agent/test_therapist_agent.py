@@ -71,10 +71,12 @@ def test_history_of_an_unknown_client_is_a_typed_error(make_agent):
         make_agent().history("nobody")
 
 
-def test_control_characters_are_stripped_from_messages(make_agent):
+def test_control_characters_are_refused_and_format_characters_stripped(make_agent):
     agent = make_agent()
     agent.start_session("alice")
-    reply = agent.respond("alice", "I feel\x07 tired\x1b today")
+    with pytest.raises(InvalidInputError, match="control character"):
+        agent.respond("alice", "I feel\x07 tired\x1b today")
+    reply = agent.respond("alice", "I feel\u202e tired\u200b today")
     assert agent.traces("alice")[-1]["client_text"] == "I feel tired today"
     assert reply.turn_index == 1
 

@@ -151,11 +151,18 @@ def test_starting_twice_resumes_instead_of_opening_a_second_session(busy):
     assert _state(busy) == before
 
 
-def test_control_characters_are_stripped_and_unicode_is_normalised(busy):
-    reply = busy.respond(s.CLIENT, "I feel\x07 tired\x1b[0m and cafe\u0301 helps")
+def test_format_characters_are_stripped_and_unicode_is_normalised(busy):
+    reply = busy.respond(s.CLIENT, "I feel\u202e tired\u2066 and cafe\u0301 helps")
     said = busy.traces(s.CLIENT)[-1]["client_text"]
-    assert said == "I feel tired[0m and caf\u00e9 helps"
+    assert said == "I feel tired and caf\u00e9 helps"
     assert reply.turn_index == 2
+
+
+def test_control_characters_are_refused_and_change_nothing(busy):
+    before = _state(busy)
+    with pytest.raises(InvalidInputError, match="control character"):
+        busy.respond(s.CLIENT, "I feel\x07 tired\x1b[0m today")
+    assert _state(busy) == before
 
 
 def test_every_refusal_is_a_theraloop_error_and_a_builtin(busy):
