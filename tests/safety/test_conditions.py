@@ -83,7 +83,7 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("The pills are on the table next to me.", [], "moderate", "high"),
         ("The pills are on the table next to me.", [], "low", "none"),
         ("My family will be better off without me.", [], "low", "high"),
-        ("Everything is in order and they'll be fine. I've made my peace.", [], "none", "none"),
+        ("I sold the flat, so everything is in order for the move.", [], "none", "none"),
     ],
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:
