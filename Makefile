@@ -28,8 +28,17 @@ LLAMA_KEY := $(shell echo '$(LLAMA_PIN) $(LLAMA_CMAKE) $(LLAMA_KEY_$(LLAMA_CPU))
 LLAMA_WHEELS := $(HOME)/.cache/theraloop/wheels/$(LLAMA_CPU)-$(LLAMA_KEY)
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_CPU)-$(LLAMA_KEY)
 
+# The demo: one simulated client, two sessions a week apart, therapist and client on the embedded
+# model, so the session-end review runs twice and session 2 recalls session 1 (about 5 minutes
+# on 2 cores after install); the report's judge is the heuristic one. `make demo DEMO=full` runs
+# two clients x 3 sessions x 6 turns with the local judge too; DEMO_FLAGS='...' sets any flags.
+DEMO ?= quick
 DEMO_OUT ?= runs/demo
-DEMO_FLAGS ?= --profiles depression-maya anxiety-leo --sessions 3 --turns 6 --days-between 7 --workers 1
+DEMO_FLAGS_quick := --profiles depression-maya --sessions 2 --turns 4 --days-between 7 \
+	--therapist-model local --client-model local --judge-model fake --seed 7
+DEMO_FLAGS_full := --profiles depression-maya anxiety-leo --sessions 3 --turns 6 --days-between 7 \
+	--therapist-model local --client-model local --judge-model local --seed 7
+DEMO_FLAGS ?= $(DEMO_FLAGS_$(DEMO))
 
 .PHONY: demo test install install-dev lint bench clean cpu
 
@@ -66,10 +75,9 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	$(BIN)/theraloop simulate $(DEMO_FLAGS) --out $(DEMO_OUT) \
-		--therapist-model local --client-model local --judge-model local --seed 7
+	$(BIN)/theraloop simulate $(DEMO_FLAGS) --out $(DEMO_OUT) --transcript
 	$(BIN)/theraloop evaluate $(DEMO_OUT)
-	@echo "Traces and report in $(DEMO_OUT)/ (report.md, plots/)"
+	@echo "Report: $(DEMO_OUT)/report.md   plots: $(DEMO_OUT)/plots/   traces: $(DEMO_OUT)/traces/"
 
 test: install-dev
 	bash tests/run_all.sh

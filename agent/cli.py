@@ -53,8 +53,11 @@ def chat_main(
     def on_crisis(event: object) -> None:
         print("[crisis protocol active: a human should follow up]", file=sys.stderr)
 
+    echo = not _is_terminal(stdin)  # a piped transcript then reads as a dialogue
     stdout.write(_BANNER)
+    _status(f"loading the embedder, the risk reader and the {settings.therapist_model!r} model")
     with TherapistAgent.from_settings(settings, on_crisis=on_crisis) as agent:
+        _status("preparing the opening (the first call of a local model loads it)")
         info = agent.start_session(args.client)
         stdout.write(f"\n(session {info.session_number}{', resumed' if info.resumed else ''})\n")
         stdout.write(f"therapist> {info.opening}\n")
@@ -62,10 +65,13 @@ def chat_main(
             stdout.write("you> ")
             stdout.flush()
             line = stdin.readline()
+            if echo:
+                stdout.write(line if line.endswith("\n") else line + "\n")
             if not line or line.strip() == "/quit":
                 stdout.write("\n(session left open; run again to continue)\n")
                 return 0
             if line.strip() == "/end":
+                _status("closing the session: summary, review and plan")
                 review = agent.end_session(args.client)
                 stdout.write(f"(session closed: {review.decision} - {review.reason})\n")
                 return 0
@@ -80,3 +86,15 @@ def chat_main(
                 stdout.write(f"(error: {exc})\n")
                 continue
             stdout.write("\n")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _status(text: str) -> None:
+    """Say what is happening on stderr, so the dialogue on stdout stays clean."""
+    print(f"({text}...)", file=sys.stderr, flush=True)

@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated minutes per turn (default: %(default)s)",
     )
     sim.add_argument("--no-progress", action="store_true", help="do not draw progress bars")
+    sim.add_argument(
+        "--transcript",
+        action="store_true",
+        help="print the conversation live (client, therapist, and per turn the perceived "
+        "emotion, risk level and strategy; each review's decision and reason) instead of bars",
+    )
 
     ev = sub.add_parser(
         "evaluate",
@@ -194,14 +200,26 @@ def _simulate(args: argparse.Namespace) -> int:
             f"{config.turns} turns -> {args.out}",
             file=sys.stderr,
         )
-        if args.ablation == "all":
-            results = run_ablations(config, args.out, profiles, progress=not args.no_progress)
-        else:
-            results = {
-                "full" if args.ablation == "none" else args.ablation: run_simulation(
-                    config, args.out, profiles, progress=not args.no_progress
-                )
-            }
+        follower = None
+        if args.transcript:
+            from simulations.transcript import TranscriptFollower
+
+            follower = TranscriptFollower(args.out)
+            follower.skip_existing()
+            follower.start()
+        show_bars = not (args.no_progress or args.transcript)
+        try:
+            if args.ablation == "all":
+                results = run_ablations(config, args.out, profiles, progress=show_bars)
+            else:
+                results = {
+                    "full" if args.ablation == "none" else args.ablation: run_simulation(
+                        config, args.out, profiles, progress=show_bars
+                    )
+                }
+        finally:
+            if follower is not None:
+                follower.stop()
     except (InvalidInputError, ValueError) as exc:
         print(f"theraloop simulate: error: {exc}", file=sys.stderr)
         return 2

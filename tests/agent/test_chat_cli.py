@@ -30,3 +30,9 @@ def test_quit_leaves_the_session_open_and_the_next_chat_resumes_it(tmp_path):
     text = _chat(tmp_path, "/end\n")
     assert "(session 1, resumed)" in text
     assert "(session closed:" in text
+
+
+def test_a_piped_client_line_is_echoed_so_the_transcript_reads_as_a_dialogue(tmp_path):
+    text = _chat(tmp_path, "I slept badly again\n/end\n")
+    assert "you> I slept badly again\n" in text
+    assert "you> /end\n" in text
