@@ -49,6 +49,7 @@ from agent.state import (
     TurnRecord,
 )
 from memory import NewMemory
+from memory.facts import fact_key, forget_request
 from strategies import PolicyInput, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
 
@@ -356,8 +357,15 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     reply = state["reply"]
     recalled = list(state.get("recalled") or [])
     if ctx.memory is not None:
+        forgotten: set[str] = set()
+        request = forget_request(state["client_text"])
+        if request is not None:  # deleted now; the rest of the session is written redacted
+            forgotten.update(
+                ctx.memory.forget(ctx.client_id, request, session_id=ctx.session_id, now=now)
+            )
         # one write for the turn's memories; ids keyed by turn, so a replayed turn overwrites
         base = {"session_id": ctx.session_id, "emotion_tags": (emotion.label,)}
+        key = fact_key(state["client_text"])
         memories = [
             NewMemory(
                 text=state["client_text"],
@@ -365,6 +373,7 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 speaker="client",
                 importance=min(1.0, 0.3 + 0.14 * emotion.intensity),
                 item_id=f"{trace_id}:client",
+                fact_key=None if key is None else key.text,
                 **base,
             ),
             NewMemory(
@@ -373,6 +382,7 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 speaker="therapist",
                 importance=0.3,
                 item_id=f"{trace_id}:therapist",
+                source_ids=(f"{trace_id}:client",),  # forgetting the words forgets the answer
                 **base,
             ),
         ]
@@ -393,6 +403,8 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
             reply_vec = None
             used_ids: list[str] = []
             for i, mem in enumerate(recalled):
+                if mem.item_id in forgotten:
+                    continue
                 similarity = 0.0
                 if not _used(reply, mem.text, 0.0):
                     if reply_vec is None:

@@ -47,6 +47,9 @@ class Snapshot:
     strength: np.ndarray
     pinned: np.ndarray
     archived: np.ndarray
+    superseded: np.ndarray
+    current_facts: dict[str, int]
+    """Fact key -> position of the one memory currently holding it."""
 
     @classmethod
     def build(
@@ -70,6 +73,12 @@ class Snapshot:
             strength=np.array([i.strength for i in items], dtype=np.float64),
             pinned=np.array([i.pinned for i in items], dtype=bool),
             archived=np.array([i.archived for i in items], dtype=bool),
+            superseded=np.array([i.superseded_by is not None for i in items], dtype=bool),
+            current_facts={
+                i.fact_key: pos
+                for pos, i in enumerate(items)
+                if i.fact_key is not None and i.superseded_by is None
+            },
         )
 
     def retention(self, now: datetime, policy: DecayPolicy) -> np.ndarray:

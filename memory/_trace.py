@@ -83,3 +83,16 @@ class TraceLog:
         except OSError as exc:
             raise StoreError(f"could not delete the memory trace {str(path)!r}: {exc}") from exc
         return count, 1
+
+    def rewrite(self, key: str, events: Sequence[TraceEvent]) -> None:
+        """Replace ``key``'s whole trace with ``events`` (written aside, then renamed over)."""
+        path = self.path(key)
+        if path is None:
+            self._memory[key] = list(events)
+            return
+        aside = path.with_suffix(".jsonl.tmp")
+        try:
+            aside.write_text("".join(e.model_dump_json() + "\n" for e in events), encoding="utf-8")
+            os.replace(aside, path)
+        except OSError as exc:
+            raise StoreError(f"could not rewrite the memory trace {str(path)!r}: {exc}") from exc

@@ -40,12 +40,16 @@ MemoryKind = Literal["turn", "session_summary", "portrait", "plan", "insight", "
 SingletonKind = Literal["portrait", "plan"]
 """Kinds a client has at most one of; written with :meth:`MemoryStore.set_singleton`."""
 
-TraceKind = Literal["add", "update", "recall", "reinforce", "archive", "restore", "purge"]
+TraceKind = Literal[
+    "add", "update", "recall", "reinforce", "archive", "restore", "purge", "supersede", "forget"
+]
 """What a trace event records.
 
 ``recall``: an item was returned by a search (retention unchanged). ``reinforce``: a caller
 confirmed the item was used, so its strength grew and its clock restarted. ``archive``/``restore``:
-soft forgetting and its undo. ``purge``: an archived item was deleted. Erasing a client deletes its
+soft forgetting and its undo. ``purge``: an archived item was deleted. ``supersede``: a newer
+memory with the same fact key replaced this one as current. ``forget``: the client asked for it to
+be forgotten and it was deleted (the event keeps no text). Erasing a client deletes its
 whole trace; the :class:`EraseReport` is the record of that.
 """
 
@@ -104,6 +108,13 @@ class MemoryItem(BaseModel):
     """How many confirmed uses reinforced it."""
     version: int = Field(default=1, ge=1)
     """Content version; grows when a portrait/plan is replaced or an item id is rewritten."""
+    fact_key: str | None = None
+    """What slot of the client's life it states (``residence``, ``name:sister``; see
+    :mod:`memory.facts`); a newer memory with the same key supersedes it."""
+    superseded_by: str | None = None
+    """Id of the newer memory that replaced it as current; kept for history, left out of search."""
+    superseded_at: datetime | None = None
+    """When the newer memory was formed (the end of this one's validity)."""
 
 
 class NewMemory(BaseModel):
@@ -135,6 +146,8 @@ class NewMemory(BaseModel):
     """Initial strength; ``None`` derives it from the decay policy and ``importance``."""
     item_id: str | None = Field(default=None, strict=True)
     """Stable id for idempotent writes (a replayed write updates instead of duplicating)."""
+    fact_key: str | None = Field(default=None, strict=True)
+    """Fact key (:func:`memory.facts.fact_key`): supersedes older memories with the same key."""
 
 
 class SearchHit(BaseModel):

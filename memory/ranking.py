@@ -7,13 +7,18 @@ the best candidate's (shared rare words: names, places, activities). Retention t
 forgotten memory (R -> 0) keeps ``1 - w_ret`` of its relevance, so decay reorders near-ties
 without hiding strong old evidence. The defaults were tuned on the LoCoMo development half
 (see ``benchmarks/locomo_retrieval.py``).
+
+This module owns the score: the store computes the three signals and calls
+:func:`hybrid_scores` on its candidate arrays; :func:`hybrid_score` is the same formula for one
+candidate.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["RankingPolicy", "hybrid_score"]
+__all__ = ["RankingPolicy", "hybrid_score", "hybrid_scores"]
 
 
 class RankingPolicy(BaseModel):
@@ -41,9 +46,26 @@ class RankingPolicy(BaseModel):
         return self
 
 
+def hybrid_scores(
+    similarity: np.ndarray, lexical: np.ndarray, retention: np.ndarray, policy: RankingPolicy
+) -> np.ndarray:
+    """Return the hybrid score of each candidate (arrays of equal length, in candidate order).
+
+    Example:
+        >>> hybrid_scores(np.array([0.6, -0.2]), np.array([1.0, 0.0]), np.array([1.0, 1.0]),
+        ...               RankingPolicy()).round(2).tolist()
+        [0.8, 0.0]
+    """
+    relevance = (
+        policy.dense_weight * np.clip(similarity, 0.0, None) + policy.lexical_weight * lexical
+    )
+    w = policy.retention_weight
+    return relevance * (1.0 - w + w * retention)
+
+
 def hybrid_score(
     similarity: float, lexical: float, retention: float, policy: RankingPolicy
 ) -> float:
-    """Return the hybrid score of one candidate (the store applies it to arrays)."""
-    relevance = policy.dense_weight * max(similarity, 0.0) + policy.lexical_weight * lexical
-    return relevance * (1.0 - policy.retention_weight + policy.retention_weight * retention)
+    """Return the hybrid score of one candidate (:func:`hybrid_scores` for a single one)."""
+    one = hybrid_scores(np.array([similarity]), np.array([lexical]), np.array([retention]), policy)
+    return float(one[0])

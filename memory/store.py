@@ -5,7 +5,13 @@ Data flow::
     add(client, text) -> validate -> embed (ours, never Chroma's) -> upsert into the client's
         collection -> bump the collection's revision -> patch the in-process snapshot -> trace
     search(client, query, now) -> snapshot (reloaded only if the revision changed) -> filter
-        (archived, kind, session, time) -> cosine + BM25 + Ebbinghaus retention -> top k -> trace
+        (archived, superseded, kind, session, time) -> cosine + BM25 + Ebbinghaus retention
+        -> hybrid score (memory.ranking) -> top k -> trace
+
+Temporal validity: a memory written with a ``fact_key`` (see :mod:`memory.facts`) supersedes the
+client's current memory with the same key, which stays stored (``superseded_by`` names its
+successor) but leaves search unless ``include_superseded=True``. ``forget`` deletes what a client
+asked to forget, with everything derived from it, and scrubs it from the trace.
 
 Isolation is structural: a client's memories live in their own collection, named from a
 sanitised client id plus a hash of it, and every call reads exactly one collection. Chroma is the
@@ -52,6 +58,7 @@ from memory._codec import from_record, to_metadata
 from memory._lexical import tokenize
 from memory._snapshot import Lazy, Snapshot, item_tokens, unit_rows
 from memory._trace import TraceLog
+from memory._validity import Change, supersede
 from memory.clock import Clock, system_clock
 from memory.decay import DecayPolicy, initial_strength, item_retention, reinforced_strength
 from memory.embeddings import Embedder
@@ -62,6 +69,7 @@ from memory.errors import (
     StoreError,
     UnknownClientError,
 )
+from memory.facts import ForgetRequest, redact
 from memory.models import (
     EraseReport,
     MemoryItem,
@@ -70,8 +78,9 @@ from memory.models import (
     SearchHit,
     SingletonKind,
     TraceEvent,
+    TraceKind,
 )
-from memory.ranking import RankingPolicy
+from memory.ranking import RankingPolicy, hybrid_scores
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -87,6 +96,7 @@ _SINGLETON_PREFIX = "singleton:"
 _SINGLETON_FIELDS = frozenset(
     {"session_id", "speaker", "context", "importance", "emotion_tags", "source_ids"}
 )
+
 _NAMESPACE = re.compile(r"[a-z][a-z0-9]{0,15}")
 _PAGE = 2000
 
@@ -168,6 +178,9 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._max_batch: int | None = None
         self._scrub_on_erase = scrub_on_erase
+        # (client, session) -> stems the client asked to forget in that session; later writes of
+        # the session (the request itself, the reply, the summary) are redacted. In process only.
+        self._tombstones: dict[tuple[str, str], set[str]] = {}
 
     # ------------------------------------------------------------------ properties
     @property
@@ -216,6 +229,7 @@ class MemoryStore:
         created_at: datetime | None = None,
         strength: float | None = None,
         item_id: str | None = None,
+        fact_key: str | None = None,
     ) -> MemoryItem:
         """Remember one thing about a client; see :class:`NewMemory` for the fields.
 
@@ -240,6 +254,7 @@ class MemoryStore:
             "created_at": created_at,
             "strength": strength,
             "item_id": item_id,
+            "fact_key": fact_key,
         }
         return self.add_many(client_id, [record])[0]
 
@@ -487,6 +502,85 @@ class MemoryStore:
             )
             return len(doomed)
 
+    def forget(
+        self,
+        client_id: str,
+        request: ForgetRequest,
+        *,
+        session_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Delete what the client asked to forget, and everything derived from it.
+
+        A memory is forgotten when its text or context holds any of ``request.terms``; a memory
+        whose ``source_ids`` name a forgotten one goes with it (a reply to the forgotten words, a
+        summary of them). Its trace events are dropped, the words are redacted from the rest of
+        the trace, and a ``forget`` event without text records each deletion. With
+        ``session_id``, later writes of that session (the request itself, the reply to it, the
+        session summary) are stored with the words redacted, for the life of this store object.
+        Pinned memories are forgotten too: a crisis stays in the agent's own records.
+
+        Args:
+            client_id: Whose memories.
+            request: From :func:`memory.facts.forget_request`.
+            session_id: The session the request was made in.
+            now: Time of the request; default the store clock.
+
+        Returns:
+            The ids deleted ([] for a client with no memories).
+
+        Raises:
+            StoreError: Chroma or the trace file failed; call again to finish.
+        """
+        cid = v.check_client_id(client_id)
+        session = v.check_optional_label(session_id, "session_id")
+        at = self._now(now)
+        terms = frozenset(request.terms)
+        with self._lock:
+            if session is not None:
+                self._tombstones.setdefault((cid, session), set()).update(terms)
+            snap = self._current(cid)
+            if snap is None:
+                return []
+            doomed = {
+                snap.items[pos].id
+                for pos, tokens in enumerate(snap.lexical.tokens)
+                if terms.intersection(tokens)
+            }
+            grew = bool(doomed)
+            while grew:  # follow derivations to a fixed point
+                derived = {i.id for i in snap.items if doomed.intersection(i.source_ids)}
+                grew = not derived <= doomed
+                doomed |= derived
+            if not doomed:
+                return []
+            col, _ = self._require(cid)
+            ids = sorted(doomed)
+            try:
+                col.delete(ids=ids)
+            except Exception as exc:
+                self._snapshots.pop(cid, None)
+                raise StoreError(f"Chroma failed to forget {len(ids)} memories: {exc}") from exc
+            rows = np.flatnonzero([i.id not in doomed for i in snap.items])
+            keep = [snap.items[r] for r in rows.tolist()]
+            rev = self._bump(col)
+            tokens = tuple(snap.lexical.tokens[r] for r in rows.tolist())
+            self._snapshots[cid] = Snapshot.build(rev, keep, snap.matrix[rows], Lazy(tokens))
+            key = self._key(cid)
+            kept = [
+                e.model_copy(
+                    update={
+                        "query": redact(e.query, terms) if e.query else e.query,
+                        "detail": redact(e.detail, terms) if e.detail else e.detail,
+                    }
+                )
+                for e in self._trace.read(key)
+                if e.item_id not in doomed
+            ]
+            gone = [TraceEvent(kind="forget", client_id=cid, item_id=i, at=at) for i in ids]
+            self._trace.rewrite(key, kept + gone)
+            return ids
+
     def erase_client(self, client_id: str) -> EraseReport:
         """Delete every trace of a client: memories, vectors, metadata and the memory trace.
 
@@ -519,6 +613,7 @@ class MemoryStore:
                 if root is not None and self._scrub_on_erase:
                     folders, vacuumed, zeroed = scrub(root, on_disk)
             self._snapshots.pop(cid, None)
+            self._tombstones = {k: t for k, t in self._tombstones.items() if k[0] != cid}
             self._erasures[cid] = self._erasures.get(cid, 0) + 1
             events, files = self._trace.delete(key)
             if self._find(cid, check_embedder=False) is not None:
@@ -550,6 +645,7 @@ class MemoryStore:
         since: datetime | None = None,
         until: datetime | None = None,
         record: bool = True,
+        include_superseded: bool = False,
     ) -> list[SearchHit]:
         """Return the client's ``k`` most relevant unarchived memories, best first.
 
@@ -566,6 +662,8 @@ class MemoryStore:
             since: Only memories created at or after this time.
             until: Only memories created at or before this time.
             record: Append a ``recall`` event per hit to the trace (``False`` for inspection).
+            include_superseded: Also rank memories a newer fact replaced (for history; each hit's
+                ``item.superseded_by`` says so).
 
         Raises:
             InvalidInputError: an argument is invalid.
@@ -586,7 +684,7 @@ class MemoryStore:
             epoch = self._erasures.get(cid, 0)
         if snap is None or not snap.items:
             return []
-        mask = ~snap.archived
+        mask = ~snap.archived if include_superseded else ~snap.archived & ~snap.superseded
         if kind_set is not None:
             mask &= np.isin(snap.kinds, list(kind_set))
         if session is not None:
@@ -604,9 +702,7 @@ class MemoryStore:
         best = lexical.max()
         lexical = lexical / best if best > 0 else np.zeros_like(lexical)
         retention = snap.retention(at, self._policy)[candidates]
-        w = self._ranking
-        relevance = w.dense_weight * np.clip(similarity, 0.0, None) + w.lexical_weight * lexical
-        score = relevance * (1.0 - w.retention_weight + w.retention_weight * retention)
+        score = hybrid_scores(similarity, lexical, retention, self._ranking)
         order = np.lexsort((-snap.created_ts[candidates], -score))[:k]
         hits = [
             SearchHit(
@@ -795,6 +891,7 @@ class MemoryStore:
                 "created_at": v.check_optional_time(new.created_at, f"{where}.created_at"),
                 "strength": strength,
                 "item_id": v.check_optional_label(new.item_id, f"{where}.item_id"),
+                "fact_key": v.check_optional_label(new.fact_key, f"{where}.fact_key"),
                 "pinned": bool(new.pinned) or new.kind == "crisis",
             }
         )
@@ -978,6 +1075,7 @@ class MemoryStore:
 
     def _write(self, client_id: str, news: list[NewMemory], *, now: datetime) -> list[MemoryItem]:
         """Embed, then upsert ``news`` into the client's collection in one logical write."""
+        news = [self._redacted(client_id, n) for n in news]
         vectors = self._embed([n.text for n in news])
         with self._lock:
             col = self._find(client_id)
@@ -991,7 +1089,7 @@ class MemoryStore:
             else:
                 snap = self._fresh(client_id, col)
             results: list[MemoryItem] = []
-            changed: list[tuple[MemoryItem, np.ndarray, MemoryItem | None]] = []
+            changed: list[Change] = []
             events: list[TraceEvent] = []
             for new, vec in zip(news, vectors, strict=True):
                 old_pos = snap.positions.get(new.item_id) if new.item_id else None
@@ -1004,9 +1102,24 @@ class MemoryStore:
                 events.append(self._written_event(item, old, now))
             if not changed:
                 return results
+            changed, superseded = supersede(snap, changed)
+            events += [
+                self._event("supersede", i, now, None, None, None, None, detail=i.superseded_by)
+                for i in superseded
+            ]
+            latest = {item.id: item for item, _, _ in changed}
+            results = [latest.get(r.id, r) for r in results]
             self._upsert(client_id, col, snap, changed, created=created)
             self._trace.append(self._key(client_id), events)
             return results
+
+    def _redacted(self, client_id: str, new: NewMemory) -> NewMemory:
+        """Return ``new`` without the words its session asked to forget (see :meth:`forget`)."""
+        terms = self._tombstones.get((client_id, new.session_id or ""))
+        if not terms:
+            return new
+        context = redact(new.context, terms) if new.context is not None else None
+        return new.model_copy(update={"text": redact(new.text, terms), "context": context})
 
     def _merge(
         self, client_id: str, new: NewMemory, old: MemoryItem | None, now: datetime
@@ -1021,6 +1134,7 @@ class MemoryStore:
             "emotion_tags": tuple(new.emotion_tags),
             "source_ids": tuple(new.source_ids),
             "pinned": new.pinned,
+            "fact_key": new.fact_key,
         }
         if old is not None:
             if all(getattr(old, k) == val for k, val in content.items()):
@@ -1184,7 +1298,7 @@ class MemoryStore:
 
     def _event(
         self,
-        kind: Any,
+        kind: TraceKind,
         item: MemoryItem,
         at: datetime,
         r_before: float | None,

@@ -1,0 +1,344 @@
+"""Memory probes: does the therapist recall, weeks or years later, the fact a reply needs?
+
+Usage::
+
+    .venv/bin/python benchmarks/memory_probe.py                      # fake model, full grid
+    .venv/bin/python benchmarks/memory_probe.py --gaps 30 --decay on --clients probe-maya
+    .venv/bin/python benchmarks/memory_probe.py --model local        # also: does the reply use it
+
+Scripted clients (``benchmarks/data/memory_probe_v1.yaml``, frozen: the sha256 below) talk to
+the real agent (``TherapistAgent`` with real Chroma and MiniLM; only the chat model is the
+``fake`` one unless ``--model`` says otherwise). Over six sessions spaced ``gap`` days apart they
+disclose 68 facts (people and names, events and dates, homework set and done, triggers, goals,
+preferences, medication changes), change 12 of them, and ask the therapist to forget 4; later
+messages are probes whose good reply needs a fact. For each probe the recall node's memories
+(``Reply.recalled``, top ``k``) are read:
+
+* **hit@k** (probes of valid facts): a recalled memory holds the fact's evidence words;
+* **superseded as current** (probes of changed facts): a recalled memory holds an older value's
+  evidence but not the newest value's;
+* **erased recalled** (probes of forgotten facts): a recalled memory holds the erased words;
+  after the run, **erased stored** counts memories that still hold them anywhere in the store;
+* **reply uses fact** (``--model local`` only): the reply itself holds the evidence.
+
+Each grid cell (gap x decay) runs twice in the same process: with temporal validity (fact keys
+supersede, forget requests delete; the agent as shipped) and a baseline store that ignores fact
+keys and forget requests (every memory stays current, nothing is forgotten). Decay ``on`` is the
+default policy (retention damps the score; memories under R = 0.02 are archived at session end);
+``off`` sets the retention weight and the archive threshold to 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agent import Settings, TherapistAgent  # noqa: E402
+from agent._wiring import build_components  # noqa: E402
+from memory import (  # noqa: E402
+    CachingEmbedder,
+    DecayPolicy,
+    Embedder,
+    ManualClock,
+    MemoryItem,
+    MemoryStore,
+    MiniLMEmbedder,
+    NewMemory,
+    RankingPolicy,
+    open_chroma_client,
+)
+from memory.facts import ForgetRequest  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "memory_probe_v1.yaml"
+FROZEN_SHA256 = "0fa62dcd8e5c7063bf2f5352bbb0cb97b4f6bf3f045c9f97de517393fda5f11a"
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+ProbeKind = Literal["valid", "changed", "erased"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact of the probe set."""
+
+    id: str
+    category: str
+    evidence: tuple[str, ...]
+    replaces: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One scripted client message and its role."""
+
+    say: str
+    role: Literal["fact", "forget", "probe", "probe_erased", "talk"]
+    fact: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSet:
+    """The frozen probe set."""
+
+    facts: Mapping[str, Fact]
+    clients: Mapping[str, tuple[tuple[Turn, ...], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What the recall node brought for one probe."""
+
+    client: str
+    session: int
+    fact: str
+    kind: ProbeKind
+    hit: bool
+    superseded_as_current: bool
+    erased_recalled: bool
+    reply_uses: bool
+    recalled: int
+
+
+def load(path: Path, *, check: bool = True) -> ProbeSet:
+    """Read the probe set; refuse a file whose sha256 is not the frozen one."""
+    raw_bytes = path.read_bytes()
+    digest = hashlib.sha256(raw_bytes).hexdigest()
+    if check and digest != FROZEN_SHA256:
+        raise SystemExit(f"{path} has sha256 {digest}, not the frozen {FROZEN_SHA256}; refusing")
+    raw = yaml.safe_load(raw_bytes)
+    facts = {
+        fid: Fact(fid, f["category"], tuple(f["evidence"]), f.get("replaces"))
+        for fid, f in raw["facts"].items()
+    }
+    clients: dict[str, tuple[tuple[Turn, ...], ...]] = {}
+    for client in raw["clients"]:
+        sessions = []
+        for session in client["sessions"]:
+            turns = []
+            for t in session:
+                role = next(
+                    (r for r in ("fact", "forget", "probe", "probe_erased") if r in t), None
+                )
+                turns.append(Turn(t["say"], role or "talk", t[role] if role else None))
+            sessions.append(tuple(turns))
+        clients[client["id"]] = tuple(sessions)
+    return ProbeSet(facts, clients)
+
+
+def holds(text: str, evidence: Sequence[str]) -> bool:
+    """Return whether every evidence word or phrase is in ``text`` as whole words, any case."""
+    return all(re.search(rf"\b{re.escape(e)}\b", text, re.IGNORECASE) for e in evidence)
+
+
+def ancestors(facts: Mapping[str, Fact], fid: str) -> list[Fact]:
+    """Return the older values a fact replaced, newest first."""
+    out, current = [], facts[fid].replaces
+    while current is not None:
+        out.append(facts[current])
+        current = facts[current].replaces
+    return out
+
+
+class _PlainStore(MemoryStore):
+    """Baseline: the same store with fact keys and forget requests ignored."""
+
+    def add_many(
+        self, client_id: str, records: Sequence[Mapping[str, object] | NewMemory]
+    ) -> list[MemoryItem]:
+        """Write the records without their fact keys (nothing is ever superseded)."""
+        plain = [
+            r.model_copy(update={"fact_key": None})
+            if isinstance(r, NewMemory)
+            else {**r, "fact_key": None}
+            for r in records
+        ]
+        return super().add_many(client_id, plain)
+
+    def forget(
+        self,
+        client_id: str,
+        request: ForgetRequest,
+        *,
+        session_id: str | None = None,
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Forget nothing."""
+        return []
+
+
+def run_cell(
+    probes: ProbeSet,
+    *,
+    gap_days: int,
+    decay: bool,
+    validity: bool,
+    model: str,
+    embedder: Embedder,
+    clients: Sequence[str],
+    k: int,
+) -> tuple[list[ProbeResult], int]:
+    """Run every client through the agent once; return the probe results and erased leftovers."""
+    results: list[ProbeResult] = []
+    leftovers = 0
+    with tempfile.TemporaryDirectory(prefix="memory-probe-") as tmp:
+        clock = ManualClock(START)
+        settings = Settings(data_dir=Path(tmp), therapist_model=model, memory_k=k)
+        parts = build_components(settings, clock=clock, models={}, embedder=embedder)
+        store_type = MemoryStore if validity else _PlainStore
+        store = store_type(
+            client=open_chroma_client(),
+            embedder=parts["embedder"],
+            clock=clock,
+            policy=DecayPolicy() if decay else DecayPolicy(archive_threshold=0.0),
+            ranking=RankingPolicy() if decay else RankingPolicy(retention_weight=0.0),
+            namespace="probe",
+        )
+        parts["memory"] = store
+        agent = TherapistAgent(settings=settings, clock=clock, **parts)
+        try:
+            for client in clients:
+                clock.set(START)
+                erased: list[Fact] = []
+                for number, session in enumerate(probes.clients[client], 1):
+                    clock.set(START + timedelta(days=gap_days * (number - 1)))
+                    agent.start_session(client)
+                    for turn in session:
+                        clock.advance(timedelta(minutes=2))
+                        reply = agent.respond(client, turn.say)
+                        if turn.role == "forget" and turn.fact is not None:
+                            erased.append(probes.facts[turn.fact])
+                        if turn.role in ("probe", "probe_erased") and turn.fact is not None:
+                            results.append(_score(probes, client, number, turn, reply))
+                    clock.advance(timedelta(minutes=5))
+                    agent.end_session(client)
+                texts = [i.text for i in store.items(client, include_archived=True)]
+                leftovers += sum(holds(t, f.evidence) for f in erased for t in texts)
+        finally:
+            agent.close()
+    return results, leftovers
+
+
+def _score(probes: ProbeSet, client: str, session: int, turn: Turn, reply) -> ProbeResult:  # noqa: ANN001
+    fact = probes.facts[str(turn.fact)]
+    texts = [m.text for m in reply.recalled]
+    older = ancestors(probes.facts, fact.id)
+    kind: ProbeKind = "erased" if turn.role == "probe_erased" else "changed" if older else "valid"
+    found = any(holds(t, fact.evidence) for t in texts)
+    stale = any(
+        holds(t, old.evidence) and not holds(t, fact.evidence) for t in texts for old in older
+    )
+    return ProbeResult(
+        client=client,
+        session=session,
+        fact=fact.id,
+        kind=kind,
+        hit=found and kind != "erased",
+        superseded_as_current=stale,
+        erased_recalled=found and kind == "erased",
+        reply_uses=kind != "erased" and holds(reply.text, fact.evidence),
+        recalled=len(texts),
+    )
+
+
+def summarise(results: Sequence[ProbeResult], leftovers: int) -> dict[str, float | int]:
+    """Return the cell's figures: hit@k on valid and changed facts, stale and erased rates."""
+    current = [r for r in results if r.kind != "erased"]
+    changed = [r for r in results if r.kind == "changed"]
+    erased = [r for r in results if r.kind == "erased"]
+
+    def share(rows: Sequence[ProbeResult], field: str) -> float:
+        return round(sum(getattr(r, field) for r in rows) / len(rows), 3) if rows else float("nan")
+
+    return {
+        "probes": len(results),
+        "hit_at_k": share(current, "hit"),
+        "hit_at_k_changed": share(changed, "hit"),
+        "superseded_as_current": share(changed, "superseded_as_current"),
+        "erased_recalled": sum(r.erased_recalled for r in erased),
+        "erased_stored": leftovers,
+        "reply_uses_fact": share(current, "reply_uses"),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the grid and print one row per (gap, decay, store)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DATA)
+    parser.add_argument("--model", default="fake", help="therapist model spec (fake, local, ...)")
+    parser.add_argument("--gaps", type=int, nargs="+", default=[7, 30, 90, 365])
+    parser.add_argument("--decay", choices=["on", "off"], nargs="+", default=["on", "off"])
+    parser.add_argument("--clients", nargs="+", default=None, help="client ids (default: all)")
+    parser.add_argument("--k", type=int, default=5, help="memories the recall node brings")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline store")
+    parser.add_argument("--json", type=Path, default=None, help="write figures and rows here")
+    args = parser.parse_args(argv)
+
+    probes = load(args.data)
+    clients = args.clients or list(probes.clients)
+    embedder = CachingEmbedder(MiniLMEmbedder(), max_items=50_000)
+    stores = [("validity", True)] + ([] if args.no_baseline else [("baseline", False)])
+    header = (
+        f"{'gap':>4} {'decay':>5} {'store':>9} {'probes':>6} {'hit@k':>6} {'changed':>7} "
+        f"{'stale':>6} {'erased':>6} {'stored':>6} {'uses':>5} {'s':>5}"
+    )
+    print(
+        f"memory probes: {len(probes.facts)} facts, clients {clients}, k={args.k}, "
+        f"model {args.model}"
+    )
+    print(header)
+    cells = []
+    for gap in args.gaps:
+        for decay in args.decay:
+            for name, validity in stores:
+                started = time.perf_counter()
+                results, leftovers = run_cell(
+                    probes,
+                    gap_days=gap,
+                    decay=decay == "on",
+                    validity=validity,
+                    model=args.model,
+                    embedder=embedder,
+                    clients=clients,
+                    k=args.k,
+                )
+                seconds = time.perf_counter() - started
+                fig = summarise(results, leftovers)
+                uses = f"{fig['reply_uses_fact']:5.2f}" if args.model != "fake" else "    -"
+                print(
+                    f"{gap:4d} {decay:>5} {name:>9} {fig['probes']:6d} {fig['hit_at_k']:6.3f} "
+                    f"{fig['hit_at_k_changed']:7.3f} {fig['superseded_as_current']:6.3f} "
+                    f"{fig['erased_recalled']:6d} {fig['erased_stored']:6d} {uses} {seconds:5.0f}",
+                    flush=True,
+                )
+                cells.append(
+                    {
+                        "gap_days": gap,
+                        "decay": decay,
+                        "store": name,
+                        "seconds": round(seconds, 1),
+                        **fig,
+                        "rows": [asdict(r) for r in results],
+                    }
+                )
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"model": args.model, "k": args.k, "cells": cells}, indent=1)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
