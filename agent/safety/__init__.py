@@ -5,6 +5,7 @@ the injected embedder when it is first used.
 """
 
 from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.default import assess_risk, default_assessor
 from agent.safety.detector import RiskAssessor
 from agent.safety.guards import FALLBACK_KINDS, FallbackKind, ReplyGuard, safe_fallback_reply
 from agent.safety.models import (
@@ -34,6 +35,7 @@ from agent.safety.protocol import (
     default_resources,
     resources_text,
 )
+from agent.safety.reader import LearnedRiskReader
 
 __all__ = [
     "RiskLevel",
@@ -47,6 +49,9 @@ __all__ = [
     "LLMRiskOpinion",
     "RiskAssessment",
     "RiskAssessor",
+    "assess_risk",
+    "default_assessor",
+    "LearnedRiskReader",
     "EmbeddingRiskClassifier",
     "ClassifierReading",
     "CLASS_MAP",

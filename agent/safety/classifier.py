@@ -35,6 +35,7 @@ __all__ = [
     "ClassifierReading",
     "EmbeddingRiskClassifier",
     "load_examples",
+    "sentence_windows",
 ]
 
 CLASS_MAP: Mapping[str, tuple[RiskCategory | None, RiskLevel]] = {
@@ -100,7 +101,7 @@ def _single_thread_blas() -> AbstractContextManager[object]:
     return threadpool_limits(1)
 
 
-def _windows(text: str) -> list[tuple[int, int]]:
+def sentence_windows(text: str) -> list[tuple[int, int]]:
     """Split ``text`` into sentences, and sentences longer than a window into word windows."""
     out: list[tuple[int, int]] = []
     for start, end in split_sentences(text):
@@ -248,7 +249,7 @@ class EmbeddingRiskClassifier:
         """Return per-sentence readings for each text, embedding all sentences in one batch."""
         pieces: list[tuple[int, int, int]] = []
         for i, text in enumerate(texts):
-            for start, end in _windows(text):
+            for start, end in sentence_windows(text):
                 pieces.append((i, start, end))
         probs = self.predict_proba([texts[i][s:e] for i, s, e in pieces])
         out: list[list[ClassifierReading]] = [[] for _ in texts]

@@ -5,10 +5,12 @@ Layers, in order, for every client turn:
 1. **patterns** (:mod:`agent.safety.patterns`): explicit, high-precision rules for ideation,
    intent, plans, preparation, attempts, means, timing, self-harm, harm to others, abuse,
    delusions and mania, with idiom, negation and first-person filters.
-2. **classifier** (:mod:`agent.safety.classifier`): MiniLM sentence embeddings and a softmax head
-   trained at first use on the shipped, project-written examples. It reads every sentence and
-   reports the riskiest one. Above ``llm_band[1]`` its reading is accepted; inside the band the
-   case is *borderline*; below ``llm_band[0]`` it adds nothing.
+2. **classifier** (:mod:`agent.safety.reader`): MiniLM sentence embeddings and the shipped MLP
+   head trained offline on thousands of generated C-SSRS-style sentences and look-alikes (the
+   learned reader; other embedders get :mod:`agent.safety.classifier`'s example-trained head). It
+   reads every sentence (and short messages whole) and reports the riskiest reading. Above
+   ``llm_band[1]`` its reading is accepted; inside the band the case is *borderline*; below
+   ``llm_band[0]`` it adds nothing.
 3. **llm** (optional): on a borderline current turn that no pattern explains, the chat model gives
    a structured second opinion (``with_structured_output(LLMRiskOpinion)``). By default
    (``second_opinion="record"``) the opinion is recorded in the assessment for review but does
@@ -46,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from agent.safety._llm import ask_llm
-from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.classifier import CLASS_MAP, ClassifierReading
 from agent.safety.conditions import imminence_level, perceive
 from agent.safety.models import (
     RISK_LEVELS,
@@ -67,6 +69,7 @@ from agent.safety.patterns import (
     risk_keywords,
     scan,
 )
+from agent.safety.reader import LearnedRiskReader, RiskReader, default_reader
 from memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -77,6 +80,8 @@ if TYPE_CHECKING:
 __all__ = ["RiskAssessor"]
 
 _SELF = ("suicide", "self_harm")
+_LEGACY_BAND = (0.5, 0.9)
+"""The borderline band of the project-example classifier (used with embedders other than MiniLM)."""
 _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
@@ -163,10 +168,13 @@ class RiskAssessor:
         embedder: sentence embedder for the classifier (``memory.MiniLMEmbedder`` in production).
         chat_model: optional chat model for the second opinion on borderline turns.
         llm_band: ``(low, high)`` classifier probability band of self-directed risk that counts
-            as borderline; at or above ``high`` the classifier's reading is accepted.
+            as borderline; at or above ``high`` the classifier's reading is accepted. ``None``:
+            the learned reader's own thresholds (chosen on held-out training templates), or
+            ``(0.5, 0.9)`` for the example-trained classifier.
         category_threshold: classifier probability at which harm to others, abuse, delusion or
             mania are flagged without a pattern.
-        classifier: a prebuilt classifier (tests); default builds one on ``embedder``.
+        classifier: a prebuilt classifier layer; default: the shipped learned reader
+            (:mod:`agent.safety.reader`) for MiniLM, else the example-trained classifier.
         cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
         model_timeout_s: seconds the second opinion may take before it is abandoned and recorded
             as a failed layer; ``None`` waits for the model.
@@ -191,14 +199,21 @@ class RiskAssessor:
         embedder: Embedder,
         chat_model: BaseChatModel | None = None,
         *,
-        llm_band: tuple[float, float] = (0.5, 0.9),
+        llm_band: tuple[float, float] | None = None,
         category_threshold: float = 0.9,
-        classifier: EmbeddingRiskClassifier | None = None,
+        classifier: RiskReader | None = None,
         cache_size: int = 4096,
         model_timeout_s: float | None = None,
         ignore_talk_about_others: bool = False,
         second_opinion: SecondOpinionMode = "record",
     ) -> None:
+        self.classifier: RiskReader = classifier or default_reader(embedder)
+        if llm_band is None:
+            llm_band = (
+                self.classifier.band
+                if isinstance(self.classifier, LearnedRiskReader)
+                else _LEGACY_BAND
+            )
         lo, hi = llm_band
         if not 0.0 <= lo <= hi <= 1.0:
             raise InvalidInputError(
@@ -221,23 +236,24 @@ class RiskAssessor:
         self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
-        self.classifier = classifier or EmbeddingRiskClassifier(embedder)
         self._cache: OrderedDict[str, _Analysis] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public API
     def warm_up(self) -> None:
-        """Train the classifier head now instead of on the first message."""
+        """Load (or train) the classifier head now instead of on the first message."""
         self.classifier.fit()
 
-    def assess(self, text: str, context: Sequence[str] = ()) -> RiskAssessment:
+    def assess(self, text: str, context: Sequence[str] | None = ()) -> RiskAssessment:
         """Assess ``text`` in the light of the earlier client turns in ``context`` (oldest first).
+
+        ``None`` means no earlier turns.
 
         Raises:
             InvalidInputError: ``text`` or an item of ``context`` is not a string.
         """
-        turns = self._validate(text, context)
+        turns = self._validate(text, () if context is None else context)
         return self._assess_turns(turns, last_only=True, use_llm=True)[-1]
 
     def assess_conversation(
