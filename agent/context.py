@@ -79,3 +79,6 @@ class SupervisorContext:
     """Retries of a failing or malformed summary before the extractive one."""
     model_timeout_s: float | None = 120.0
     """Seconds one model call may take before it is abandoned and counts as failed."""
+    review_timeout_s: float | None = 180.0
+    """Seconds all summary attempts together may take (one deadline, not retries x timeout);
+    past it the review goes on with the extractive summary and says why."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from strategies import Modality, TreatmentStage
 
 __all__ = [
+    "SummarySource",
     "TreatmentPlan",
     "ClientPortrait",
     "SessionRecord",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 Decision = Literal["keep", "adjust", "switch", "escalate"]
+SummarySource = Literal["model", "extractive"]
+"""Who wrote a session summary: the supervisor model, or the model-free extractive fallback."""
 _ROOT = "theraloop"
 _KINDS = ("sessions", "plans", "reviews", "signals", "traces", "crises", "portrait")
 _MAX = 100_000
@@ -158,6 +161,11 @@ class SessionReview(_Record):
     reason: str
     plan_version: int
     plan: TreatmentPlan
+    summary_source: SummarySource | None = None
+    """Who wrote ``summary``; ``None`` on reviews stored before this was recorded."""
+    model_errors: tuple[str, ...] = ()
+    """Every failed supervisor-model call of this review (redacted), and why the summary is
+    extractive when it is."""
 
 
 class CrisisRecord(_Record):

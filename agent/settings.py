@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     """Time a single model call may take before it counts as failed."""
     model_retries: int = Field(default=2, ge=0, le=10)
     """Retries of a failed model call before the safe fallback reply."""
+    review_timeout_s: float = Field(default=180.0, gt=0)
+    """Time the session-end summary may take in all, retries included; then it is extractive."""
 
     @field_validator("therapist_model", "client_model", "judge_model")
     @classmethod

@@ -12,6 +12,7 @@ is re-run after a crash overwrites its own output instead of adding a second one
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from typing import Any, TypedDict
 
@@ -19,6 +20,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
+from agent._redact import redact
 from agent.context import SupervisorContext
 from agent.efficacy import measure_signals, review_efficacy
 from agent.llm import invoke_with_timeout
@@ -29,6 +31,7 @@ from agent.records import (
     SessionReview,
     SessionSignals,
     SessionSummary,
+    SummarySource,
     TreatmentPlan,
 )
 from agent.state import TurnRecord
@@ -52,7 +55,9 @@ class ReviewState(ReviewInput, total=False):
     """The supervisor's working state for one session review."""
 
     summary: SessionSummary
-    summary_source: str
+    summary_source: SummarySource
+    summary_errors: list[str]
+    """Failed supervisor-model calls of the summary, redacted."""
     signals: SessionSignals
     decision: Decision
     modality_before: Modality
@@ -128,35 +133,20 @@ def extractive_summary(turns: list[TurnRecord], homework: str | None = None) -> 
 
 
 def summarize(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
-    """Write the session summary with the supervisor model; fall back to an extractive one."""
+    """Write the session summary with the supervisor model; fall back to an extractive one.
+
+    All attempts share one deadline (``review_timeout_s``): an attempt gets what is left of it,
+    capped by ``model_timeout_s``. Every failed attempt, and the reason a summary is extractive,
+    goes into ``summary_errors`` (redacted) and from there into the review.
+    """
     ctx = runtime.context
     turns = state.get("turns") or []
     previous = ctx.records.reviews(ctx.client_id)
     prior = previous[-1].summary if previous else None
     fallback = extractive_summary(turns)
-    summary, source = fallback, "extractive"
+    summary, source, errors = fallback, "extractive", []
     if turns:
-        structured = ctx.supervisor_model.with_structured_output(SessionSummary)
-        for _ in range(ctx.model_retries + 1):
-            try:
-                drafted = invoke_with_timeout(
-                    structured,
-                    summary_messages(_transcript(turns), prior),
-                    timeout_s=ctx.model_timeout_s,
-                )
-                drafted = SessionSummary.model_validate(drafted)
-            except Exception:  # noqa: BLE001 - malformed or failed output falls back after retries
-                continue
-            if drafted.text.strip():
-                # measured content (quotes, concerns) stays extractive: a model may invent them
-                summary = drafted.model_copy(
-                    update={
-                        "client_quotes": fallback.client_quotes,
-                        "concerns": drafted.concerns or fallback.concerns,
-                    }
-                )
-                source = "model"
-                break
+        summary, source, errors = _model_summary(ctx, turns, prior, fallback)
     if ctx.memory is not None and turns:
         ctx.memory.add(
             ctx.client_id,
@@ -166,7 +156,58 @@ def summarize(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[s
             importance=0.9,
             item_id=f"{ctx.session_id}:summary",
         )
-    return {"summary": summary, "summary_source": source}
+    return {"summary": summary, "summary_source": source, "summary_errors": errors}
+
+
+def _model_summary(
+    ctx: SupervisorContext,
+    turns: list[TurnRecord],
+    prior: SessionSummary | None,
+    fallback: SessionSummary,
+) -> tuple[SessionSummary, SummarySource, list[str]]:
+    """Ask the supervisor model for the summary within the review's deadline; see summarize."""
+    errors: list[str] = []
+    deadline = None if ctx.review_timeout_s is None else time.monotonic() + ctx.review_timeout_s
+    try:
+        structured = ctx.supervisor_model.with_structured_output(SessionSummary)
+    except (NotImplementedError, ValueError, TypeError) as exc:
+        return fallback, "extractive", [_failure("structured output unavailable", exc)]
+    for attempt in range(1, ctx.model_retries + 2):
+        timeout_s = ctx.model_timeout_s
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                errors.append(
+                    f"review deadline of {ctx.review_timeout_s:g} s (review_timeout_s) reached "
+                    f"before attempt {attempt}"
+                )
+                break
+            timeout_s = left if timeout_s is None else min(timeout_s, left)
+        try:
+            drafted = invoke_with_timeout(
+                structured, summary_messages(_transcript(turns), prior), timeout_s=timeout_s
+            )
+            drafted = SessionSummary.model_validate(drafted)
+        except Exception as exc:  # noqa: BLE001 - malformed or failed output falls back after retries
+            errors.append(_failure(f"attempt {attempt}", exc))
+            continue
+        if not drafted.text.strip():
+            errors.append(f"attempt {attempt}: the summary text was empty")
+            continue
+        # measured content (quotes, concerns) stays extractive: a model may invent them
+        summary = drafted.model_copy(
+            update={
+                "client_quotes": fallback.client_quotes,
+                "concerns": drafted.concerns or fallback.concerns,
+            }
+        )
+        return summary, "model", errors
+    errors.append("the summary is extractive: no model attempt gave a usable one")
+    return fallback, "extractive", errors
+
+
+def _failure(what: str, exc: BaseException) -> str:
+    return redact(f"{what}: {type(exc).__name__}: {exc}")[:300]
 
 
 def measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
@@ -330,6 +371,8 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
         reason=state["reason"],
         plan_version=new_plan.version,
         plan=new_plan,
+        summary_source=state.get("summary_source"),
+        model_errors=tuple(state.get("summary_errors") or ()),
     )
     ctx.records.save_review(review_)
     return {"review": review_, "archived": archived}

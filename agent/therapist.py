@@ -66,6 +66,11 @@ class Reply(BaseModel):
     stage: str | None
     reply_source: str
     recalled: tuple[RecalledMemory, ...] = ()
+    model_errors: tuple[str, ...] = Field(
+        default=(),
+        description="Every model call of the turn that failed or was rejected, redacted and "
+        "prefixed with its role (therapist, safety, perception); empty when all went well.",
+    )
     trace: dict[str, Any] = Field(default_factory=dict, description="The turn's decision trace.")
 
 
@@ -82,6 +87,8 @@ class SessionInfo(BaseModel):
     plan: TreatmentPlan | None
     resumed: bool = False
     turns_so_far: int = 0
+    model_errors: tuple[str, ...] = ()
+    """Failed therapist-model calls for the opening (redacted); the fallback opening says why."""
 
 
 def _reply(session_id: str, turn: TurnRecord, trace: dict[str, Any]) -> Reply:
@@ -101,8 +108,23 @@ def _reply(session_id: str, turn: TurnRecord, trace: dict[str, Any]) -> Reply:
         stage=turn.stage,
         reply_source=turn.reply_source,
         recalled=turn.recalled,
+        model_errors=tuple(trace.get("model_errors", ())),
         trace=trace,
     )
+
+
+def _model_errors(turn: TurnRecord, values: dict[str, Any]) -> list[str]:
+    """Return the turn's failed model calls by role, from its record and the graph's state."""
+    errors = [f"therapist: {e}" for e in turn.errors]
+    if values.get("turn_index") == turn.turn_index:
+        risk = values.get("risk")
+        errors += [f"safety: {e}" for e in (risk.errors if risk is not None else ())]
+        emotion = values.get("emotion")
+        if emotion is not None and emotion.method == "fallback":
+            errors.append(
+                "perception: the LLM perceiver failed; the embedding classifier read the message"
+            )
+    return errors
 
 
 def _answers(items: Sequence[int] | None, name: str) -> list[int] | None:
@@ -282,23 +304,26 @@ class TherapistAgent:
         self.records.save_plan(client_id, plan)
         return plan
 
-    def _opening(self, client_id: str, number: int, plan: TreatmentPlan | None) -> str:
+    def _opening(
+        self, client_id: str, number: int, plan: TreatmentPlan | None
+    ) -> tuple[str, list[str]]:
         reviews = self.records.reviews(client_id) if self.memory is not None else []
         last = reviews[-1].summary if reviews else None
         portrait = self.records.portrait(client_id) if self.memory is not None else None
         messages = opening_messages(
             plan=plan, last_summary=last, portrait=portrait, session_number=number
         )
-        text, _ = call_model(
+        text, errors = call_model(
             self.therapist_model,
             messages,
             retries=self.settings.model_retries,
             timeout_s=self.settings.model_timeout_s,
             max_tokens=120,
         )
+        errors = [f"therapist: {e}" for e in errors]
         if text:
-            return text
-        return fallback_opening(last)
+            return text, errors
+        return fallback_opening(last), [*errors, "therapist: the opening is the fixed fallback"]
 
     # public API -------------------------------------------------------------------------------
     def start_session(
@@ -330,6 +355,7 @@ class TherapistAgent:
                 )
             number = len(self.records.sessions(client_id)) + 1
             plan = self.records.current_plan(client_id) or self._intake_plan(client_id)
+            opening, errors = self._opening(client_id, number, plan)
             record = SessionRecord(
                 client_id=client_id,
                 session_id=f"{client_id}-s{number:03d}",
@@ -337,7 +363,7 @@ class TherapistAgent:
                 started_at=self.clock(),
                 phq9_start=tuple(phq9) if phq9 else None,
                 gad7_start=tuple(gad7) if gad7 else None,
-                opening=self._opening(client_id, number, plan),
+                opening=opening,
             )
             self.records.save_session(record)
             return SessionInfo(
@@ -347,6 +373,7 @@ class TherapistAgent:
                 started_at=record.started_at,
                 opening=record.opening,
                 plan=plan,
+                model_errors=tuple(errors),
             )
 
     def respond(self, client_id: str, text: str) -> Reply:
@@ -390,10 +417,13 @@ class TherapistAgent:
         traces = self.records.traces(client_id, session_id)
         trace = next((t for t in traces if t.get("trace_id") == turn.trace_id), {})
         # remember writes the trace before its own time is known: complete it from the state
-        timings = self.session_graph.get_state(self._config(session_id)).values.get("timings", [])
+        values = self.session_graph.get_state(self._config(session_id)).values
+        timings = values.get("timings", [])
         latency = {t.node: round(t.ms, 2) for t in timings if t.turn_index == turn.turn_index}
-        if trace and latency.keys() - trace.get("latency_ms", {}).keys():
-            trace = {**trace, "latency_ms": latency}
+        if trace and (
+            latency.keys() - trace.get("latency_ms", {}).keys() or "model_errors" not in trace
+        ):
+            trace = {**trace, "latency_ms": latency, "model_errors": _model_errors(turn, values)}
             self.records.save_trace(client_id, turn.trace_id, trace)
         return _reply(session_id, turn, trace)
 
@@ -435,6 +465,7 @@ class TherapistAgent:
             review_enabled=self.settings.cross_session,
             model_retries=self.settings.model_retries,
             model_timeout_s=self.settings.model_timeout_s,
+            review_timeout_s=self.settings.review_timeout_s,
         )
         config = self._config(f"{record.session_id}:review")
         snapshot = self.supervisor_graph.get_state(config)
@@ -489,6 +520,7 @@ class TherapistAgent:
             reason="Cross-session review is switched off (ablation); the plan stays as it is.",
             plan_version=plan.version,
             plan=plan,
+            summary_source="extractive",
         )
         self.records.save_review(review)
         return review

@@ -149,7 +149,7 @@ def _ollama(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> Base
 
 def _openai(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> BaseChatModel:
     try:
-        from langchain_openai import ChatOpenAI
+        from agent.llm._openai_compat import ChatOpenAICompatible
     except ImportError as error:
         raise BackendUnavailableError(
             f"model spec 'openai:{name}' needs langchain-openai; pip install 'theraloop[openai]'"
@@ -162,4 +162,5 @@ def _openai(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> Base
         # Self-hosted OpenAI-compatible servers (vLLM, llama.cpp server) ignore the key, but
         # the client refuses to start without one.
         kwargs["api_key"] = "EMPTY"
-    return ChatOpenAI(model=name, **sampling, **kwargs)
+    # structured output negotiates json_schema / json_mode / validated JSON per server
+    return ChatOpenAICompatible(model=name, **sampling, **kwargs)
