@@ -8,6 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 
 # llama.cpp compiles from source. LLAMA_CPU=portable (default) targets every x86-64 CPU with

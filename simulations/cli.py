@@ -304,6 +304,8 @@ def _erase(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``theraloop`` command line; return the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    # weight-loading progress bars of transformers/huggingface_hub would interleave the output
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if argv and argv[0] == "chat":
         from agent.cli import chat_main
 
