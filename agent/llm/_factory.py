@@ -149,6 +149,8 @@ def _ollama(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> Base
 
 def _openai(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> BaseChatModel:
     try:
+        import langchain_openai  # noqa: F401 - fails here, with the hint, when not installed
+
         from agent.llm._openai_compat import ChatOpenAICompatible
     except ImportError as error:
         raise BackendUnavailableError(

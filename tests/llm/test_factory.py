@@ -133,23 +133,15 @@ def test_a_missing_optional_provider_names_the_extra_to_install(
 def test_openai_spec_passes_base_url_and_fills_a_placeholder_key(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    captured: dict = {}
-
-    class FakeChatOpenAI:
-        def __init__(self, **kwargs: object) -> None:
-            captured.update(kwargs)
-
-    fake_module = type(sys)("langchain_openai")
-    fake_module.ChatOpenAI = FakeChatOpenAI  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "langchain_openai", fake_module)
+    pytest.importorskip("langchain_openai")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    make_chat_model("openai:qwen", base_url="http://localhost:8000/v1", temperature=0.2)
-    assert captured == {
-        "model": "qwen",
-        "temperature": 0.2,
-        "base_url": "http://localhost:8000/v1",
-        "api_key": "EMPTY",
-    }
+    model = make_chat_model("openai:qwen", base_url="http://localhost:8000/v1", temperature=0.2)
+    assert (model.model_name, model.temperature, model.openai_api_base) == (
+        "qwen",
+        0.2,
+        "http://localhost:8000/v1",
+    )
+    assert model.openai_api_key.get_secret_value() == "EMPTY"
 
 
 def test_ollama_spec_maps_max_tokens_to_num_predict(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -166,10 +158,15 @@ def test_ollama_spec_maps_max_tokens_to_num_predict(monkeypatch: pytest.MonkeyPa
     assert captured == {"model": "qwen2.5:1.5b", "seed": 1, "num_predict": 64}
 
 
+def test_a_timeout_reaches_the_openai_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("langchain_openai")
+    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    assert make_chat_model("openai:qwen", timeout=7.5).request_timeout == 7.5
+
+
 @pytest.mark.parametrize(
     ("spec", "module", "cls", "expected"),
     [
-        ("openai:qwen", "langchain_openai", "ChatOpenAI", {"timeout": 7.5}),
         ("ollama:qwen2.5", "langchain_ollama", "ChatOllama", {"client_kwargs": {"timeout": 7.5}}),
     ],
 )
