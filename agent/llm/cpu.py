@@ -70,7 +70,7 @@ _FEATURE_FLAGS: dict[str, tuple[str, ...]] = {
 PORTABLE_FEATURES = frozenset({"SSE3", "SSSE3", "AVX", "AVX2", "F16C", "FMA", "BMI2"})
 """Instruction sets of the portable build: every x86-64 CPU with AVX2 has them all."""
 
-ProbeOutcome = Literal["ok", "fault", "error"]
+ProbeOutcome = Literal["ok", "fault", "error", "timeout"]
 
 
 def cpu_flags(cpuinfo: str) -> frozenset[str]:
@@ -157,7 +157,8 @@ class LoadPlan:
     use_extra_bufts: bool
     """Load with llama.cpp's extra buffer types (weight repacking; AMX where compiled in)."""
     probe: str
-    """What decided it: ``"ok"``, ``"fault-with-extra-bufts"``, or ``"skipped"``."""
+    """What decided it: ``"ok"``, ``"fault-with-extra-bufts"``, or ``"timeout"`` (the probe ran
+    out of time: extra buffer types stay on unless the build has AMX kernels; not cached)."""
 
 
 def read_system_info() -> str:
@@ -203,7 +204,7 @@ def run_probe(model_path: str, use_extra_bufts: bool) -> ProbeOutcome:
             env={**os.environ, "PYTHONFAULTHANDLER": "0"},
         )
     except subprocess.TimeoutExpired:
-        return "error"
+        return "timeout"  # a loaded machine, not a verdict on the build
     if done.returncode == 0:
         return "ok"
     # killed by a signal (SIGILL, SIGSEGV, SIGBUS) or by the faulthandler's abort
@@ -254,7 +255,10 @@ def plan_load(
         try:
             plan = LoadPlan(**json.loads(cache_file.read_text()))
         except (OSError, ValueError, TypeError):
-            plan = _probe_plan(model_path, probe)
+            plan = _probe_plan(model_path, probe, has_amx="AMX_INT8" in build_features(system_info))
+            if plan.probe == "timeout":  # inconclusive: this process keeps it, the disk does not
+                _plans[key] = plan
+                return plan
             try:
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
                 cache_file.write_text(json.dumps(asdict(plan)))
@@ -264,10 +268,12 @@ def plan_load(
         return plan
 
 
-def _probe_plan(model_path: str, probe: ProbeRunner) -> LoadPlan:
+def _probe_plan(model_path: str, probe: ProbeRunner, *, has_amx: bool) -> LoadPlan:
     first = probe(model_path, True)
     if first == "ok":
         return LoadPlan(use_extra_bufts=True, probe="ok")
+    if first == "timeout":
+        return LoadPlan(use_extra_bufts=not has_amx, probe="timeout")
     if first == "fault" and probe(model_path, False) == "ok":
         return LoadPlan(use_extra_bufts=False, probe="fault-with-extra-bufts")
     raise BackendUnavailableError(
@@ -309,9 +315,11 @@ def new_llama(use_extra_bufts: bool, **kwargs: Any) -> Llama:
 
 def _probe_main(model_path: str, use_extra_bufts: bool) -> int:
     llama = new_llama(
-        use_extra_bufts, model_path=model_path, n_ctx=64, n_threads=1, n_batch=8, verbose=False
+        use_extra_bufts, model_path=model_path, n_ctx=256, n_threads=2, n_batch=64, verbose=False
     )
-    llama.create_completion("Hello", max_tokens=1, temperature=0.0)
+    # a batch of prompt tokens (matrix kernels, where AMX tiles are used) and decoded tokens
+    # (vector kernels): both paths run once
+    llama.create_completion("The weather today is calm. " * 12, max_tokens=2, temperature=0.0)
     llama.close()
     return 0
 

@@ -128,3 +128,29 @@ def test_the_probe_verdict_is_cached_on_disk(gguf: str, tmp_path: Path) -> None:
     assert json.loads(saved.read_text()) == {"use_extra_bufts": True, "probe": "ok"}
     plan_load(gguf, system_info=info, flags=cpu_flags(HASWELL), probe=probe, cache_dir=tmp_path)
     assert calls == [True]
+
+
+def test_a_probe_out_of_time_is_not_a_verdict(gguf: str, tmp_path: Path) -> None:
+    info = PORTABLE_INFO + "   "
+    plan = plan_load(
+        gguf,
+        system_info=info,
+        flags=cpu_flags(HASWELL),
+        probe=lambda path, extra: "timeout",
+        cache_dir=tmp_path,
+    )
+    assert (plan.use_extra_bufts, plan.probe) == (True, "timeout")
+    assert not list(tmp_path.glob("llama-probe-*.json"))
+
+
+def test_an_amx_build_whose_probe_runs_out_of_time_loads_without_extra_buffers(
+    gguf: str, tmp_path: Path
+) -> None:
+    plan = plan_load(
+        gguf,
+        system_info=NATIVE_AMX_INFO + "    ",
+        flags=cpu_flags(SAPPHIRE_RAPIDS),
+        probe=lambda path, extra: "timeout",
+        cache_dir=tmp_path,
+    )
+    assert not plan.use_extra_bufts
