@@ -82,7 +82,7 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("I'm standing on the ledge now.", [], "low", "imminent"),
         ("The pills are on the table next to me.", [], "moderate", "high"),
         ("The pills are on the table next to me.", [], "low", "none"),
-        ("My family will be better off without me.", [], "low", "high"),
+        ("My family will be fine without me.", [], "low", "high"),
         ("I sold the flat, so everything is in order for the move.", [], "none", "none"),
     ],
 )
