@@ -48,7 +48,7 @@ from agent.state import (
     SessionState,
     TurnRecord,
 )
-from memory import NewMemory
+from memory import NewMemory, SearchHit
 from memory.facts import fact_key, forget_request
 from strategies import PolicyInput, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
@@ -200,6 +200,21 @@ def crisis_protocol(state: SessionState, runtime: Runtime[SessionContext]) -> di
     }
 
 
+def _earlier_distinct(hits: Sequence[SearchHit], session_id: str, k: int) -> list[SearchHit]:
+    """Return the best ``k`` hits from earlier sessions, one per text.
+
+    This session's turns are already in the prompt, and a repeated text (a stock reply) would
+    crowd out distinct memories.
+    """
+    seen: set[str] = set()
+    out = []
+    for hit in hits:
+        if hit.item.session_id != session_id and hit.item.text not in seen:
+            seen.add(hit.item.text)
+            out.append(hit)
+    return out[:k]
+
+
 @_timed
 def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Fetch this client's relevant long-term memories, portrait and current plan."""
@@ -210,7 +225,7 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
     hits = ctx.memory.search(
         ctx.client_id,
         state["client_text"],
-        k=ctx.memory_k,
+        k=ctx.memory_k + 3 * state["turn_index"],  # room for this session's turns, dropped below
         now=ctx.clock(),
         kinds=("turn", "session_summary", "insight", "crisis"),
     )
@@ -226,8 +241,7 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
             retention=round(float(h.retention), 4),
             score=round(float(h.score), 4),
         )
-        for h in hits
-        if h.item.session_id != ctx.session_id
+        for h in _earlier_distinct(hits, ctx.session_id, ctx.memory_k)
     ]
     portrait = ctx.records.portrait(ctx.client_id).render()
     return {"recalled": recalled, "portrait": portrait, "plan": plan}
@@ -386,6 +400,8 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 **base,
             ),
         ]
+        if request is not None:  # the request and its answer hold nothing worth recalling
+            memories = []
         if state.get("crisis"):
             memories.append(
                 NewMemory(
