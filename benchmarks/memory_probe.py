@@ -14,7 +14,10 @@ preferences, medication changes), change 12 of them, and ask the therapist to fo
 messages are probes whose good reply needs a fact. For each probe the recall node's memories
 (``Reply.recalled``, top ``k``) are read:
 
-* **hit@k** (probes of valid facts): a recalled memory holds the fact's evidence words;
+* **hit@k** (probes of valid facts): a recalled memory holds the fact's evidence words; the
+  ``recall`` column leaves out probes the recall node is not meant to answer: a turn that took
+  the crisis path (the protocol reply recalls nothing) and a fact told earlier in the same
+  session (it is in the prompt; recall brings earlier sessions only);
 * **superseded as current** (probes of changed facts): a recalled memory holds an older value's
   evidence but not the newest value's;
 * **erased recalled** (probes of forgotten facts): a recalled memory holds the erased words;
@@ -37,6 +40,7 @@ import re
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent import Settings, TherapistAgent  # noqa: E402
 from agent._wiring import build_components  # noqa: E402
+from agent.therapist import Reply  # noqa: E402
 from memory import (  # noqa: E402
     CachingEmbedder,
     DecayPolicy,
@@ -110,6 +115,10 @@ class ProbeResult:
     erased_recalled: bool
     reply_uses: bool
     recalled: int
+    crisis: bool
+    """The turn took the crisis path, which answers with the protocol and recalls nothing."""
+    same_session: bool
+    """The fact was told earlier in the probe's own session (in the prompt, not in recall)."""
 
 
 def load(path: Path, *, check: bool = True) -> ProbeSet:
@@ -139,8 +148,9 @@ def load(path: Path, *, check: bool = True) -> ProbeSet:
 
 
 def holds(text: str, evidence: Sequence[str]) -> bool:
-    """Return whether every evidence word or phrase is in ``text`` as whole words, any case."""
-    return all(re.search(rf"\b{re.escape(e)}\b", text, re.IGNORECASE) for e in evidence)
+    """Return whether every evidence word or phrase is in ``text`` (whole words, any case, a
+    plural ``s``/``es`` allowed)."""
+    return all(re.search(rf"\b{re.escape(e)}(?:e?s)?\b", text, re.IGNORECASE) for e in evidence)
 
 
 def ancestors(facts: Mapping[str, Fact], fid: str) -> list[Fact]:
@@ -204,34 +214,49 @@ def run_cell(
             clock=clock,
             policy=DecayPolicy() if decay else DecayPolicy(archive_threshold=0.0),
             ranking=RankingPolicy() if decay else RankingPolicy(retention_weight=0.0),
-            namespace="probe",
+            namespace=f"probe{uuid.uuid4().hex[:10]}",  # the in-process Chroma is shared
         )
         parts["memory"] = store
         agent = TherapistAgent(settings=settings, clock=clock, **parts)
         try:
-            for client in clients:
-                clock.set(START)
-                erased: list[Fact] = []
-                for number, session in enumerate(probes.clients[client], 1):
-                    clock.set(START + timedelta(days=gap_days * (number - 1)))
+            erased: dict[str, list[Fact]] = {c: [] for c in clients}
+            told: dict[tuple[str, str], int] = {}
+            sessions = max(len(probes.clients[c]) for c in clients)
+            for number in range(1, sessions + 1):  # the clients' n-th sessions share a day
+                clock.set(START + timedelta(days=gap_days * (number - 1)))
+                for client in clients:
+                    if number > len(probes.clients[client]):
+                        continue
                     agent.start_session(client)
-                    for turn in session:
+                    for turn in probes.clients[client][number - 1]:
                         clock.advance(timedelta(minutes=2))
                         reply = agent.respond(client, turn.say)
                         if turn.role == "forget" and turn.fact is not None:
-                            erased.append(probes.facts[turn.fact])
+                            erased[client].append(probes.facts[turn.fact])
+                        if turn.role == "fact" and turn.fact is not None:
+                            told[(client, turn.fact)] = number
                         if turn.role in ("probe", "probe_erased") and turn.fact is not None:
-                            results.append(_score(probes, client, number, turn, reply))
+                            same = told.get((client, turn.fact)) == number
+                            results.append(_score(probes, client, number, turn, reply, same))
                     clock.advance(timedelta(minutes=5))
                     agent.end_session(client)
+            for client in clients:
                 texts = [i.text for i in store.items(client, include_archived=True)]
-                leftovers += sum(holds(t, f.evidence) for f in erased for t in texts)
+                leftovers += sum(holds(t, f.evidence) for f in erased[client] for t in texts)
+                store.erase_client(client)
         finally:
             agent.close()
     return results, leftovers
 
 
-def _score(probes: ProbeSet, client: str, session: int, turn: Turn, reply) -> ProbeResult:  # noqa: ANN001
+def _score(
+    probes: ProbeSet,
+    client: str,
+    session: int,
+    turn: Turn,
+    reply: Reply,
+    same_session: bool,
+) -> ProbeResult:
     fact = probes.facts[str(turn.fact)]
     texts = [m.text for m in reply.recalled]
     older = ancestors(probes.facts, fact.id)
@@ -250,12 +275,15 @@ def _score(probes: ProbeSet, client: str, session: int, turn: Turn, reply) -> Pr
         erased_recalled=found and kind == "erased",
         reply_uses=kind != "erased" and holds(reply.text, fact.evidence),
         recalled=len(texts),
+        crisis=reply.crisis,
+        same_session=same_session,
     )
 
 
 def summarise(results: Sequence[ProbeResult], leftovers: int) -> dict[str, float | int]:
     """Return the cell's figures: hit@k on valid and changed facts, stale and erased rates."""
     current = [r for r in results if r.kind != "erased"]
+    recallable = [r for r in current if not r.crisis and not r.same_session]
     changed = [r for r in results if r.kind == "changed"]
     erased = [r for r in results if r.kind == "erased"]
 
@@ -265,6 +293,8 @@ def summarise(results: Sequence[ProbeResult], leftovers: int) -> dict[str, float
     return {
         "probes": len(results),
         "hit_at_k": share(current, "hit"),
+        "recallable": len(recallable),
+        "hit_at_k_recallable": share(recallable, "hit"),
         "hit_at_k_changed": share(changed, "hit"),
         "superseded_as_current": share(changed, "superseded_as_current"),
         "erased_recalled": sum(r.erased_recalled for r in erased),
@@ -291,7 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     embedder = CachingEmbedder(MiniLMEmbedder(), max_items=50_000)
     stores = [("validity", True)] + ([] if args.no_baseline else [("baseline", False)])
     header = (
-        f"{'gap':>4} {'decay':>5} {'store':>9} {'probes':>6} {'hit@k':>6} {'changed':>7} "
+        f"{'gap':>4} {'decay':>5} {'store':>9} {'probes':>6} {'hit@k':>6} {'recall':>6} "
+        f"{'changed':>7} "
         f"{'stale':>6} {'erased':>6} {'stored':>6} {'uses':>5} {'s':>5}"
     )
     print(
@@ -319,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 uses = f"{fig['reply_uses_fact']:5.2f}" if args.model != "fake" else "    -"
                 print(
                     f"{gap:4d} {decay:>5} {name:>9} {fig['probes']:6d} {fig['hit_at_k']:6.3f} "
+                    f"{fig['hit_at_k_recallable']:6.3f} "
                     f"{fig['hit_at_k_changed']:7.3f} {fig['superseded_as_current']:6.3f} "
                     f"{fig['erased_recalled']:6d} {fig['erased_stored']:6d} {uses} {seconds:5.0f}",
                     flush=True,

@@ -438,6 +438,10 @@ class MemoryStore:
     def archive_forgotten(self, client_id: str, now: datetime | None = None) -> list[str]:
         """Archive the unpinned memories whose retention fell below the policy threshold.
 
+        A memory that currently holds a fact key (where the client lives, a person's name) is
+        not archived however old: a fact stays valid until a newer one supersedes it. Decay
+        still lowers its rank.
+
         Archived memories leave search but stay stored, inspectable, restorable and exportable
         until :meth:`purge_archived` deletes them.
 
@@ -452,8 +456,13 @@ class MemoryStore:
         with self._lock:
             col, snap = self._require(cid)
             retention = snap.retention(at, self._policy)
+            current = np.zeros(len(snap.items), dtype=bool)
+            current[list(snap.current_facts.values())] = True
             due = np.flatnonzero(
-                ~snap.archived & ~snap.pinned & (retention < self._policy.archive_threshold)
+                ~snap.archived
+                & ~snap.pinned
+                & ~current
+                & (retention < self._policy.archive_threshold)
             )
             if due.size == 0:
                 return []
