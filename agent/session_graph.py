@@ -41,6 +41,7 @@ from agent.prompts import (
 )
 from agent.records import CrisisRecord
 from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
+from agent.safety.conditions import condition_guidance, steer_strategy
 from agent.state import (
     NodeTiming,
     RecalledMemory,
@@ -275,6 +276,9 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
     )
     return {"strategy": choice}
 
+    steered = steer_strategy(state["risk"].conditions, choice.strategy)
+    if steered is not None:  # psychosis, mania or OCD: no strategy that would collude
+        choice = choice.model_copy(update={"strategy": steered[0], "reason": steered[1]})
 
 def _messages(
     state: SessionState, history: list[tuple[str, str]], extra: str | None
@@ -313,13 +317,18 @@ def _draft(
 
 @_timed
 def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
-    """Draft the reply with the therapist model, guard it, regenerate once, else fall back."""
+    """Draft the reply with the therapist model, guard it, regenerate once, else fall back.
+
+    Perceived conditions (psychosis, mania, OCD) add their reply instructions to the prompt; the
+    guards run on every draft whatever the risk level.
+    """
     ctx = runtime.context
     risk = state["risk"]
-    draft, errors = _draft(state, ctx, None)
+    guidance = condition_guidance(risk.conditions) or None
+    draft, errors = _draft(state, ctx, guidance)
     if draft is None:
         return {
-            "reply": safe_fallback_reply("model_failure"),
+            "reply": safe_fallback_reply("model_failure", risk=risk, locale=ctx.locale),
             "reply_source": "model_fallback",
             "guard_violations": [],
             "errors": errors,
@@ -327,14 +336,9 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     verdict = ctx.guard.check(draft, state["client_text"], risk)
     if verdict.ok:
         return {"reply": draft, "reply_source": "model", "guard_violations": [], "errors": errors}
-    kinds = sorted({v.kind for v in verdict.violations})
-    retry, more = _draft(
-        state,
-        ctx,
-        "Your previous draft was unsafe ("
-        + ", ".join(kinds)
-        + "). Do not repeat it. Respond with empathy only, no facts about methods or places.",
-    )
+    kinds = sorted(verdict.kinds)
+    reason = ctx.guard.redraft_instruction(verdict)
+    retry, more = _draft(state, ctx, " ".join(filter(None, (guidance, reason))))
     errors += more
     if retry is not None and ctx.guard.check(retry, state["client_text"], risk).ok:
         return {
@@ -344,7 +348,12 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
             "errors": errors,
         }
     return {
-        "reply": safe_fallback_reply(kinds[0], client_text=state["client_text"]),
+        "reply": safe_fallback_reply(
+            ctx.guard.worst(verdict) or kinds[0],
+            client_text=state["client_text"],
+            risk=risk,
+            locale=ctx.locale,
+        ),
         "reply_source": "guard_fallback",
         "guard_violations": kinds,
         "errors": errors,
