@@ -7,6 +7,7 @@ a backend is built (``TherapistAgent.from_settings`` or ``make_chat_model``).
 from agent.context import SessionContext, SupervisorContext
 from agent.errors import (
     ConfigError,
+    ContextError,
     DataDirInUseError,
     InvalidInputError,
     SessionNotStartedError,
@@ -47,6 +48,7 @@ __all__ = [
     "make_chat_model",
     "TheraloopError",
     "ConfigError",
+    "ContextError",
     "DataDirInUseError",
     "InvalidInputError",
     "UnknownClientError",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
+from agent.errors import ContextError, InvalidInputError
 from agent.records import RecordBook
 from memory.clock import Clock
 
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
     from agent.safety import CrisisEvent, ReplyGuard, RiskAssessor
     from memory import Embedder, MemoryStore
 
-__all__ = ["SessionContext", "SupervisorContext"]
+__all__ = ["SessionContext", "SupervisorContext", "require_context", "check_turn_input"]
+
+Ctx = TypeVar("Ctx")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,3 +85,33 @@ class SupervisorContext:
     review_timeout_s: float | None = 180.0
     """Seconds all summary attempts together may take (one deadline, not retries x timeout);
     past it the review goes on with the extractive summary and says why."""
+
+
+def require_context(context: object, expected: type[Ctx], graph: str) -> Ctx:
+    """Return ``context`` if it is an ``expected``, else raise naming what the graph needs.
+
+    Raises:
+        ContextError: ``context`` is of another type or missing.
+    """
+    if isinstance(context, expected):
+        return context
+    method = "session_context" if expected is SessionContext else "supervisor_context"
+    raise ContextError(
+        f"the {graph} graph needs context={expected.__name__}(...) in invoke/stream, got "
+        f"{type(context).__name__}; TherapistAgent.{method}(client_id) returns a ready one"
+    )
+
+
+def check_turn_input(state: Mapping[str, Any]) -> None:
+    """Raise unless ``state`` carries a turn's input: ``client_text`` and ``turn_index``.
+
+    Raises:
+        InvalidInputError: a key is missing or of the wrong type.
+    """
+    text, index = state.get("client_text"), state.get("turn_index")
+    if not isinstance(text, str) or not isinstance(index, int) or isinstance(index, bool):
+        raise InvalidInputError(
+            "the session graph's input needs client_text (the client's message, a str) and "
+            "turn_index (an int: 1 for a session's first turn, then one more per turn); got "
+            f"client_text={type(text).__name__}, turn_index={index!r}"
+        )

@@ -15,6 +15,7 @@ __all__ = [
     "UnknownClientError",
     "NotFoundError",
     "ConfigError",
+    "ContextError",
     "DataDirInUseError",
     "SessionStateError",
     "SessionNotStartedError",
@@ -24,6 +25,10 @@ __all__ = [
 
 class ConfigError(TheraloopError, ValueError):
     """A setting has a value theraloop cannot use; the message names the setting and its forms."""
+
+
+class ContextError(TheraloopError, TypeError):
+    """A graph ran with a context of the wrong type (or none); the message names the right one."""
 
 
 class DataDirInUseError(TheraloopError, RuntimeError):

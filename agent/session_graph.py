@@ -30,7 +30,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from agent._redact import redact
-from agent.context import SessionContext
+from agent.context import SessionContext, check_turn_input, require_context
 from agent.llm import invoke_with_timeout
 from agent.perception import read_reaction as read_client_reaction
 from agent.prompts import (
@@ -78,6 +78,8 @@ def _timed(fn: Node) -> Node:
 
     @wraps(fn)
     def wrapper(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
+        require_context(runtime.context, SessionContext, "therapist session")
+        check_turn_input(state)
         start = time.perf_counter()
         update = fn(state, runtime)
         ms = (time.perf_counter() - start) * 1000.0
@@ -502,13 +504,15 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
 
 def build_intra_session(
     *,
-    checkpointer: BaseCheckpointSaver | None = None,
+    checkpointer: BaseCheckpointSaver | bool | None = None,
     store: BaseStore | None = None,
     name: str = "therapist_session",
 ) -> Any:
     """Compile the intra-session graph; pass its context as ``invoke(..., context=SessionContext)``.
 
-    The compiled graph can be embedded as a subgraph of an app's own LangGraph graph.
+    The compiled graph can be embedded as a subgraph of an app's own LangGraph graph: pass
+    ``checkpointer=True`` there, so it keeps the session's turns in the parent's checkpointer
+    (one parent thread per session) instead of starting afresh on every parent invocation.
 
     Example:
         >>> graph = build_intra_session()

@@ -21,7 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent._redact import redact
-from agent.context import SupervisorContext
+from agent.context import SupervisorContext, require_context
 from agent.efficacy import measure_signals, review_efficacy
 from agent.llm import invoke_with_timeout
 from agent.prompts import summary_messages
@@ -380,7 +380,8 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
 
 def route_start(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
     """Skip the review when the cross-session loop is switched off (ablation)."""
-    return "summarize" if runtime.context.review_enabled else "measure"
+    ctx = require_context(runtime.context, SupervisorContext, "supervisor")
+    return "summarize" if ctx.review_enabled else "measure"
 
 
 def route_after_measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
@@ -389,9 +390,12 @@ def route_after_measure(state: ReviewState, runtime: Runtime[SupervisorContext])
 
 
 def build_cross_session(
-    *, checkpointer: BaseCheckpointSaver | None = None, name: str = "supervisor"
+    *, checkpointer: BaseCheckpointSaver | bool | None = None, name: str = "supervisor"
 ) -> Any:
     """Compile the supervisor graph; invoke it with ``context=SupervisorContext(...)``.
+
+    As a subgraph of an app's graph, ``checkpointer=True`` keeps its state in the parent's
+    checkpointer, so a review interrupted by a crash resumes where it stopped.
 
     Example:
         >>> graph = build_cross_session()

@@ -259,6 +259,59 @@ class TherapistAgent:
             on_crisis=self.on_crisis,
         )
 
+    def _supervisor_context(self, record: SessionRecord) -> SupervisorContext:
+        s = self.settings
+        return SupervisorContext(
+            client_id=record.client_id,
+            session_id=record.session_id,
+            session_number=record.session_number,
+            supervisor_model=self.supervisor_model,
+            records=self.records,
+            clock=self.clock,
+            memory=self.memory,
+            fixed_modality=s.fixed_modality,
+            review_enabled=s.cross_session,
+            model_retries=s.model_retries,
+            model_timeout_s=s.model_timeout_s,
+            review_timeout_s=s.review_timeout_s,
+        )
+
+    def session_context(self, client_id: str) -> SessionContext:
+        """Return the ready context of the client's open session, for an app's own graph.
+
+        Pass it as ``context=`` when the app runs :func:`agent.graphs.build_intra_session` as
+        a subgraph; every dependency (models, perceiver, risk assessor, guard, records, memory)
+        is this agent's. Open the session first with :meth:`start_session`.
+
+        Raises:
+            SessionNotStartedError: the client has no open session.
+        """
+        return self._session_context(self._open(check_client_id(client_id)))
+
+    def supervisor_context(self, client_id: str) -> SupervisorContext:
+        """Return the ready context to review the client's open session with an app's graph.
+
+        Pass it as ``context=`` to :func:`agent.graphs.build_cross_session`; the app closes the
+        session with :meth:`close_session` once the review has run.
+
+        Raises:
+            SessionNotStartedError: the client has no open session.
+        """
+        return self._supervisor_context(self._open(check_client_id(client_id)))
+
+    def close_session(self, client_id: str) -> None:
+        """Mark the client's open session closed (an app that ran the review in its own graph).
+
+        Raises:
+            SessionNotStartedError: the client has no open session.
+        """
+        client_id = check_client_id(client_id)
+        with self._lock(client_id):
+            record = self._open(client_id)
+            self.records.save_session(
+                record.model_copy(update={"status": "closed", "ended_at": self.clock()})
+            )
+
     def _turns(self, session_id: str) -> list[TurnRecord]:
         snapshot = self.session_graph.get_state(self._config(session_id))
         return list(snapshot.values.get("turns", []))
@@ -453,20 +506,7 @@ class TherapistAgent:
         self._finish_pending(record)
         self._recovered.pop(client_id, None)
         turns = self._turns(record.session_id)
-        ctx = SupervisorContext(
-            client_id=client_id,
-            session_id=record.session_id,
-            session_number=record.session_number,
-            supervisor_model=self.supervisor_model,
-            records=self.records,
-            clock=self.clock,
-            memory=self.memory,
-            fixed_modality=self.settings.fixed_modality,
-            review_enabled=self.settings.cross_session,
-            model_retries=self.settings.model_retries,
-            model_timeout_s=self.settings.model_timeout_s,
-            review_timeout_s=self.settings.review_timeout_s,
-        )
+        ctx = self._supervisor_context(record)
         config = self._config(f"{record.session_id}:review")
         snapshot = self.supervisor_graph.get_state(config)
         if snapshot.next:
