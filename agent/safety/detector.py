@@ -182,6 +182,8 @@ class RiskAssessor:
             letting it move the level, so the same conversation gets the same level under any
             load; ``"decide"`` lets it set a borderline turn's level (deterministic only with
             ``model_timeout_s=None``).
+        perceive_conditions: attach psychosis, mania and OCD and lift the level for imminence
+            cues (:mod:`agent.safety.conditions`); off only to measure the layer's effect.
         ignore_talk_about_others: do not count the classifier's self-directed risk in sentences
             that name another person and never the speaker ("you deserve to live", "she wants to
             die"). Off by default: in a session a client's generic "you" is often about
@@ -206,6 +208,7 @@ class RiskAssessor:
         model_timeout_s: float | None = None,
         ignore_talk_about_others: bool = False,
         second_opinion: SecondOpinionMode = "record",
+        perceive_conditions: bool = True,
     ) -> None:
         self.classifier: RiskReader = classifier or default_reader(embedder)
         if llm_band is None:
@@ -233,6 +236,7 @@ class RiskAssessor:
                 f"second_opinion must be 'record' or 'decide', got {second_opinion!r}"
             )
         self.second_opinion: SecondOpinionMode = second_opinion
+        self.perceive_conditions = perceive_conditions
         self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
@@ -330,7 +334,8 @@ class RiskAssessor:
         for i, a in enumerate(analyses):
             ask = use_llm and self.chat_model is not None and (i == last or not last_only)
             r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
-            _apply_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
+            if self.perceive_conditions:
+                _apply_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
             results.append(r)
             prior.update(r)
         indices = [last] if last_only else range(len(turns))
