@@ -655,6 +655,8 @@ class MemoryStore:
         until: datetime | None = None,
         record: bool = True,
         include_superseded: bool = False,
+        exclude_session_id: str | None = None,
+        distinct: bool = False,
     ) -> list[SearchHit]:
         """Return the client's ``k`` most relevant unarchived memories, best first.
 
@@ -673,6 +675,9 @@ class MemoryStore:
             record: Append a ``recall`` event per hit to the trace (``False`` for inspection).
             include_superseded: Also rank memories a newer fact replaced (for history; each hit's
                 ``item.superseded_by`` says so).
+            exclude_session_id: Leave out the memories of this session (the one in progress,
+                whose turns the caller already has).
+            distinct: Return one hit per text (the best), so a repeated text cannot fill ``k``.
 
         Raises:
             InvalidInputError: an argument is invalid.
@@ -684,6 +689,7 @@ class MemoryStore:
         at = self._now(now)
         kind_set = v.check_kinds(kinds)
         session = v.check_optional_label(session_id, "session_id")
+        skipped = v.check_optional_label(exclude_session_id, "exclude_session_id")
         start = v.check_optional_time(since, "since")
         end = v.check_optional_time(until, "until")
         if start is not None and end is not None and start > end:
@@ -698,6 +704,8 @@ class MemoryStore:
             mask &= np.isin(snap.kinds, list(kind_set))
         if session is not None:
             mask &= snap.sessions == session
+        if skipped is not None:
+            mask &= snap.sessions != skipped
         if start is not None:
             mask &= snap.created_ts >= start.timestamp()
         if end is not None:
@@ -712,7 +720,8 @@ class MemoryStore:
         lexical = lexical / best if best > 0 else np.zeros_like(lexical)
         retention = snap.retention(at, self._policy)[candidates]
         score = hybrid_scores(similarity, lexical, retention, self._ranking)
-        order = np.lexsort((-snap.created_ts[candidates], -score))[:k]
+        order = np.lexsort((-snap.created_ts[candidates], -score))
+        order = _first_distinct(snap, candidates, order, k) if distinct else order[:k]
         hits = [
             SearchHit(
                 item=snap.items[candidates[j]],
@@ -1332,6 +1341,22 @@ class MemoryStore:
             score=score,
             detail=detail,
         )
+
+
+def _first_distinct(
+    snap: Snapshot, candidates: np.ndarray, order: np.ndarray, k: int
+) -> np.ndarray:
+    """Return the first ``k`` positions of ``order`` whose texts differ."""
+    seen: set[str] = set()
+    out: list[int] = []
+    for j in order.tolist():
+        text = snap.items[candidates[j]].text
+        if text not in seen:
+            seen.add(text)
+            out.append(j)
+            if len(out) == k:
+                break
+    return np.asarray(out, dtype=np.int64)
 
 
 def _finite_or_none(value: float | None) -> float | None:
