@@ -49,7 +49,7 @@ from agent.state import (
     SessionState,
     TurnRecord,
 )
-from memory import NewMemory, SearchHit
+from memory import NewMemory
 from memory.facts import fact_key, forget_request
 from strategies import PolicyInput, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
@@ -203,21 +203,6 @@ def crisis_protocol(state: SessionState, runtime: Runtime[SessionContext]) -> di
     }
 
 
-def _earlier_distinct(hits: Sequence[SearchHit], session_id: str, k: int) -> list[SearchHit]:
-    """Return the best ``k`` hits from earlier sessions, one per text.
-
-    This session's turns are already in the prompt, and a repeated text (a stock reply) would
-    crowd out distinct memories.
-    """
-    seen: set[str] = set()
-    out = []
-    for hit in hits:
-        if hit.item.session_id != session_id and hit.item.text not in seen:
-            seen.add(hit.item.text)
-            out.append(hit)
-    return out[:k]
-
-
 @_timed
 def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Fetch this client's relevant long-term memories, portrait and current plan."""
@@ -228,9 +213,11 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
     hits = ctx.memory.search(
         ctx.client_id,
         state["client_text"],
-        k=ctx.memory_k + 3 * state["turn_index"],  # room for this session's turns, dropped below
+        k=ctx.memory_k,
         now=ctx.clock(),
         kinds=("turn", "session_summary", "insight", "crisis"),
+        exclude_session_id=ctx.session_id,  # this session's turns are already in the prompt
+        distinct=True,  # a repeated text (a stock reply) would crowd out distinct memories
     )
     recalled = [
         RecalledMemory(
@@ -244,7 +231,7 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
             retention=round(float(h.retention), 4),
             score=round(float(h.score), 4),
         )
-        for h in _earlier_distinct(hits, ctx.session_id, ctx.memory_k)
+        for h in hits
     ]
     portrait = ctx.records.portrait(ctx.client_id).render()
     return {"recalled": recalled, "portrait": portrait, "plan": plan}
