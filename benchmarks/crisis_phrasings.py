@@ -4,9 +4,8 @@
 
 The C-SSRS benchmark (``crisis.py``) reads Reddit posts; this one reads what a client says in a
 session. Twenty risk statements (plans, preparation, rehearsal, method research, self-harm, abuse,
-threats) and twenty everyday look-alikes built from the same words, written for theraloop in
-session 5 after the first round of that session's new patterns and before the second, and never
-used to tune either.
+threats) and twenty everyday look-alikes built from the same words, written for theraloop
+between two rounds of pattern rules, and never used to tune either.
 **Do not tune on these sentences**: add new phrasings to ``tests/safety/stimuli.py`` instead and
 keep this set as the measure of how well the detector generalizes.
 

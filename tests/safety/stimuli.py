@@ -403,7 +403,7 @@ STIMULI: tuple[Stimulus, ...] = (
 
 
 PHRASINGS: tuple[Stimulus, ...] = (
-    # Written in session 5 as two held-out sets (before measuring), then used to extend the
+    # Written as two held-out sets (before measuring), then used to extend the
     # patterns and the classifier's examples: preparation, rehearsal, means seeking, threats,
     # and everyday look-alikes. A third set, never tuned on, is benchmarks/crisis_phrasings.py.
     Stimulus(
