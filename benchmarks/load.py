@@ -6,14 +6,21 @@ turns each from ``--workers`` threads. The chat model is the ``fake`` spec, so t
 theraloop's own work: perception, risk, recall, strategy, guard, memory writes, checkpoints and
 the cross-session review. Prints p50/p95 latencies, throughput and errors (which must be 0).
 
+``--async`` drives the clients as asyncio tasks of one event loop instead, through the async
+twins (``astart_session``, ``arespond`` and ``astream`` on alternate turns, ``aend_session``),
+all at once; its baseline, run first in the same process, is ``--baseline-clients`` clients
+served one at a time through the sync calls (no concurrency).
+
 Example::
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/load.py --clients 40 --turns 6 --workers 4
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/load.py --async --clients 50 --turns 4
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -61,6 +68,7 @@ class Results:
     turn_ms: list[float] = field(default_factory=list)
     start_ms: list[float] = field(default_factory=list)
     end_ms: list[float] = field(default_factory=list)
+    first_piece_ms: list[float] = field(default_factory=list)
     node_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
     first_errors: list[str] = field(default_factory=list)
@@ -164,6 +172,55 @@ def run_client(agent: Any, index: int, args: argparse.Namespace, res: Results) -
     return done
 
 
+async def run_client_async(agent: Any, index: int, args: argparse.Namespace, res: Results) -> int:
+    """Drive one client through its sessions with the async twins; return the turns completed.
+
+    Even turns use ``arespond``, odd turns ``astream`` (its time to the first piece is kept too).
+    """
+    client = f"load-{index:04d}"
+    done = 0
+    for session in range(args.sessions):
+        try:
+            t = time.perf_counter()
+            await agent.astart_session(client)
+            start = (time.perf_counter() - t) * 1000
+            turn_ms, first_ms, nodes = [], [], []
+            for turn in range(args.turns):
+                text = MESSAGES[(index * 5 + session * 3 + turn) % len(MESSAGES)]
+                message = f"{text} ({client}, session {session + 1})"
+                t = time.perf_counter()
+                if turn % 2 == 0:
+                    reply = await agent.arespond(client, message)
+                    nodes.append(reply.trace.get("latency_ms", {}))
+                else:
+                    async for _ in agent.astream(client, message):
+                        if len(first_ms) < (turn + 1) // 2:
+                            first_ms.append((time.perf_counter() - t) * 1000)
+                turn_ms.append((time.perf_counter() - t) * 1000)
+                done += 1
+            t = time.perf_counter()
+            await agent.aend_session(client)
+            end = (time.perf_counter() - t) * 1000
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+            res.error(exc)
+            return done
+        with res.lock:
+            res.start_ms.append(start)
+            res.end_ms.append(end)
+            res.turn_ms.extend(turn_ms)
+            res.first_piece_ms.extend(first_ms)
+            for latency in nodes:
+                for node, ms in latency.items():
+                    res.node_ms[node].append(float(ms))
+    return done
+
+
+async def run_async(agent: Any, args: argparse.Namespace, res: Results) -> int:
+    """Serve every client at once as tasks of this event loop; return the turns completed."""
+    tasks = [run_client_async(agent, i, args, res) for i in range(args.clients)]
+    return sum(await asyncio.gather(*tasks))
+
+
 def build_agent(args: argparse.Namespace, data_dir: Path, chroma_url: str) -> Any:
     from agent import Settings, TherapistAgent, make_chat_model
     from memory import HashingEmbedder, MiniLMEmbedder
@@ -183,7 +240,7 @@ def build_agent(args: argparse.Namespace, data_dir: Path, chroma_url: str) -> An
 def report(args: argparse.Namespace, res: Results, turns: int, wall: float, mode: str) -> dict:
     rows = [
         ("clients x sessions x turns", f"{args.clients} x {args.sessions} x {args.turns}"),
-        ("workers (threads)", str(args.workers)),
+        ("workers", "asyncio tasks" if args.async_ else f"{args.workers} threads"),
         ("stores", mode),
         ("embedder", args.embedder),
         ("turns completed", str(turns)),
@@ -194,6 +251,8 @@ def report(args: argparse.Namespace, res: Results, turns: int, wall: float, mode
         ("start_session p50 / p95 / max", _trio(res.start_ms)),
         ("end_session p50 / p95 / max", _trio(res.end_ms)),
     ]
+    if res.first_piece_ms:
+        rows.append(("astream first piece p50 / p95 / max", _trio(res.first_piece_ms)))
     for node in sorted(res.node_ms, key=lambda n: -statistics.median(res.node_ms[n])):
         rows.append((f"  node {node} p50 / p95", _trio(res.node_ms[node], with_max=False)))
     width = max(len(k) for k, _ in rows)
@@ -207,7 +266,7 @@ def report(args: argparse.Namespace, res: Results, turns: int, wall: float, mode
         "clients": args.clients,
         "sessions": args.sessions,
         "turns_per_session": args.turns,
-        "workers": args.workers,
+        "workers": "asyncio" if args.async_ else args.workers,
         "stores": mode,
         "embedder": args.embedder,
         "turns": turns,
@@ -217,6 +276,10 @@ def report(args: argparse.Namespace, res: Results, turns: int, wall: float, mode
         "turn_ms": {"p50": _pct(res.turn_ms, 0.5), "p95": _pct(res.turn_ms, 0.95)},
         "start_ms": {"p50": _pct(res.start_ms, 0.5), "p95": _pct(res.start_ms, 0.95)},
         "end_ms": {"p50": _pct(res.end_ms, 0.5), "p95": _pct(res.end_ms, 0.95)},
+        "first_piece_ms": {
+            "p50": _pct(res.first_piece_ms, 0.5),
+            "p95": _pct(res.first_piece_ms, 0.95),
+        },
         "node_ms_p50": {n: _pct(v, 0.5) for n, v in res.node_ms.items()},
     }
 
@@ -237,6 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-url", help="postgresql://... for Postgres checkpoints")
     parser.add_argument("--server-timeout", type=float, default=60.0, help="server start limit (s)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--async",
+        dest="async_",
+        action="store_true",
+        help="serve all clients at once as asyncio tasks through arespond/astream",
+    )
+    parser.add_argument(
+        "--baseline-clients",
+        type=int,
+        default=5,
+        help="with --async: clients served one at a time, sync, as the baseline (default 5)",
+    )
     args = parser.parse_args(argv)
     if min(args.clients, args.turns, args.sessions, args.workers) < 1:
         parser.error("--clients, --turns, --sessions and --workers must be >= 1")
@@ -255,15 +330,36 @@ def main(argv: list[str] | None = None) -> int:
             agent.start_session("warm-up")  # load lazily built parts before timing
             agent.respond("warm-up", MESSAGES[0])
             agent.end_session("warm-up")
+            baseline = None
+            if args.async_:
+                base_args = argparse.Namespace(**{**vars(args), "async_": False, "workers": 1})
+                base_args.clients = args.baseline_clients
+                base_res = Results()
+                t0 = time.perf_counter()
+                base_turns = sum(
+                    run_client(agent, 10_000 + i, base_args, base_res)
+                    for i in range(base_args.clients)
+                )
+                baseline = (base_args, base_res, base_turns, time.perf_counter() - t0)
             t0 = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=args.workers) as pool:
-                futures = [
-                    pool.submit(run_client, agent, i, args, res) for i in range(args.clients)
-                ]
-                turns = sum(f.result() for f in as_completed(futures))
+            if args.async_:
+                turns = asyncio.run(run_async(agent, args, res))
+            else:
+                with ThreadPoolExecutor(max_workers=args.workers) as pool:
+                    futures = [
+                        pool.submit(run_client, agent, i, args, res) for i in range(args.clients)
+                    ]
+                    turns = sum(f.result() for f in as_completed(futures))
             wall = time.perf_counter() - t0
             agent.close()
+    if baseline is not None:
+        print("\nbaseline: sync calls, one client at a time")
+        base = report(*baseline, mode)
+        print(f"\nasync: {args.clients} clients at once on one event loop")
     figures = report(args, res, turns, wall, mode)
+    if baseline is not None:
+        figures["baseline"] = base
+        figures["errors"] += base["errors"]
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 1 if figures["errors"] else 0
