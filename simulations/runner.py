@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,6 +52,9 @@ from simulations.trace import (
     to_jsonable,
     trace_path,
 )
+
+if TYPE_CHECKING:
+    from simulations._ray import RayOptions
 
 __all__ = [
     "Ablation",
@@ -156,6 +159,7 @@ class Invocation(BaseModel):
     resumed: bool = False
     sessions: int
     workers: int
+    backend: Literal["threads", "ray"] = "threads"
     status: Literal["running", "complete", "interrupted", "failed"] = "running"
     errors: dict[str, str] = Field(default_factory=dict)
 
@@ -389,6 +393,22 @@ class _Stopped(Exception):
     """Raised inside a worker when the user interrupted the run."""
 
 
+class _ProgressSink(Protocol):
+    """What a client job reports its progress to: the bars, or a Ray task's event stream."""
+
+    def add(self, description: str, total: int, completed: int) -> Any:
+        """Open the client's bar; returns its handle."""
+        ...
+
+    def update(self, task: Any, description: str) -> None:
+        """Change the bar's description."""
+        ...
+
+    def advance(self, task: Any, steps: int = 1) -> None:
+        """Count finished turns."""
+        ...
+
+
 class _Progress:
     """Rich progress bars per client (and overall), or nothing."""
 
@@ -448,7 +468,7 @@ class _ClientJob:
         config: RunConfig,
         out: Path,
         factory: AgentFactory,
-        progress: _Progress,
+        progress: _ProgressSink,
         stop: threading.Event,
         client_model_factory: Callable[[ClientProfile], Any] | None,
     ) -> None:
@@ -701,6 +721,7 @@ def run_simulation(
     client_model_factory: Callable[[ClientProfile], Any] | None = None,
     progress: bool = True,
     console: Any | None = None,
+    ray: RayOptions | None = None,
 ) -> RunResult:
     """Simulate every profile for ``config.sessions`` sessions; resume what is already on disk.
 
@@ -714,9 +735,13 @@ def run_simulation(
             ``config.client_model`` (``fake`` = deterministic template voice).
         progress: show rich progress bars.
         console: a ``rich.console.Console`` for the progress bars.
+        ray: run each client as a Ray task there instead of on threads (the factories must then
+            be picklable; ``None`` builds the defaults on each worker, and ``embedder`` is
+            refused: workers load their own).
 
     Raises:
-        InvalidInputError: no profiles, an unknown client kind, or ``out`` holds another run.
+        InvalidInputError: no profiles, an unknown client kind, ``out`` holds another run, or
+            Ray was asked for but is not installed or given an embedder.
     """
     if not profiles:
         raise InvalidInputError("no profiles to simulate; pass --profiles with ids, paths or globs")
@@ -724,6 +749,8 @@ def run_simulation(
         raise InvalidInputError(
             f"unknown client kind {config.client_kind!r}; use one of {', '.join(CLIENT_REGISTRY)}"
         )
+    if ray is not None and embedder is not None:
+        raise InvalidInputError("the Ray backend loads the embedder on each worker; pass none")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     previous = _check_config(out, config)
@@ -738,6 +765,7 @@ def run_simulation(
         resumed=previous is not None,
         sessions=config.sessions,
         workers=config.workers,
+        backend="threads" if ray is None else "ray",
     )
     manifest = RunManifest(
         config=config,
@@ -757,31 +785,31 @@ def run_simulation(
         invocations=[*(previous.invocations if previous else []), invocation],
     )
     _write_manifest(out, manifest)
-    factory = agent_factory or default_agent_factory(embedder)
-    if client_model_factory is None and config.client_model != "fake":
-        client_model_factory = _client_model_factory(config)
-    stop = threading.Event()
     bars = _Progress(
         progress, total=len(profiles) * config.sessions * config.turns, console=console
     )
-    interrupted = False
-    jobs = [_ClientJob(p, config, out, factory, bars, stop, client_model_factory) for p in profiles]
-    results: dict[int, ClientOutcome] = {}
-    with bars.running(), ThreadPoolExecutor(max_workers=config.workers) as pool:
-        futures = [pool.submit(_safe_run, job) for job in jobs]
-        try:
-            for i, future in enumerate(futures):
-                results[i] = future.result()
-        except KeyboardInterrupt:
-            interrupted = True
-            stop.set()  # workers stop after their current turn; the trace stays consistent
-            for future in futures:
-                future.cancel()
-            for i, future in enumerate(futures):
-                if i not in results and not future.cancelled():
-                    with contextlib.suppress(BaseException):
-                        results[i] = future.result()
-    outcomes = [results[i] for i in sorted(results)]
+    if ray is None:
+        outcomes, interrupted = _run_on_threads(
+            config,
+            out,
+            profiles,
+            agent_factory or default_agent_factory(embedder),
+            client_model_factory,
+            bars,
+        )
+    else:
+        from simulations._ray import run_on_ray
+
+        with bars.running():
+            outcomes, interrupted = run_on_ray(
+                ray,
+                config,
+                out,
+                profiles,
+                agent_factory=agent_factory,
+                client_model_factory=client_model_factory,
+                progress=bars,
+            )
     if any(o.error == "interrupted" for o in outcomes):
         interrupted = True
     errors = {o.client_id: o.error for o in outcomes if o.error}
@@ -804,6 +832,38 @@ def run_simulation(
     return RunResult(
         out=out, manifest=manifest, outcomes=outcomes, wall_s=wall, interrupted=interrupted
     )
+
+
+def _run_on_threads(
+    config: RunConfig,
+    out: Path,
+    profiles: Sequence[ClientProfile],
+    factory: AgentFactory,
+    client_model_factory: Callable[[ClientProfile], Any] | None,
+    bars: _Progress,
+) -> tuple[list[ClientOutcome], bool]:
+    """Run the clients on ``config.workers`` threads; return the outcomes and if interrupted."""
+    if client_model_factory is None and config.client_model != "fake":
+        client_model_factory = _client_model_factory(config)
+    stop = threading.Event()
+    interrupted = False
+    jobs = [_ClientJob(p, config, out, factory, bars, stop, client_model_factory) for p in profiles]
+    results: dict[int, ClientOutcome] = {}
+    with bars.running(), ThreadPoolExecutor(max_workers=config.workers) as pool:
+        futures = [pool.submit(_safe_run, job) for job in jobs]
+        try:
+            for i, future in enumerate(futures):
+                results[i] = future.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            stop.set()  # workers stop after their current turn; the trace stays consistent
+            for future in futures:
+                future.cancel()
+            for i, future in enumerate(futures):
+                if i not in results and not future.cancelled():
+                    with contextlib.suppress(BaseException):
+                        results[i] = future.result()
+    return [results[i] for i in sorted(results)], interrupted
 
 
 def _safe_run(job: _ClientJob) -> ClientOutcome:
@@ -868,16 +928,27 @@ def run_ablations(
 
     Returns the results by label (``full``, ``no-memory``, ...). Without an ``agent_factory``
     every variant shares one default factory, so the embedder (and its cache of the texts the
-    variants have in common) and local model weights load once, not once per variant.
+    variants have in common) and local model weights load once, not once per variant. With
+    ``ray=RayOptions(...)`` every variant runs on one Ray connection, and each worker process
+    keeps its default factory across variants.
     """
-    if kwargs.get("agent_factory") is None:
+    ray: RayOptions | None = kwargs.get("ray")
+    if kwargs.get("agent_factory") is None and ray is None:
         kwargs["agent_factory"] = default_agent_factory(kwargs.pop("embedder", None))
     results: dict[str, RunResult] = {}
-    for ablation in ablations:
-        label = ABLATION_LABELS[ablation]
-        results[label] = run_simulation(
-            config.model_copy(update={"ablation": ablation}), Path(out) / label, profiles, **kwargs
-        )
-        if results[label].interrupted:
-            break
+    with contextlib.ExitStack() as stack:
+        if ray is not None:
+            from simulations._ray import ray_connection
+
+            stack.enter_context(ray_connection(ray, num_cpus=config.workers))
+        for ablation in ablations:
+            label = ABLATION_LABELS[ablation]
+            results[label] = run_simulation(
+                config.model_copy(update={"ablation": ablation}),
+                Path(out) / label,
+                profiles,
+                **kwargs,
+            )
+            if results[label].interrupted:
+                break
     return results

@@ -1,0 +1,205 @@
+"""The Ray backend on a local cluster: a head and two worker nodes on loopback.
+
+The therapist is the stand-in (the runner's fake model), slowed a little per turn so a worker
+node can be killed while its client is mid-session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sim_standin import StandInTherapist
+
+from simulations.profiles import resolve_profiles
+from simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation
+from simulations.trace import TurnRecord, completed_sessions, read_trace, trace_path
+
+ray = pytest.importorskip("ray")
+from ray._private import ray_constants  # noqa: E402
+from ray.cluster_utils import Cluster  # noqa: E402
+
+from simulations._ray import RayOptions  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
+
+CLIENTS = ["depression-maya", "risk-alex", "anxiety-leo", "grief-amara"]
+REPO = Path(__file__).resolve().parents[2]
+_NODE = {"object_store_memory": 80 * 1024 * 1024, "node_ip_address": "127.0.0.1"}
+
+
+class SlowStandIns:
+    """Agent factory of stand-in therapists that take ``delay_s`` per reply (picklable)."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+
+    def __call__(self, data_dir: Path, config: RunConfig, clock) -> StandInTherapist:
+        therapist = StandInTherapist(data_dir, config, clock)
+        respond = therapist.respond
+
+        def slow_respond(client_id: str, text: str):
+            time.sleep(self.delay_s)
+            return respond(client_id, text)
+
+        therapist.respond = slow_respond  # type: ignore[method-assign]
+        return therapist
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A head (no CPUs: it schedules nothing) and worker nodes of one CPU each, on loopback."""
+    env = {
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",  # every address resolves to 127.0.0.1
+        "PYTHONPATH": os.pathsep.join(
+            [str(REPO), str(REPO / "tests" / "simulations"), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # read by the node processes
+    single_machine = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False  # and by this one, after ray was imported
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    local = Cluster(
+        initialize_head=True,
+        head_node_args={"num_cpus": 0, "include_dashboard": False, **_NODE},
+    )
+    try:
+        ray.init(address=local.address, log_to_driver=False, _node_ip_address="127.0.0.1")
+        yield local
+    finally:
+        ray.shutdown()
+        local.shutdown()
+        ray_constants.ENABLE_RAY_CLUSTER = single_machine
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def two_workers(cluster):
+    """Make sure two live worker nodes are in the cluster; return them."""
+    workers = list(cluster.worker_nodes)
+    while len(workers) < 2:
+        workers.append(cluster.add_node(num_cpus=1, **_NODE))
+    cluster.wait_for_nodes()
+    return workers
+
+
+def config(**kw) -> RunConfig:
+    return RunConfig(**{"sessions": 2, "turns": 4, "seed": 3, **kw})
+
+
+def stripped(out: Path, cid: str) -> list[str]:
+    """Return the trace lines without the field that says a session was resumed."""
+    lines = []
+    for line in trace_path(out, cid).read_text().splitlines():
+        data = json.loads(line)
+        data.pop("resumed", None)
+        lines.append(json.dumps(data, sort_keys=True))
+    return lines
+
+
+def on_threads(out: Path) -> None:
+    result = run_simulation(
+        config(workers=2),
+        out,
+        resolve_profiles(CLIENTS),
+        agent_factory=SlowStandIns(0.0),
+        progress=False,
+    )
+    assert result.ok
+
+
+def on_ray(out: Path, *, retries: int, delay_s: float = 0.15):
+    return run_simulation(
+        config(),
+        out,
+        resolve_profiles(CLIENTS),
+        agent_factory=SlowStandIns(delay_s),
+        progress=False,
+        ray=RayOptions(address="auto", task_retries=retries, lock_timeout_s=60),
+    )
+
+
+def kill_a_worker_mid_session(cluster, workers, out: Path) -> None:
+    """Wait until some client is inside a session, then kill a worker node without warning."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for cid in CLIENTS:
+            turns = [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TurnRecord)]
+            if len(turns) >= 2 and len(turns) % 4 != 0:
+                cluster.remove_node(workers[0], allow_graceful=False)
+                return
+        time.sleep(0.02)
+    raise AssertionError("no client started a session within 60 s")
+
+
+def test_a_killed_worker_then_a_rerun_give_the_thread_backends_traces(
+    tmp_path, cluster, two_workers
+):
+    on_threads(tmp_path / "threads")
+    out = tmp_path / "ray"
+    first: list = []
+    run = threading.Thread(target=lambda: first.append(on_ray(out, retries=0)))
+    run.start()
+    kill_a_worker_mid_session(cluster, two_workers, out)
+    run.join(timeout=90)
+    assert first and not first[0].ok
+    lost = [o for o in first[0].outcomes if o.error]
+    assert lost and all("worker lost" in o.error for o in lost)
+
+    again = on_ray(out, retries=0, delay_s=0.0)
+
+    assert again.ok
+    assert any(o.resumed and not o.skipped for o in again.outcomes)
+    for cid in CLIENTS:
+        assert completed_sessions(out, cid) == [1, 2]
+        assert stripped(out, cid) == stripped(tmp_path / "threads", cid)
+    manifest = load_manifest(out)
+    assert [i.backend for i in manifest.invocations] == ["ray", "ray"]
+    assert manifest.status == "complete"
+
+
+def test_a_killed_worker_is_retried_within_the_same_command(tmp_path, cluster, two_workers):
+    on_threads(tmp_path / "threads")
+    out = tmp_path / "ray"
+    result: list = []
+    run = threading.Thread(target=lambda: result.append(on_ray(out, retries=2)))
+    run.start()
+    kill_a_worker_mid_session(cluster, two_workers, out)
+    run.join(timeout=90)
+
+    assert result and result[0].ok
+    assert any(o.resumed for o in result[0].outcomes)
+    for cid in CLIENTS:
+        assert stripped(out, cid) == stripped(tmp_path / "threads", cid)
+
+
+def test_an_ablation_sweep_on_ray_equals_the_sweep_on_threads(tmp_path, cluster, two_workers):
+    profiles = resolve_profiles(CLIENTS[:2])
+    common = {"agent_factory": SlowStandIns(0.0), "progress": False}
+    run_ablations(config(sessions=1), tmp_path / "threads", profiles, **common)
+    results = run_ablations(
+        config(sessions=1),
+        tmp_path / "ray",
+        profiles,
+        ray=RayOptions(address="auto"),
+        **common,
+    )
+
+    assert list(results) == ["full", "no-memory", "no-cross-session", "fixed-cbt"]
+    for label, result in results.items():
+        assert result.ok
+        for cid in CLIENTS[:2]:
+            assert stripped(tmp_path / "ray" / label, cid) == stripped(
+                tmp_path / "threads" / label, cid
+            )
