@@ -693,7 +693,9 @@ class TherapistAgent:
                 else:
                     splitter.close()
                     break
-        final = self._turns(record.session_id)[-1].reply
+        last = self._turns(record.session_id)[-1]
+        self._reply_for(record.client_id, record.session_id, last)  # completes the turn's trace
+        final = last.reply
         done = released.rstrip()
         if final.startswith(done):
             tail = final[len(done) :]

@@ -11,6 +11,7 @@ import _support as s
 from agent.testing import FailingChatModel, ScriptedChatModel
 
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123"
+TIMEOUT = TimeoutError("model call timed out")
 
 
 def _failing(inner_reply, error: BaseException, failures: int = -1) -> FailingChatModel:
@@ -89,4 +90,35 @@ def test_the_summary_attempts_share_one_deadline(make_agent):
     assert 2 <= sum("ModelTimeoutError" in e for e in review.model_errors) <= 3
     assert any(
         "review deadline of 1 s (review_timeout_s) reached" in e for e in review.model_errors
+    )
+
+
+def test_a_streamed_turn_records_its_failed_drafts_in_the_trace(make_agent):
+    model = _failing(s.therapist_reply, RuntimeError("503 overloaded"), failures=3 + 1)
+    agent = make_agent(therapist=model)
+    agent.start_session(s.CLIENT)
+    assert "".join(agent.stream(s.CLIENT, s.TURNS[0])).strip()
+    trace = agent.traces(s.CLIENT)[-1]
+    assert trace["model_errors"] == ["therapist: attempt 1: RuntimeError: 503 overloaded"]
+    assert "respond" in trace["latency_ms"]
+
+
+def test_a_failed_llm_perceiver_is_named_in_the_reply(tmp_path, hashing, clock):
+    from agent import Settings, TherapistAgent
+
+    perception = _failing(lambda m, schema=None: {"label": "sadness", "intensity": 3}, TIMEOUT)
+    agent = TherapistAgent.from_settings(
+        Settings(data_dir=tmp_path / "data", therapist_model="fake", perception_model="fake"),
+        clock=clock,
+        models={
+            "therapist": ScriptedChatModel(responses=s.therapist_reply),
+            "perception": perception,
+        },
+        embedder=hashing,
+    )
+    with agent:
+        agent.start_session(s.CLIENT)
+        reply = agent.respond(s.CLIENT, s.TURNS[0])
+    assert reply.model_errors == (
+        "perception: the LLM perceiver failed; the embedding classifier read the message",
     )
