@@ -117,3 +117,18 @@ def test_a_superseded_fact_archives_like_any_memory(
     mem_store.add("c1", "I live in Bristol now.", fact_key="residence", created_at=clock())
     clock.advance(timedelta(days=365))
     assert old.id in mem_store.archive_forgotten("c1")
+
+
+def test_search_can_leave_out_the_session_in_progress(mem_store: MemoryStore) -> None:
+    mem_store.add("c1", "I slept badly.", session_id="s1")
+    mem_store.add("c1", "I slept badly again.", session_id="s2")
+    hits = mem_store.search("c1", "sleep", k=5, exclude_session_id="s2")
+    assert [h.item.session_id for h in hits] == ["s1"]
+
+
+def test_distinct_search_returns_one_hit_per_text(mem_store: MemoryStore) -> None:
+    for session in ("s1", "s2", "s3"):
+        mem_store.add("c1", "Tell me more about that.", session_id=session)
+    mem_store.add("c1", "Tell me about your sister.", session_id="s1")
+    hits = mem_store.search("c1", "tell me more", k=2, distinct=True)
+    assert [h.item.text for h in hits] == ["Tell me more about that.", "Tell me about your sister."]
