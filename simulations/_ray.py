@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import queue
 import threading
 import time
@@ -242,6 +243,7 @@ def ray_connection(options: RayOptions, num_cpus: int) -> Iterator[Any]:
         return
     kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
     if options.address is None:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a private Ray reports nothing
         kwargs.update(
             num_cpus=num_cpus,
             include_dashboard=False,

@@ -11,6 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulations._ray import RayOptions
 
 __all__ = ["main", "build_parser"]
 
@@ -78,7 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         metavar="W",
-        help="clients simulated in parallel (threads; default: %(default)s)",
+        help="clients simulated in parallel (threads, or the CPUs of a private local Ray; "
+        "default: %(default)s)",
+    )
+    sim.add_argument(
+        "--backend",
+        choices=("threads", "ray"),
+        default="threads",
+        help="where clients run: threads in this process, or one Ray task per client "
+        "(pip install 'theraloop[ray]'; default: %(default)s)",
+    )
+    sim.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to use with --backend ray: 'auto' (the cluster this machine is in), "
+        "'ray://HOST:10001' or HOST:PORT; OUT must be on storage every node mounts at the "
+        "same path (default: start a private local Ray with --workers CPUs)",
     )
     sim.add_argument("--out", type=Path, required=True, metavar="DIR", help="run directory")
     sim.add_argument(
@@ -178,6 +198,9 @@ def _simulate(args: argparse.Namespace) -> int:
     from simulations.profiles import resolve_profiles
     from simulations.runner import RunConfig, run_ablations, run_simulation
 
+    if args.address is not None and args.backend != "ray":
+        print("theraloop simulate: error: --address needs --backend ray", file=sys.stderr)
+        return 2
     try:
         profiles = resolve_profiles(args.profiles)
         config = RunConfig(
@@ -208,13 +231,14 @@ def _simulate(args: argparse.Namespace) -> int:
             follower.skip_existing()
             follower.start()
         show_bars = not (args.no_progress or args.transcript)
+        ray = _ray_options(args)
         try:
             if args.ablation == "all":
-                results = run_ablations(config, args.out, profiles, progress=show_bars)
+                results = run_ablations(config, args.out, profiles, progress=show_bars, ray=ray)
             else:
                 results = {
                     "full" if args.ablation == "none" else args.ablation: run_simulation(
-                        config, args.out, profiles, progress=show_bars
+                        config, args.out, profiles, progress=show_bars, ray=ray
                     )
                 }
         finally:
@@ -241,6 +265,14 @@ def _simulate(args: argparse.Namespace) -> int:
             code = 1
     print(f"next: theraloop evaluate {args.out}")
     return code
+
+
+def _ray_options(args: argparse.Namespace) -> RayOptions | None:
+    if args.backend != "ray":
+        return None
+    from simulations._ray import RayOptions
+
+    return RayOptions(address=args.address)
 
 
 def _check_specs(config: object) -> None:

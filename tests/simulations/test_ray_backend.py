@@ -6,6 +6,7 @@ node can be killed while its client is mid-session.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -203,3 +204,34 @@ def test_an_ablation_sweep_on_ray_equals_the_sweep_on_threads(tmp_path, cluster,
             assert stripped(tmp_path / "ray" / label, cid) == stripped(
                 tmp_path / "threads" / label, cid
             )
+
+
+def test_each_client_has_a_progress_bar_fed_by_its_task(tmp_path, cluster, two_workers):
+    from rich.console import Console
+
+    screen = io.StringIO()
+    result = run_simulation(
+        config(sessions=1),
+        tmp_path,
+        resolve_profiles(CLIENTS[:2]),
+        agent_factory=SlowStandIns(0.0),
+        console=Console(file=screen, width=120),
+        ray=RayOptions(address="auto"),
+    )
+
+    assert result.ok
+    lines = screen.getvalue().splitlines()
+    for cid in CLIENTS[:2]:
+        assert any(f"{cid} done" in line and "4/4" in line for line in lines)
+    assert any("all clients (turns)" in line and "8/8" in line for line in lines)
+
+
+def test_the_cli_refuses_an_address_without_the_ray_backend(tmp_path, capsys):
+    from simulations.cli import main
+
+    code = main(
+        ["simulate", "--out", str(tmp_path), "--address", "auto", "--therapist-model", "fake"]
+    )
+
+    assert code == 2
+    assert "--address needs --backend ray" in capsys.readouterr().err
