@@ -276,6 +276,13 @@ def run_on_ray(
     """
     out = Path(out).resolve()
     with ray_connection(options, num_cpus=config.workers) as ray:
+        try:
+            ray.cloudpickle.dumps((agent_factory, client_model_factory))
+        except Exception as exc:  # noqa: BLE001 - any pickling failure means the same thing
+            raise InvalidInputError(
+                "the agent and client-model factories travel to Ray workers and must be "
+                f"picklable (module-level functions or classes): {type(exc).__name__}: {exc}"
+            ) from exc
         task = ray.remote(_client_task).options(num_cpus=1, max_retries=0)
         stop = threading.Event()
         running: dict[str, Any] = {}

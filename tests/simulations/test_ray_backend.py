@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sim_standin import StandInTherapist
 
+from memory.errors import InvalidInputError
 from simulations.profiles import resolve_profiles
 from simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation
 from simulations.trace import TurnRecord, completed_sessions, read_trace, trace_path
@@ -224,6 +225,24 @@ def test_each_client_has_a_progress_bar_fed_by_its_task(tmp_path, cluster, two_w
     for cid in CLIENTS[:2]:
         assert any(f"{cid} done" in line and "4/4" in line for line in lines)
     assert any("all clients (turns)" in line and "8/8" in line for line in lines)
+
+
+def test_a_factory_that_cannot_travel_to_the_workers_is_refused(tmp_path, cluster):
+    lock = threading.Lock()
+
+    def factory(data_dir, config, clock):  # holds a lock: cannot be pickled
+        with lock:
+            return StandInTherapist(data_dir, config, clock)
+
+    with pytest.raises(InvalidInputError, match="must be picklable"):
+        run_simulation(
+            config(),
+            tmp_path,
+            resolve_profiles(CLIENTS[:1]),
+            agent_factory=factory,
+            progress=False,
+            ray=RayOptions(address="auto"),
+        )
 
 
 def test_the_cli_refuses_an_address_without_the_ray_backend(tmp_path, capsys):
