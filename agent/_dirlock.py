@@ -31,7 +31,17 @@ LOCK_FILE = ".theraloop.lock"
 
 _log = logging.getLogger(__name__)
 _guard = threading.Lock()
-_held: dict[Path, list[int]] = {}  # resolved lock path -> [fd, users in this process]
+
+
+@dataclass(slots=True)
+class _Held:
+    """A lock this process holds: its open descriptor and how many agents use it."""
+
+    fd: int
+    users: int
+
+
+_held: dict[Path, _Held] = {}  # resolved lock path -> this process's hold on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +81,7 @@ def lock_data_dir(data_dir: Path) -> Callable[[], None]:
     path = (data_dir / LOCK_FILE).resolve()
     with _guard:
         if path in _held:
-            _held[path][1] += 1
+            _held[path].users += 1
             return _releaser(path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # never O_TRUNC: the holder's pid stays
         try:
@@ -91,7 +101,7 @@ def lock_data_dir(data_dir: Path) -> Callable[[], None]:
         record = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode()
         os.ftruncate(fd, 0)
         os.pwrite(fd, record, 0)
-        _held[path] = [fd, 1]
+        _held[path] = _Held(fd=fd, users=1)
     return _releaser(path)
 
 
@@ -104,13 +114,13 @@ def _releaser(path: Path) -> Callable[[], None]:
             if done or path not in _held:
                 return
             done = True
-            entry = _held[path]
-            entry[1] -= 1
-            if entry[1] > 0:
+            held = _held[path]
+            held.users -= 1
+            if held.users > 0:
                 return
             del _held[path]
             # the file stays: deleting a flock file lets two later processes lock different inodes
-            os.ftruncate(entry[0], 0)
-            os.close(entry[0])  # closing the last descriptor drops the flock
+            os.ftruncate(held.fd, 0)
+            os.close(held.fd)  # closing the last descriptor drops the flock
 
     return release

@@ -73,6 +73,14 @@ class ChatOpenAICompatible(ChatOpenAI):
     ) -> Runnable[LanguageModelInput, Any]:
         """Return a runnable producing ``schema``-shaped output; see the class docstring."""
         base = super().with_structured_output
+        if method == "prompted" and schema is not None and not include_raw:
+            return negotiated_structured_output(
+                self,
+                schema,
+                negotiation=Negotiation(methods=("prompted",)),
+                native=None,
+                unsupported=refuses_method,
+            )
         if method is not None or include_raw or schema is None:
             return base(
                 schema,

@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    convert_to_messages,
+)
 from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ValidationError
@@ -82,7 +88,7 @@ def negotiated_structured_output(
     schema: dict[str, Any] | type,
     *,
     negotiation: Negotiation,
-    native: Callable[[StructuredMethod], Runnable[LanguageModelInput, Any]],
+    native: Callable[[StructuredMethod], Runnable[LanguageModelInput, Any]] | None,
     unsupported: Callable[[BaseException], bool],
 ) -> Runnable[LanguageModelInput, Any]:
     """Return a runnable giving ``schema``-shaped output, negotiating the method per server.
@@ -92,10 +98,13 @@ def negotiated_structured_output(
         schema: A pydantic model class or a JSON-schema dict; output is an instance or a dict.
         negotiation: The model's shared :class:`Negotiation`.
         native: Builds the provider's own structured runnable for a method other than
-            ``prompted`` (its prompt gets the schema added for ``json_mode``).
+            ``prompted`` (its prompt gets the schema added for ``json_mode``); ``None`` when
+            ``prompted`` is the only method.
         unsupported: Whether an error says the server does not support the method (then the
             next method is tried at once); any other error is raised for the caller to retry.
     """
+    if native is None and negotiation.methods != ("prompted",):
+        raise ValueError("negotiating methods other than 'prompted' needs a native builder")
     json_schema = schema_to_json_schema(schema)
     instruction = SystemMessage(
         "Reply with only a JSON object that matches this JSON schema, no other text:\n"
@@ -109,6 +118,7 @@ def negotiated_structured_output(
             try:
                 if method == "prompted":
                     return _prompted(model, [*messages, instruction], schema)
+                assert native is not None  # checked above
                 prompt = [*messages, instruction] if method == "json_mode" else messages
                 return _validated(native(method).invoke(prompt), schema)
             except Exception as exc:
@@ -172,8 +182,6 @@ def _as_messages(value: LanguageModelInput) -> list[BaseMessage]:
         return [HumanMessage(value)]
     if isinstance(value, PromptValue):
         return value.to_messages()
-    from langchain_core.messages import convert_to_messages
-
     return convert_to_messages(value if isinstance(value, Sequence) else [value])
 
 

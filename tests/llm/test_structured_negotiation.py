@@ -148,3 +148,11 @@ def test_a_session_review_on_a_llamacpp_server_gets_a_model_summary(tmp_path):
             agent.respond("kim", "I have not slept well for weeks.")
             review = agent.end_session("kim")
     assert (review.summary_source, review.summary.text) == ("model", summary["text"])
+
+
+def test_prompted_can_be_asked_for_explicitly():
+    with serve_openai(vllm_server, mood_json) as server:
+        model = openai_model(server.url)
+        structured = model.with_structured_output(Mood, method="prompted")
+        assert structured.invoke("How do I feel?") == Mood(**MOOD)
+        assert "response_format" not in server.requests[-1]
