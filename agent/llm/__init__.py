@@ -16,6 +16,7 @@ from agent.llm._factory import (
     parse_model_spec,
 )
 from agent.llm._llamacpp import ChatLlamaCpp, LoadConfig, LoadedModel, ModelPool
+from agent.llm._structured import Negotiation, StructuredMethod
 from agent.llm._timeout import invoke_with_timeout
 from agent.llm._weights import (
     WEIGHTS,
@@ -47,6 +48,8 @@ __all__ = [
     "MODEL_SPEC_FORMS",
     "ChatLlamaCpp",
     "ModelPool",
+    "Negotiation",
+    "StructuredMethod",
     "LoadConfig",
     "LoadedModel",
     "ensure_gguf",
