@@ -23,7 +23,7 @@ from langgraph.runtime import Runtime
 from agent._redact import redact
 from agent.context import SupervisorContext, require_context
 from agent.efficacy import measure_signals, review_efficacy
-from agent.llm import invoke_with_timeout
+from agent.llm import NegotiatingModel, invoke_with_timeout
 from agent.prompts import summary_messages
 from agent.records import (
     ClientPortrait,
@@ -168,6 +168,9 @@ def _model_summary(
     """Ask the supervisor model for the summary within the review's deadline; see summarize."""
     errors: list[str] = []
     deadline = None if ctx.review_timeout_s is None else time.monotonic() + ctx.review_timeout_s
+    model = ctx.supervisor_model
+    refusals = model.negotiation.dropped if isinstance(model, NegotiatingModel) else []
+    known = len(refusals)  # a server refusing a structured-output method is a failed call too
     try:
         structured = ctx.supervisor_model.with_structured_output(SessionSummary)
     except (NotImplementedError, ValueError, TypeError) as exc:
@@ -201,9 +204,13 @@ def _model_summary(
                 "concerns": drafted.concerns or fallback.concerns,
             }
         )
-        return summary, "model", errors
+        return summary, "model", [*_refused(refusals[known:]), *errors]
     errors.append("the summary is extractive: no model attempt gave a usable one")
-    return fallback, "extractive", errors
+    return fallback, "extractive", [*_refused(refusals[known:]), *errors]
+
+
+def _refused(notes: list[str]) -> list[str]:
+    return [redact(f"structured output: {note}")[:300] for note in notes]
 
 
 def _failure(what: str, exc: BaseException) -> str:

@@ -16,7 +16,7 @@ from agent.llm._factory import (
     parse_model_spec,
 )
 from agent.llm._llamacpp import ChatLlamaCpp, LoadConfig, LoadedModel, ModelPool
-from agent.llm._structured import Negotiation, StructuredMethod
+from agent.llm._structured import NegotiatingModel, Negotiation, StructuredMethod
 from agent.llm._timeout import invoke_with_timeout
 from agent.llm._weights import (
     WEIGHTS,
@@ -49,6 +49,7 @@ __all__ = [
     "ChatLlamaCpp",
     "ModelPool",
     "Negotiation",
+    "NegotiatingModel",
     "StructuredMethod",
     "LoadConfig",
     "LoadedModel",

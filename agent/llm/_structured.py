@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import (
@@ -37,6 +37,7 @@ from agent.llm._convert import schema_to_json_schema
 __all__ = [
     "StructuredMethod",
     "Negotiation",
+    "NegotiatingModel",
     "negotiated_structured_output",
     "parse_json_reply",
 ]
@@ -81,6 +82,16 @@ class Negotiation:
             )
             self.dropped.append(note)
         _log.warning("structured output: %s", note)
+
+
+@runtime_checkable
+class NegotiatingModel(Protocol):
+    """A chat model that negotiates its structured-output method (``openai:`` specs)."""
+
+    @property
+    def negotiation(self) -> Negotiation:
+        """The method in use and the refusals that led to it."""
+        ...
 
 
 def negotiated_structured_output(

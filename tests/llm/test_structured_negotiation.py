@@ -148,6 +148,10 @@ def test_a_session_review_on_a_llamacpp_server_gets_a_model_summary(tmp_path):
             agent.respond("kim", "I have not slept well for weeks.")
             review = agent.end_session("kim")
     assert (review.summary_source, review.summary.text) == ("model", summary["text"])
+    (refusal,) = review.model_errors  # the refused json_schema call is reported, not only logged
+    assert (
+        refusal.startswith("structured output: json_schema refused") and "now json_mode" in refusal
+    )
 
 
 def test_prompted_can_be_asked_for_explicitly():
