@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import DataDirInUseError
+from agent.errors import ConfigError, DataDirInUseError
 
 __all__ = ["LOCK_FILE", "LockHolder", "lock_data_dir", "read_holder"]
 
@@ -74,6 +74,7 @@ def lock_data_dir(data_dir: Path) -> Callable[[], None]:
 
     Raises:
         DataDirInUseError: another live process holds the data dir.
+        ConfigError: the filesystem does not support file locks.
     """
     import fcntl  # POSIX only; imported here so the module loads (and documents) anywhere
 
@@ -95,6 +96,12 @@ def lock_data_dir(data_dir: Path) -> Callable[[], None]:
                 "dir serves one process: stop that process, give this one its own data_dir, or "
                 "share stores between processes with chroma_url and checkpoint_url"
             ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise ConfigError(
+                f"cannot lock data_dir {data_dir} ({exc.strerror}); put it on a local filesystem "
+                "that supports file locks"
+            ) from exc
         stale = read_holder(path)
         if stale is not None and stale.pid != os.getpid():
             _log.warning("took over the lock of %s left by %s (gone)", data_dir, stale.describe())
