@@ -34,6 +34,7 @@ from agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN: dict[str, str] = {
     "crisis_frozen_v1.yaml": "31419b9d635dff38fff91b4cc49452f428ebb3abf9059215693036ec491c4a2b",
+    "crisis_frozen_v2.yaml": "48fbae0967580054906b0b332336af66a607599ae4238b882d2dcecfbd4a08f5",
 }
 """File name -> sha256 of every set ever frozen."""
 
