@@ -149,6 +149,13 @@ def main() -> int:
                 f"ray-{n} traces equal the thread run's (latencies dropped, floats to {places} "
                 f"places): {same}"
             )
+    started = time.perf_counter()
+    with ray_connection(RayOptions(), num_cpus=2):
+        pass
+    print(
+        f"private local Ray start + shutdown (inside each Ray wall time): "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     local, remote = task_overhead(root / "threads", base, profiles, args.repeats)
     print(
         f"per-task overhead (finished client, median of {args.repeats}): thread {local * 1e3:.1f}"

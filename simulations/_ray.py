@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -141,7 +142,10 @@ def _worker_client_models(config: RunConfig) -> Callable[[ClientProfile], Any] |
 
 @contextlib.contextmanager
 def _writer_lock(out: Path, client_id: str, timeout_s: float) -> Iterator[None]:
-    """Hold the client's exclusive writer lock (released by the OS if the process dies)."""
+    """Hold the client's exclusive writer lock (released by the OS if the process dies).
+
+    The file names the holder (pid and host) while it is held.
+    """
     path = out / "progress" / client_id / _LOCK_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout_s
@@ -152,11 +156,16 @@ def _writer_lock(out: Path, client_id: str, timeout_s: float) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
+                    holder = path.read_text(encoding="utf-8").strip() or "unknown"
                     raise TimeoutError(
                         f"client {client_id!r} is still being written by another process "
-                        f"after {timeout_s:.0f} s ({path})"
+                        f"(pid and host: {holder}) after {timeout_s:.0f} s ({path})"
                     ) from None
                 time.sleep(0.2)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()} {socket.gethostname()}\n")
+        fh.flush()
         try:
             yield
         finally:
