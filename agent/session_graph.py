@@ -369,12 +369,9 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
     reply = state["reply"]
     recalled = list(state.get("recalled") or [])
     if ctx.memory is not None:
-        forgotten: set[str] = set()
         request = forget_request(state["client_text"])
         if request is not None:  # deleted now; the rest of the session is written redacted
-            forgotten.update(
-                ctx.memory.forget(ctx.client_id, request, session_id=ctx.session_id, now=now)
-            )
+            ctx.memory.forget(ctx.client_id, request, session_id=ctx.session_id, now=now)
         # one write for the turn's memories; ids keyed by turn, so a replayed turn overwrites
         base = {"session_id": ctx.session_id, "emotion_tags": (emotion.label,)}
         key = fact_key(state["client_text"])
@@ -413,12 +410,10 @@ def remember(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str,
                 )
             )
         ctx.memory.add_many(ctx.client_id, memories)
-        if recalled:
+        if recalled and request is None:  # a forget turn reinforces nothing (some may be gone)
             reply_vec = None
             used_ids: list[str] = []
             for i, mem in enumerate(recalled):
-                if mem.item_id in forgotten:
-                    continue
                 similarity = 0.0
                 if not _used(reply, mem.text, 0.0):
                     if reply_vec is None:
