@@ -49,9 +49,10 @@ from agent.state import (
     SessionState,
     TurnRecord,
 )
+from agent.strategy_prior import learned_prior
 from memory import NewMemory
 from memory.facts import fact_key, forget_request
-from strategies import PolicyInput, get_strategy, strategy_guidance
+from strategies import PolicyInput, detect_request, get_strategy, strategy_guidance
 from strategies import choose_strategy as policy_choose
 
 __all__ = ["build_intra_session", "route_risk", "NODES", "call_model"]
@@ -251,7 +252,9 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
     """Pick a counseling strategy from the catalog for this moment."""
     plan = state.get("plan")
     emotion = state["emotion"]
-    recent = [t.strategy for t in state.get("turns", []) if t.strategy][-3:]
+    turns = state.get("turns", [])
+    recent = [t.strategy for t in turns if t.strategy][-3:]
+    request = detect_request(state["client_text"])
     choice = policy_choose(
         PolicyInput(
             emotion=emotion.label,
@@ -261,6 +264,8 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
             modality=plan.modality if plan else "person_centred",
             recent_strategies=recent,
             turn_index=state["turn_index"],
+            request=request,
+            learned=learned_prior(turns, state["client_text"], request, runtime.context.embedder),
         )
     )
     return {"strategy": choice}

@@ -82,6 +82,44 @@ class PrecomputedEmbedder:
         return self.embed_documents([text])[0]
 
 
+def embed_cached(embedder: Any, texts: Sequence[str], cache_dir: str | Path) -> np.ndarray:
+    """Embed ``texts`` (rows in order), reusing vectors saved under ``cache_dir`` by earlier runs.
+
+    Replaying ESConv embeds about 40,000 utterances (minutes on 2 cores); the cache keys each
+    file by the embedder's name and the SHA-256 of the texts, so a changed file is re-embedded.
+    The cache holds derived vectors of research data: keep it out of the repository (``runs/``).
+    """
+    import hashlib
+
+    unique = list(dict.fromkeys(texts))
+    digest = hashlib.sha256(
+        "\x00".join([getattr(embedder, "name", "embedder"), *unique]).encode("utf-8")
+    ).hexdigest()[:16]
+    path = Path(cache_dir) / f"embeddings-{digest}.npy"
+    if path.exists():
+        vectors = np.load(path)
+    else:
+        vectors = np.asarray(embedder.embed_documents(unique), dtype=np.float32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+    index = {text: row for row, text in enumerate(unique)}
+    return vectors[[index[text] for text in texts]]
+
+
+def utterance_vectors(
+    embedder: Any, path: str | Path, cache_dir: str | Path = "runs/esconv-cache"
+) -> dict[str, np.ndarray]:
+    """Return the embedding of every non-empty utterance of an ESConv file, keyed by its text."""
+    texts = [
+        turn["text"].strip()
+        for dialog in load_dialogs(path)
+        for turn in dialog["dialog"]
+        if turn["text"].strip()
+    ]
+    unique = list(dict.fromkeys(texts))
+    return dict(zip(unique, embed_cached(embedder, unique, cache_dir), strict=True))
+
+
 def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
     """Return the share of exact matches."""
     return float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])) if gold else 0.0

@@ -4,16 +4,18 @@ Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/strategy.py ../shared/data/esconv/valid.json
     ... --realization --llm local --limit 40     # generate replies and check their strategy
 
-Policy mode: for every supporter turn, predict its ESConv strategy from the dialog so far with
-theraloop's policy. Features are mapped as the agent computes them: emotion and intensity are
-perceived (PrototypePerceiver) from the last seeker turn with the earlier seeker turns as
-context; the reaction is read (read_reaction) from the last seeker turn against the preceding
-turns; the stage follows the position in the dialog (first third exploration, second insight,
-last action, matching ESConv's exploration -> comforting -> action design); the modality is
-person_centred; recent strategies are the supporter's previous annotated strategies; the turn
-index counts supporter turns. The chosen catalog strategy is mapped to its ``esconv_label``.
-Baselines in the same run: majority class and random (uniform, and by label frequency), both
-fitted on train.json beside the given file when present, else on the evaluated file itself.
+Policy mode: for every supporter turn, predict its ESConv strategy from the dialog so far.
+Systems: the learned predictor alone (``strategies.next_strategy``, fitted on train.json by
+``train_next_strategy.py``: previous strategies, turn index, the client's request and last
+message, MiniLM vectors of the client's messages and the supporter's last reply); theraloop's
+policy with that learned prior and the clinical rules on top (reaction, request, modality,
+homework); and the hand-set policy without a learned prior. Perception is mapped as the agent
+computes it: emotion and intensity (PrototypePerceiver) from the last seeker turn with the
+earlier ones as context, the reaction (read_reaction) against the preceding turns; the stage
+follows the position in the dialog (thirds: exploration, insight, action); the modality is
+person_centred; recent strategies are the supporter's previous annotated strategies. A catalog
+strategy is mapped to its ``esconv_label``. Baselines in the same run: majority class and random
+(uniform, and by label frequency), fitted on train.json beside the given file when present.
 
 Realization mode: for the first N dialogs, take the dialog up to its third seeker turn, give
 the local model the reply prompt with ``strategy_guidance`` for a target strategy (cycling
@@ -31,6 +33,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,96 +49,124 @@ from _esconv import (  # noqa: E402
     macro_f1,
     normalise_strategy,
     print_table,
+    utterance_vectors,
 )
+from _next_strategy_data import NextStrategyExample, next_strategy_examples  # noqa: E402
 
 from strategies import (  # noqa: E402
     CATALOG,
     ESCONV_LABELS,
     PolicyInput,
+    Reaction,
     StrategyClassifier,
+    TreatmentStage,
     choose_strategy,
+    detect_request,
     strategy_guidance,
 )
+from strategies.next_strategy import NextStrategyModel, load_next_strategy_model  # noqa: E402
 
 _STAGES = ("exploration", "insight", "action")
 
+_LABEL_TO_ID = {s.esconv_label: s.id for s in CATALOG.values() if s.family == "esconv"}
 
-def stage_at(position: int, length: int) -> str:
+_PUBLISHED = (
+    ("MISC (Tu et al., 2022)", "0.313"),
+    ("TransESC (Zhao et al., 2023)", "about 0.35"),
+    ("MultiESC (Cheng et al., 2022)", "about 0.42"),
+)
+"""Next-strategy accuracy as reported in the papers, on their own ESConv splits (not rerun)."""
+
+
+def stage_at(position: int, length: int) -> TreatmentStage:
+    """Return the stage of a dialog position: first third exploration, then insight, action."""
     return _STAGES[min(2, 3 * position // max(1, length))]
 
 
-def supporter_examples(dialogs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every supporter turn with the dialog state before it."""
-    examples = []
-    for dialog in dialogs:
-        turns = dialog["dialog"]
-        seeker: list[str] = []
-        history: list[str] = []
-        previous: list[str] = []
-        for position, turn in enumerate(turns):
-            text = turn["text"].strip()
-            if turn["speaker"] == "usr":
-                if text:
-                    seeker.append(text)
-                    history.append(text)
-                continue
-            gold = normalise_strategy(turn.get("strategy", "Others"))
-            examples.append(
-                {
-                    "gold": gold,
-                    "seeker": list(seeker),
-                    "history": list(history),
-                    "previous": list(previous),
-                    "stage": stage_at(position, len(turns)),
-                    "turn_index": len(previous),
-                }
-            )
-            previous.append(gold)
-            if text:
-                history.append(text)
-    return examples
+@dataclass(frozen=True)
+class Perceived:
+    """What the agent perceives before a supporter turn."""
+
+    emotion: str
+    intensity: int
+    reaction: Reaction
 
 
-_LABEL_TO_ID = {s.esconv_label: s.id for s in CATALOG.values() if s.family == "esconv"}
+def perceive_all(
+    examples: list[NextStrategyExample], perceiver: Any, embedder: Any
+) -> list[Perceived]:
+    """Perceive emotion, intensity and reaction from the last seeker turn, as the agent does."""
+    from agent.perception import read_reaction
+
+    readings = []
+    for example in examples:
+        if not example.seeker:
+            readings.append(Perceived("neutral", 2, "engaged"))
+            continue
+        last = example.seeker[-1]
+        reading = perceiver.perceive(last, list(example.seeker[:-1]))
+        reaction = read_reaction(last, list(example.history[-5:-1]), embedder=embedder).label
+        readings.append(Perceived(reading.label, reading.intensity, reaction))
+    return readings
 
 
 def policy_predictions(
-    examples: list[dict[str, Any]], perceiver: Any, embedder: Any, perceive: bool
+    examples: list[NextStrategyExample],
+    perceived: list[Perceived] | None,
+    model: NextStrategyModel | None,
 ) -> list[str]:
-    from agent.perception import read_reaction
-
+    """Run the policy on every example; ``model`` adds the learned prior, None the hand rules."""
+    neutral = Perceived("neutral", 2, "engaged")
     predictions = []
-    for example in examples:
-        emotion, intensity, reaction = "neutral", 2, "engaged"
-        if perceive and example["seeker"]:
-            last = example["seeker"][-1]
-            reading = perceiver.perceive(last, example["seeker"][:-1])
-            emotion, intensity = reading.label, reading.intensity
-            reaction = read_reaction(last, example["history"][-5:-1], embedder=embedder).label
+    for index, example in enumerate(examples):
+        seen = perceived[index] if perceived is not None else neutral
+        client = example.seeker[-1] if example.seeker else ""
         choice = choose_strategy(
             PolicyInput(
-                emotion=emotion,
-                intensity=intensity,
-                reaction=reaction,
-                stage=example["stage"],
+                emotion=seen.emotion,
+                intensity=seen.intensity,
+                reaction=seen.reaction,
+                stage=stage_at(example.position, example.length),
                 modality="person_centred",
-                recent_strategies=[_LABEL_TO_ID[p] for p in example["previous"][-3:]],
-                turn_index=example["turn_index"],
+                recent_strategies=[_LABEL_TO_ID[p] for p in example.features.previous_labels[-3:]],
+                turn_index=len(example.features.previous_labels),
+                request=detect_request(client) if client and model is not None else "none",
+                learned=model.probabilities(example.features) if model is not None else None,
             )
         )
-        predictions.append(CATALOG[choice.strategy].esconv_label)
+        predictions.append(CATALOG[choice.strategy].esconv_label or "Others")
     return predictions
+
+
+def confusion_rows(gold: Sequence[str], pred: Sequence[str]) -> list[list[Any]]:
+    """Rows of a confusion matrix over ESConv labels: gold label, then counts per prediction."""
+    counts = Counter(zip(gold, pred, strict=True))
+    return [[g, *(counts[(g, p)] for p in ESCONV_LABELS)] for g in ESCONV_LABELS]
+
+
+SHORT = ("Que", "Res", "Ref", "Self", "Aff", "Sug", "Inf", "Oth")
 
 
 def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
     from agent.perception import PrototypePerceiver
     from memory import MiniLMEmbedder
 
-    examples = supporter_examples(dialogs)
-    gold = [e["gold"] for e in examples]
+    embedder = MiniLMEmbedder()
+    vectors = utterance_vectors(embedder, args.path)
+    examples = next_strategy_examples(args.path, vectors)
+    gold = [e.gold for e in examples]
     train_path = Path(args.path).with_name("train.json")
-    prior_source = supporter_examples(load_dialogs(train_path)) if train_path.exists() else examples
-    prior = Counter(e["gold"] for e in prior_source)
+    prior_source = (
+        [
+            normalise_strategy(t.get("strategy", "Others"))
+            for d in load_dialogs(train_path)
+            for t in d["dialog"]
+            if t["speaker"] == "sys"
+        ]
+        if train_path.exists()
+        else gold
+    )
+    prior = Counter(prior_source)
     majority = prior.most_common(1)[0][0]
     print(
         f"ESConv: {len(dialogs)} dialogs, {len(examples)} supporter turns; "
@@ -143,7 +174,6 @@ def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
     )
 
     rng = random.Random(args.seed)
-    rows = []
     systems: dict[str, list[str]] = {
         f"majority class ({majority})": [majority] * len(gold),
         "random uniform": [rng.choice(ESCONV_LABELS) for _ in gold],
@@ -151,33 +181,52 @@ def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
             list(prior), weights=list(prior.values()), k=len(gold)
         ),
     }
-    texts = [t["text"].strip() for d in dialogs for t in d["dialog"] if t["text"].strip()]
-    embedder = PrecomputedEmbedder(MiniLMEmbedder(), texts)
-    perceiver = PrototypePerceiver(embedder)
+    batched = PrecomputedEmbedder(embedder, list(vectors))
+    perceiver = PrototypePerceiver(batched)
+    model = load_next_strategy_model()
     timings: dict[str, float] = {}
-    for name, perceive in (
-        ("policy, no perception (neutral, engaged)", False),
-        ("policy + perception (theraloop)", True),
+    start = time.perf_counter()
+    perceived = perceive_all(examples, perceiver, batched)
+    perceive_ms = 1000 * (time.perf_counter() - start) / len(gold)
+    start = time.perf_counter()
+    probabilities = [model.probabilities(e.features) for e in examples]
+    timings["learned predictor alone (ESConv train)"] = (
+        1000 * (time.perf_counter() - start) / len(gold)
+    )
+    systems["learned predictor alone (ESConv train)"] = [
+        max(p, key=lambda label: p[label]) for p in probabilities
+    ]
+    for name, seen, learned in (
+        ("hand-set policy, no perception (neutral, engaged)", None, None),
+        ("hand-set policy + perception", perceived, None),
+        ("learned prior + clinical rules + perception (theraloop)", perceived, model),
     ):
         start = time.perf_counter()
-        systems[name] = policy_predictions(examples, perceiver, embedder, perceive)
+        systems[name] = policy_predictions(examples, seen, learned)
         timings[name] = 1000 * (time.perf_counter() - start) / len(gold)
-    for name, pred in systems.items():
-        rows.append(
-            [
-                name,
-                len(gold),
-                accuracy(gold, pred),
-                macro_f1(gold, pred, ESCONV_LABELS),
-                f"{timings.get(name, 0.0):.1f}",
-            ]
-        )
+        if seen is not None:
+            timings[name] += perceive_ms
+    rows = [
+        [
+            name,
+            len(gold),
+            accuracy(gold, pred),
+            macro_f1(gold, pred, ESCONV_LABELS),
+            f"{timings.get(name, 0.0):.1f}",
+        ]
+        for name, pred in systems.items()
+    ]
     print_table(
         "Next supporter strategy (ESConv labels)",
         ["system", "turns", "accuracy", "macro-F1", "ms/turn"],
         rows,
     )
-    theraloop = systems["policy + perception (theraloop)"]
+    print_table(
+        "Published next-strategy predictors (as reported in the papers, their own splits)",
+        ["system", "accuracy"],
+        [list(row) for row in _PUBLISHED],
+    )
+    theraloop = systems["learned prior + clinical rules + perception (theraloop)"]
     gold_counts, pred_counts = Counter(gold), Counter(theraloop)
     per_label = []
     for label in ESCONV_LABELS:
@@ -191,7 +240,14 @@ def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
             ]
         )
     print_table(
-        "Per label, policy + perception", ["label", "gold", "predicted", "recall"], per_label
+        "Per label, learned prior + clinical rules + perception",
+        ["label", "gold", "predicted", "recall"],
+        per_label,
+    )
+    print_table(
+        "Confusion, learned prior + clinical rules (rows gold, columns predicted)",
+        ["gold", *SHORT],
+        confusion_rows(gold, theraloop),
     )
 
 

@@ -20,15 +20,24 @@ client resists, the strategy used last turn, homework review when none is pendin
 score wins, ties go to catalog order, and the reason names the contributions that decided it,
 so a clinician reading a trace can see why. The weights are hand-set from counselling practice
 (:class:`PolicyWeights`), not fitted to any data.
+
+With a learned prior (``PolicyInput.learned``: the probability of each ESConv label from
+:mod:`strategies.next_strategy`, fitted on ESConv), the prior's log-probability replaces the
+hand-set preferences (base rates, stage, emotion family, intensity, rhythm, position), and the
+clinical rules stay on top: the plan's modality, the reaction (resistance rules out directive
+moves and favours reflection), what the client asked for and pending homework. The no-repeat
+rules are dropped in this mode because the fitted prior already knows when supporters repeat a
+move (a second question after a short answer is common in ESConv).
 """
 
 from __future__ import annotations
 
+import math
 from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from strategies.catalog import Strategy, load_catalog
+from strategies.catalog import ESCONV_LABELS, Strategy, load_catalog
 from strategies.modalities import Modality
 from strategies.requests import ClientRequest
 from strategies.vocab import Reaction, TreatmentStage, emotion_family
@@ -226,6 +235,19 @@ class PolicyWeights(BaseModel):
     late_summary: float = Field(
         default=0.6, description="Bonus for a summary after turn 6 if none in the last 5 turns."
     )
+    learned: float = Field(
+        default=1.0, description="Weight of the learned prior's log-probability, when given."
+    )
+    learned_modality: float = Field(
+        default=0.3,
+        description="Modality bonus when a learned prior is given: enough to choose among the "
+        "catalog moves of one ESConv label, small beside the prior's preferences.",
+    )
+    learned_technique: float = Field(
+        default=0.2,
+        description="Extra bonus with a learned prior for an MI or CBT technique of the plan's "
+        "modality over the generic ESConv move of the same label.",
+    )
     rhythm: float = Field(
         default=0.3,
         description="Bonus for listening after a question and for a question after listening "
@@ -254,6 +276,22 @@ class PolicyInput(BaseModel):
         default="none",
         description="What the client's message asks for (strategies.detect_request).",
     )
+    learned: dict[str, float] | None = Field(
+        default=None,
+        description="Probability of each ESConv label for this turn from a fitted model "
+        "(strategies.next_strategy); None uses the hand-set preferences.",
+    )
+
+    @field_validator("learned")
+    @classmethod
+    def _esconv_probabilities(cls, learned: dict[str, float] | None) -> dict[str, float] | None:
+        if learned is None:
+            return None
+        if sorted(learned) != sorted(ESCONV_LABELS):
+            raise ValueError(f"learned needs one probability per ESConv label, got {list(learned)}")
+        if any(not 0.0 <= p <= 1.0 for p in learned.values()):
+            raise ValueError("learned probabilities must lie in [0, 1]")
+        return learned
 
     @field_validator("recent_strategies")
     @classmethod
@@ -285,7 +323,7 @@ _Contribution = tuple[float, str]
 
 
 def _exclusion(strategy: Strategy, inp: PolicyInput) -> str | None:
-    if inp.recent_strategies and strategy.id == inp.recent_strategies[-1]:
+    if inp.learned is None and inp.recent_strategies and strategy.id == inp.recent_strategies[-1]:
         return "used on the previous turn (no immediate repeats)"
     if inp.reaction == "resistant" and strategy.directive:
         return "directive move while the client resists"
@@ -294,9 +332,54 @@ def _exclusion(strategy: Strategy, inp: PolicyInput) -> str | None:
     return None
 
 
+def _clinical_rules(
+    strategy: Strategy, inp: PolicyInput, weights: PolicyWeights, modality_bonus: float
+) -> list[_Contribution]:
+    """Contributions of the plan, the reaction, the request and homework (both modes)."""
+    sid = strategy.id
+    parts: list[_Contribution] = []
+
+    def add(value: float, why: str) -> None:
+        if value:
+            parts.append((value, why))
+
+    if inp.modality in strategy.modalities:
+        add(modality_bonus, f"belongs to the {inp.modality} modality")
+    add(_REACTION_BONUS[inp.reaction].get(sid, 0.0), f"client is {inp.reaction}")
+    if strategy.directive:
+        if inp.reaction == "engaged" and inp.stage == "action":
+            add(weights.engaged_action_directive, "engaged and ready to act")
+        elif inp.reaction == "ambivalent":
+            add(weights.ambivalent_directive, "ambivalent: pushing invites pushback")
+        elif inp.reaction == "off_topic":
+            add(weights.off_topic_directive, "off topic: reconnect before steering")
+    add(_REQUEST_BONUS[inp.request].get(sid, 0.0), f"client asks for {inp.request}")
+    if sid == "homework_review" and inp.turn_index <= 1:
+        add(weights.homework_review, "homework from last session to review")
+    return parts
+
+
+def _learned_contributions(
+    strategy: Strategy, inp: PolicyInput, weights: PolicyWeights
+) -> list[_Contribution]:
+    assert inp.learned is not None
+    label = strategy.esconv_label or "Others"
+    probability = max(inp.learned[label], 1e-6)
+    # Relative to the uniform 1/8, so a label the model favours adds and the reason shows it.
+    lift = math.log(probability * len(ESCONV_LABELS))
+    parts: list[_Contribution] = [
+        (weights.learned * lift, f"fitted on ESConv: {label} p={probability:.2f}")
+    ]
+    if inp.modality in strategy.modalities and strategy.family != "esconv":
+        parts.append((weights.learned_technique, f"a {inp.modality} technique"))
+    return parts + _clinical_rules(strategy, inp, weights, weights.learned_modality)
+
+
 def _contributions(
     strategy: Strategy, inp: PolicyInput, weights: PolicyWeights
 ) -> list[_Contribution]:
+    if inp.learned is not None:
+        return _learned_contributions(strategy, inp, weights)
     sid = strategy.id
     parts: list[_Contribution] = []
 

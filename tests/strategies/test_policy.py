@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from strategies import (
     CATALOG,
     EMOTIONS,
+    ESCONV_LABELS,
     MODALITY_IDS,
     STAGES,
     PolicyInput,
@@ -264,3 +265,42 @@ def test_after_a_question_the_policy_listens_and_after_listening_it_asks():
         "complex_reflection",
     }
     assert after_reflection.strategy in {"question", "open_question"}
+
+
+# --- with a learned prior (strategies.next_strategy) -------------------------------------
+
+
+def prior(favoured: str, p: float = 0.65) -> dict[str, float]:
+    rest = (1.0 - p) / (len(ESCONV_LABELS) - 1)
+    return {label: p if label == favoured else rest for label in ESCONV_LABELS}
+
+
+@pytest.mark.parametrize("modality", MODALITY_IDS)
+def test_resistance_rules_out_directive_moves_even_when_the_prior_favours_advice(modality):
+    choice = choose_strategy(
+        make(reaction="resistant", modality=modality, learned=prior("Providing Suggestions", 0.9))
+    )
+    assert choice.strategy not in DIRECTIVE
+    assert CATALOG[choice.strategy].esconv_label != "Providing Suggestions"
+
+
+def test_an_engaged_client_gets_the_label_the_prior_favours():
+    for label in ("Question", "Reflection of feelings", "Affirmation and Reassurance"):
+        choice = choose_strategy(make(learned=prior(label)))
+        assert CATALOG[choice.strategy].esconv_label == label
+        assert "fitted on ESConv" in choice.reason
+
+
+def test_the_plan_modality_chooses_its_own_technique_for_the_favoured_label():
+    choice = choose_strategy(make(modality="cbt", learned=prior("Question")))
+    assert choice.strategy in {"socratic_questioning", "decatastrophizing"}
+
+
+def test_the_prior_may_repeat_last_turns_move():
+    choice = choose_strategy(make(recent_strategies=["question"], learned=prior("Question", 0.8)))
+    assert CATALOG[choice.strategy].esconv_label == "Question"
+
+
+def test_a_prior_must_give_every_esconv_label_a_probability():
+    with pytest.raises(ValidationError, match="ESConv label"):
+        make(learned={"Question": 1.0})
