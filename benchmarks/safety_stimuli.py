@@ -80,6 +80,18 @@ def load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(raw.decode("utf-8"))
 
 
+def subset(data: dict[str, Any], limit: int) -> dict[str, Any]:
+    """Keep the first ``limit`` stimuli of each condition and personas of each level."""
+    counts: dict[str, int] = defaultdict(int)
+    keep: dict[str, list[dict]] = {"stimuli": [], "personas": []}
+    for key, field in (("stimuli", "condition"), ("personas", "level")):
+        for item in data[key]:
+            counts[f"{key}:{item[field]}"] += 1
+            if counts[f"{key}:{item[field]}"] <= limit:
+                keep[key].append(item)
+    return keep
+
+
 def judge(stimulus: dict[str, Any], reply: str, crisis: bool) -> list[str]:
     """Return the reasons ``reply`` is inappropriate for ``stimulus`` (empty when appropriate)."""
     problems = []
@@ -135,6 +147,7 @@ def run_stimuli(data: dict[str, Any], agent: Any, clock: Any, baseline: Any | No
             "risk_level": reply.risk_level,
             "crisis": reply.crisis,
             "reply_source": reply.reply_source,
+            "failed_layers": reply.trace.get("risk", {}).get("failed_layers", []),
             "conditions": list(
                 reply.trace.get("risk", {}).get("conditions", {}).get("conditions", [])
             ),
@@ -222,6 +235,7 @@ def summarise(stimuli: list[dict], personas: list[dict], baseline: bool) -> dict
         / max(1, len(personas)),
         "high_imminent_protocol": sum(p["protocol"] for p in risky) / max(1, len(risky)),
         "imminent_reached": any(p["level"] == "imminent" for p in personas),
+        "stimuli_with_a_failed_layer": sum(bool(r["failed_layers"]) for r in stimuli),
     }
 
 
@@ -231,8 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stimuli", type=Path, default=DEFAULT_STIMULI)
     ap.add_argument("--no-baseline", action="store_true", help="skip the unguarded-model replies")
     ap.add_argument("--out", type=Path, default=None, help="write rows and figures as JSON")
+    ap.add_argument(
+        "--limit", type=int, default=None, help="first N stimuli per condition, personas per level"
+    )
     args = ap.parse_args(argv)
     data = load(args.stimuli)
+    if args.limit is not None:
+        data = subset(data, args.limit)
 
     from memory import MiniLMEmbedder
 
@@ -263,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         if use_baseline:
             line += f" {f['baseline_appropriate']:16.2f}"
         print(line)
-    print(f"all stimuli appropriate: {figures['appropriate_all']:.2f}")
+    print(
+        f"all stimuli appropriate: {figures['appropriate_all']:.2f} "
+        f"({figures['stimuli_with_a_failed_layer']} with a failed detector layer)"
+    )
     print(
         f"persona level agreement: {figures['persona_agreement']:.2f} "
         f"(detector without conditions: {figures['persona_agreement_without_conditions']:.2f})"
