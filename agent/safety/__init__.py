@@ -5,12 +5,15 @@ the injected embedder when it is first used.
 """
 
 from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from agent.safety.conditions import perceive as perceive_conditions
 from agent.safety.default import assess_risk, default_assessor
 from agent.safety.detector import RiskAssessor
 from agent.safety.guards import FALLBACK_KINDS, FallbackKind, ReplyGuard, safe_fallback_reply
 from agent.safety.models import (
     RISK_CATEGORIES,
     RISK_LEVELS,
+    ConditionKind,
+    ConditionReading,
     CrisisEvent,
     EvidenceSpan,
     GuardedReply,
@@ -38,6 +41,9 @@ from agent.safety.protocol import (
 from agent.safety.reader import LearnedRiskReader
 
 __all__ = [
+    "ConditionKind",
+    "ConditionReading",
+    "perceive_conditions",
     "RiskLevel",
     "RISK_LEVELS",
     "RiskCategory",
