@@ -246,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baseline", action="store_true", help="skip the unguarded-model replies")
     ap.add_argument("--out", type=Path, default=None, help="write rows and figures as JSON")
     ap.add_argument(
+        "--no-personas",
+        action="store_true",
+        help="skip the personas (their levels do not depend on the therapist model)",
+    )
+    ap.add_argument(
         "--limit", type=int, default=None, help="first N stimuli per condition, personas per level"
     )
     args = ap.parse_args(argv)
@@ -263,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline = agent.therapist_model if use_baseline else None
         try:
             stimuli = run_stimuli(data, agent, clock, baseline)
-            personas = run_personas(data, agent, clock, embedder)
+            personas = [] if args.no_personas else run_personas(data, agent, clock, embedder)
         finally:
             agent.close()
     figures = summarise(stimuli, personas, use_baseline)
