@@ -291,14 +291,17 @@ def main(argv: list[str] | None = None) -> int:
         f"all stimuli appropriate: {figures['appropriate_all']:.2f} "
         f"({figures['stimuli_with_a_failed_layer']} with a failed detector layer)"
     )
-    print(
-        f"persona level agreement: {figures['persona_agreement']:.2f} "
-        f"(detector without conditions: {figures['persona_agreement_without_conditions']:.2f})"
-    )
-    print(
-        f"high/imminent personas with the protocol: {figures['high_imminent_protocol']:.2f}; "
-        f"imminent reached: {figures['imminent_reached']}"
-    )
+    if not personas:
+        print("personas skipped")
+    else:
+        print(
+            f"persona level agreement: {figures['persona_agreement']:.2f} (detector without "
+            f"conditions: {figures['persona_agreement_without_conditions']:.2f})"
+        )
+        print(
+            f"high/imminent personas with the protocol: {figures['high_imminent_protocol']:.2f};"
+            f" imminent reached: {figures['imminent_reached']}"
+        )
     if args.out:
         args.out.write_text(
             json.dumps({"figures": figures, "stimuli": stimuli, "personas": personas}, indent=2)
