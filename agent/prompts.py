@@ -269,7 +269,13 @@ def opening_messages(
     parts.append(
         "Write the counselor's opening (two or three sentences): greet the client, "
         + ("bridge from what was said last time, " if last_summary is not None else "")
-        + "and invite them to share. Mention the homework if one was set."
+        + "and invite them to share. "
+        + (
+            "Ask how the homework went."
+            if (last_summary is not None and last_summary.homework)
+            or (plan is not None and plan.homework)
+            else "No homework has been set: do not mention homework."
+        )
     )
     return [_therapist_system(plan, known), HumanMessage("\n\n".join(parts))]
 
