@@ -357,6 +357,8 @@ _STAGE = re.compile(r"\([^)]*\)|\*[^*]*\*|\[[^\]]*\]")
 
 
 def _clean(text: str, name: str, max_sentences: int) -> str:
+    # a person types no control characters, and the agent refuses them (agent._validation)
+    text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text)
     text = _PREFIX.sub("", text.strip())
     text = _STAGE.sub("", text).strip().strip('"').strip()
     text = re.split(r"\n\s*(counsellor|counselor|therapist)\s*:", text, flags=re.I)[0]

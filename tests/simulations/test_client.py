@@ -335,6 +335,15 @@ def test_llm_voice_plays_the_persona_with_a_stage_direction():
     assert "What brings you here?" in last and "Stage direction" in last
 
 
+def test_llm_voice_types_no_control_characters_the_agent_would_refuse():
+    model = _EchoModel("I guess\x1b[0m I've been\x00 really tired.")
+    client = StatefulClient(profile("anxiety-leo"), seed=1, model=model)
+    client.start_session(1, turns=3)
+    client.hear(TherapistTurn(text="What brings you here?", opening=True))
+    said = client.speak().text
+    assert said == "I guess [0m I've been really tired."
+
+
 @pytest.mark.parametrize("answer", ["   ", "I'm sorry, but I can't assist with that."])
 def test_llm_voice_falls_back_to_the_template_when_the_model_leaves_the_role(answer):
     client = StatefulClient(profile("anxiety-leo"), seed=1, model=_EchoModel(answer))
