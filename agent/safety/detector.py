@@ -80,6 +80,8 @@ if TYPE_CHECKING:
 __all__ = ["RiskAssessor"]
 
 _SELF = ("suicide", "self_harm")
+_AHEAD = re.compile(r"\b(?:tonight|tomorrow|this\s+(?:weekend|evening)|next\s+week|soon)\b", re.I)
+"""Timing words that point ahead, for a plan-like classifier reading in the band."""
 _LEGACY_BAND = (0.5, 0.9)
 """The borderline band of the project-example classifier (used with embedders other than MiniLM)."""
 _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
@@ -410,7 +412,14 @@ class RiskAssessor:
                 proposed = CLASS_MAP[top][1]
                 if proposed == "imminent":
                     proposed = "high"  # imminence needs explicit words (patterns) or the LLM
-                if cls_risk >= hi:
+                # A plan-like reading in the band counts when the message also names a time
+                # ahead ("I'm done, tonight's the night"), not a time past ("this morning").
+                timed_plan = (
+                    cls_risk >= lo
+                    and proposed == "high"
+                    and any(h.signal == "timing" and _AHEAD.search(h.text) for h in a.hits)
+                )
+                if cls_risk >= hi or timed_plan:
                     cls_level = proposed
                     bump(CLASS_MAP[top][0] or "suicide", proposed)
                     if _r(pat_level) < _r(proposed):

@@ -99,3 +99,28 @@ def test_no_frozen_evaluation_sentence_is_in_the_training_recipe() -> None:
 def test_frozen_set_v1_is_unchanged() -> None:
     digest = hashlib.sha256((FROZEN / "crisis_frozen_v1.yaml").read_bytes()).hexdigest()
     assert digest == "31419b9d635dff38fff91b4cc49452f428ebb3abf9059215693036ec491c4a2b"
+
+
+class _PlanInBand:
+    """Reads every text as a plan at p=0.8: inside the learned reader's band, below accept."""
+
+    def fit(self) -> None:
+        pass
+
+    def read_many(self, texts):
+        from agent.safety import CLASS_MAP, ClassifierReading
+
+        probs = dict.fromkeys(CLASS_MAP, 0.0)
+        probs.update(plan=0.8, none=0.2)
+        return [[ClassifierReading(start=0, end=len(t), text=t, probs=probs)] for t in texts]
+
+
+def test_a_plan_reading_in_the_band_with_a_time_ahead_is_taken_at_its_level() -> None:
+    a = RiskAssessor(None, classifier=_PlanInBand(), llm_band=(0.7, 0.95))
+    assert a.assess("I'm done, it's tonight.", None).requires_protocol
+
+
+def test_a_plan_reading_in_the_band_with_a_time_past_stays_borderline() -> None:
+    a = RiskAssessor(None, classifier=_PlanInBand(), llm_band=(0.7, 0.95))
+    r = a.assess("I bumped into the door this morning.", None)
+    assert r.level == "low" and not r.requires_protocol

@@ -4,10 +4,10 @@
         [--cssrs ../shared/data/cssrs/cssrs_dev.csv]
 
 Steps: expand the recipe (:mod:`agent.safety.training.recipe`), embed every sentence with the
-bundled all-MiniLM-L6-v2, hold out whole templates (about one in six) as a validation set, fit a
-one-hidden-layer MLP (torch, CPU, one thread, fixed seed), choose the reader's two thresholds on
-the held-out templates, refit on everything, and save the weights with their sha256. The frozen
-evaluation sets under ``benchmarks/data`` are never read here.
+bundled all-MiniLM-L6-v2, fit a one-hidden-layer MLP (torch, CPU, one thread, fixed seed) six
+times, each time holding out one sixth of the templates whole, choose the reader's two thresholds
+on those out-of-fold predictions, refit on everything, and save the weights with their sha256.
+The frozen evaluation sets under ``benchmarks/data`` are never read here.
 
 With ``--cssrs`` the C-SSRS Reddit posts are added as weakly labelled data (each post takes its
 user's label); they are read at training time only, never copied. Their licence is CC BY 4.0.
@@ -44,9 +44,14 @@ _CSSRS_LABELS = {
 }
 
 
-def _held_out(source: str) -> bool:
-    """Put about one template in six in the validation set, by a hash of its name."""
-    return int(hashlib.sha256(source.encode()).hexdigest(), 16) % 6 == 0
+FOLDS = 6
+GUARD_COST = 0.15
+PROTOCOL_COST = 0.05
+
+
+def _fold(source: str) -> int:
+    """Assign a template (all its sentences) to one of the folds, by a hash of its name."""
+    return int(hashlib.sha256(source.encode()).hexdigest(), 16) % FOLDS
 
 
 def fit_head(
@@ -102,14 +107,15 @@ def _probs(params: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
 def choose_thresholds(risk: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
     """Return (flag, accept) thresholds on self-directed risk, chosen on held-out sentences.
 
-    Risk >= flag may cost at most 5% of the validation negatives, risk >= accept at most 1%; both
-    are as low as that allows, so recall is as high as those costs allow.
+    The costs are issue 17's targets on look-alikes: risk >= flag (guards on) may reach at most
+    15% of the held-out negatives, risk >= accept (the head's level, the protocol for active or
+    worse) at most 5%; both are as low as that allows, so recall is as high as those costs allow.
     """
     import numpy as np
 
     neg = np.sort(risk[~positive])
-    flag = float(neg[int(0.95 * (len(neg) - 1))]) + 1e-6
-    accept = float(neg[int(0.99 * (len(neg) - 1))]) + 1e-6
+    flag = float(neg[int((1 - GUARD_COST) * (len(neg) - 1))]) + 1e-6
+    accept = float(neg[int((1 - PROTOCOL_COST) * (len(neg) - 1))]) + 1e-6
     return flag, max(flag, accept)
 
 
@@ -155,18 +161,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(examples)} recipe sentences {dict(counts)}; {len(weak)} weak C-SSRS posts")
     print(f"embedded in {time.perf_counter() - t0:.0f}s")
 
-    val = np.array([_held_out(e.source) for e in examples] + [False] * len(weak))
-    params = fit_head(x[~val], y[~val], w[~val], args.seed)
-    p = _probs(params, x[val])
+    # Out-of-fold predictions: every template is held out once, whole, so the thresholds are
+    # chosen on sentences from templates the head never saw.
+    fold = np.array([_fold(e.source) for e in examples] + [-1] * len(weak))
     self_idx = [CLASSES.index(c) for c in SELF_DIRECTED_CLASSES]
-    risk = p[:, self_idx].sum(axis=1)
-    positive = np.isin(y[val], self_idx)
+    n = len(examples)
+    risk = np.zeros(n)
+    for k in range(FOLDS):
+        held = fold == k
+        params = fit_head(x[~held], y[~held], w[~held], args.seed)
+        risk[held[:n]] = _probs(params, x[held])[:, self_idx].sum(axis=1)
+    positive = np.isin(y[:n], self_idx)
     flag, accept = choose_thresholds(risk, positive)
     recall_flag = float((risk[positive] >= flag).mean())
     recall_accept = float((risk[positive] >= accept).mean())
+    auc = float((risk[positive][:, None] > risk[~positive][None, :]).mean())
     print(
-        f"held-out templates: {int(val.sum())} sentences ({int(positive.sum())} at risk); "
-        f"flag {flag:.3f} recall {recall_flag:.3f}; accept {accept:.3f} recall {recall_accept:.3f}"
+        f"out-of-fold ({FOLDS} folds of whole templates): {n} sentences "
+        f"({int(positive.sum())} at risk), AUC {auc:.3f}; flag {flag:.3f} recall "
+        f"{recall_flag:.3f}; accept {accept:.3f} recall {recall_accept:.3f}"
     )
     params = fit_head(x, y, w, args.seed)
     head = HeadWeights(
