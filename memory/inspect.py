@@ -152,7 +152,8 @@ def items_table(store: MemoryStore, client_id: str, now: datetime | None = None)
     """Return one row per memory (archived included) with its retention at ``now``.
 
     Columns: id, kind, text, session_id, created, last_recalled, strength, recall_count,
-    retention, pinned, archived.
+    retention, pinned, archived, fact_key, superseded_by (the id of the newer memory that
+    replaced it as current, if any).
     """
     import pandas as pd
 
@@ -170,6 +171,8 @@ def items_table(store: MemoryStore, client_id: str, now: datetime | None = None)
             "retention": item_retention(i, at, store.policy),
             "pinned": i.pinned,
             "archived": i.archived,
+            "fact_key": i.fact_key,
+            "superseded_by": i.superseded_by,
         }
         for i in store.items(client_id, include_archived=True)
     ]
@@ -185,6 +188,8 @@ def items_table(store: MemoryStore, client_id: str, now: datetime | None = None)
         "retention",
         "pinned",
         "archived",
+        "fact_key",
+        "superseded_by",
     ]
     return pd.DataFrame(rows, columns=columns)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from memory import DecayPolicy, InvalidInputError
@@ -34,6 +35,15 @@ def store(make_ephemeral_store):
     return make_ephemeral_store(policy=DecayPolicy(k=5.0, archive_threshold=0.05))
 
 
+def test_items_table_shows_which_memory_superseded_which(store, clock):
+    old = store.add("ana", "I live in Leeds.", fact_key="residence")
+    clock.advance(DAY)
+    new = store.add("ana", "I live in Bristol now.", fact_key="residence")
+    table = items_table(store, "ana").set_index("id")
+    assert table.loc[old.id, "superseded_by"] == new.id
+    assert pd.isna(table.loc[new.id, "superseded_by"])
+
+
 def test_items_table_has_one_row_per_memory_with_retention(store, clock):
     store.add("ana", "sister argument", strength=2.0)
     store.add("ana", "crisis note", kind="crisis")
@@ -51,6 +61,8 @@ def test_items_table_has_one_row_per_memory_with_retention(store, clock):
         "retention",
         "pinned",
         "archived",
+        "fact_key",
+        "superseded_by",
     ]
     assert len(table) == 2
     rows = table.set_index("kind")
