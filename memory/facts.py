@@ -45,7 +45,7 @@ _REDACTED = "[forgotten]"
 
 @dataclass(frozen=True, slots=True)
 class FactKey:
-    """What a statement is about: a slot, and for some slots whose (``name:sister``)."""
+    """What a statement is about: a slot and, for a person's or an exercise's slot, whose."""
 
     slot: FactSlot
     """The slot of the client's life the statement sets."""

@@ -17,7 +17,6 @@ from memory.facts import FactKey, fact_key, forget_request, redact
         ("The psychiatrist put me on citalopram.", "medication"),
         ("I stopped taking my meds last week.", "medication"),
         ("My brother is called Luca.", "name:brother"),
-        ("My grandad's dog, Rex, died.", None),
         ("My partner Sam cooks for me.", "name:partner"),
         ("My mum and I fell out at Christmas.", "relationship:mum"),
         ("Jo and I are talking again.", "relationship:jo"),
