@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
+from agent.llm._fake import ScriptedChatModel, neutral_responder
 from agent.llm._llamacpp import ChatLlamaCpp, ModelPool
 from agent.llm._weights import WEIGHTS, ensure_gguf
 from agent.llm.errors import BackendUnavailableError, ModelSpecError
@@ -129,8 +130,6 @@ def make_chat_model(
         return _ollama(parsed.name, sampling, kwargs)
     if parsed.kind == "openai":
         return _openai(parsed.name, sampling, kwargs)
-    from agent.testing import ScriptedChatModel, neutral_responder
-
     kwargs.setdefault("responses", neutral_responder)
     return ScriptedChatModel(**kwargs)
 

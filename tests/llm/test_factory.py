@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from agent.llm import (
 )
 from agent.testing import NEUTRAL_REPLY, ScriptedChatModel
 from memory.errors import TheraloopError
+
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -73,6 +76,15 @@ def test_fake_builds_a_scripted_model_with_a_neutral_reply() -> None:
 
 def test_fake_accepts_scripted_responses() -> None:
     assert make_chat_model("fake", responses=["scripted"]).invoke("x").content == "scripted"
+
+
+def test_serving_fake_does_not_import_the_test_doubles_module() -> None:
+    code = (
+        "import sys; from agent.llm import make_chat_model; make_chat_model('fake').invoke('x'); "
+        "sys.exit('agent.testing' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=_ROOT, check=False)
+    assert done.returncode == 0
 
 
 def test_local_builds_a_lazy_llama_model_on_the_assembled_weights(
