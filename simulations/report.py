@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import t as student_t
 
 from simulations.judge import (
     ALLIANCE_ITEMS,
@@ -57,23 +58,6 @@ __all__ = [
 ]
 
 _MAX_PANELS = 12
-_T95 = {
-    1: 12.71,
-    2: 4.30,
-    3: 3.18,
-    4: 2.78,
-    5: 2.57,
-    6: 2.45,
-    7: 2.36,
-    8: 2.31,
-    9: 2.26,
-    10: 2.23,
-    12: 2.18,
-    15: 2.13,
-    20: 2.09,
-    25: 2.06,
-    30: 2.04,
-}
 
 
 # -------------------------------------------------------------------------- row records -----
@@ -431,13 +415,10 @@ def client_metrics(run: Run, report: JudgeReport | None = None) -> pd.DataFrame:
 
 
 def _t95(df: int) -> float:
+    """Return the two-sided 95% quantile of Student's t with ``df`` degrees of freedom."""
     if df <= 0:
-        return float("nan")
-    keys = sorted(_T95)
-    for k in keys:
-        if df <= k:
-            return _T95[k]
-    return 1.96
+        return math.nan
+    return float(student_t.ppf(0.975, df))
 
 
 def ablation_table(

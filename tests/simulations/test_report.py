@@ -235,6 +235,14 @@ def test_ablation_table_compares_variants_paired_on_clients(ablation_dir):
     assert isinstance(plot_ablation(table), Figure)
 
 
+def test_ablation_differences_carry_a_95_percent_t_interval(ablation_dir):
+    table = ablation_table(find_runs(ablation_dir))
+    row = table[(table["metric"] == "coherence") & (table["ablation"] == "no-memory")].iloc[0]
+    half = 4.302653 * row["diff_sd"] / len(CLIENTS) ** 0.5  # t(0.975, df=2)
+    assert row["diff_ci_low"] == pytest.approx(row["diff_vs_full"] - half, rel=1e-5)
+    assert row["diff_ci_high"] == pytest.approx(row["diff_vs_full"] + half, rel=1e-5)
+
+
 def test_evaluating_an_ablation_folder_writes_variant_reports_and_a_comparison(ablation_dir):
     path = write_report(ablation_dir)
     assert path == ablation_dir / "report.md"
