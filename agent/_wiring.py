@@ -105,7 +105,8 @@ def build_components(
 ) -> dict[str, Any]:
     """Build every dependency of :class:`agent.TherapistAgent` from settings."""
     from agent.llm import make_chat_model
-    from agent.perception import LLMPerceiver, PrototypePerceiver
+    from agent.perception import LLMPerceiver
+    from agent.perception_heads import default_perceiver
     from agent.safety import ReplyGuard, RiskAssessor
     from memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
     from memory.inspect import CHROMA_DIR, TRACE_DIR
@@ -135,7 +136,7 @@ def build_components(
     if not isinstance(embedder, CachingEmbedder):
         # perception, risk assessment and memory each embed the same client text in a turn
         embedder = CachingEmbedder(embedder, max_items=20_000)
-    fast = PrototypePerceiver(embedder)
+    fast = default_perceiver(embedder)  # learned heads with MiniLM, prototypes otherwise
     timeout_s = settings.model_timeout_s
     if "perception" in models:
         perceiver: Any = LLMPerceiver(models["perception"], fallback=fast, timeout_s=timeout_s)

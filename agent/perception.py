@@ -95,12 +95,12 @@ class EmotionReading(BaseModel):
         description="Probability of the label under the prototype perceiver; None for LLM "
         "readings, whose constrained decoding yields no calibrated score.",
     )
-    method: Literal["prototype", "llm", "fallback"] = Field(
-        description="prototype = fast path; llm = chat model; fallback = prototype after an "
-        "LLM error."
+    method: Literal["prototype", "learned", "llm", "fallback"] = Field(
+        description="prototype = example similarity; learned = fitted heads "
+        "(agent.perception_heads); llm = chat model; fallback = prototype after an LLM error."
     )
     scores: dict[str, float] = Field(
-        default_factory=dict, description="Per-label probabilities (prototype path only)."
+        default_factory=dict, description="Per-label probabilities (prototype and learned paths)."
     )
 
 

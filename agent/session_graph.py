@@ -168,7 +168,8 @@ def _client_context(state: SessionState, n: int = 4) -> list[str]:
 @_timed
 def perceive(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Read the client's emotion and its intensity (1-5)."""
-    reading = runtime.context.perceiver.perceive(state["client_text"], _client_context(state))
+    # the whole session (up to 20 messages): the learned heads read the client's lasting state
+    reading = runtime.context.perceiver.perceive(state["client_text"], _client_context(state, 20))
     return {"emotion": reading}
 
 

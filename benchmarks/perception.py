@@ -17,8 +17,13 @@ Systems, all in the same run on the same turns:
   * zero-shot MiniLM: cosine similarity of the turn to the bare label names.
   * majority class: the most frequent gold label for every turn.
   * prototype perceiver, message only: theraloop's fast path on the turn alone.
-  * prototype perceiver (default): the fast path with the dialog's earlier seeker turns as
-    context, exactly as the agent calls it (a factual turn keeps the earlier emotion).
+  * prototype perceiver: the example-similarity path with the dialog's earlier seeker turns as
+    context (a factual turn keeps the earlier emotion).
+  * learned heads (the agent's default with MiniLM): logistic-regression emotion and ridge
+    intensity heads fitted on ESConv's train split (``train_perception_heads.py``) with the
+    dialog's earlier seeker turns as context, with the prototype reading kept for joy and for a
+    neutral first message; "heads alone" reads every turn with the heads. Intensity is the mean
+    of the ridge head and the lexical estimate.
   * LLM (optional): theraloop's LLMPerceiver on the local GGUF model, same context.
 """
 
@@ -160,12 +165,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     readings = {}
     variants = (
         ("prototype, message only", {"context_weight": 0.0, "carry_over": False}),
-        ("prototype + context (default)", {}),
+        ("prototype + context", {}),
     )
     for name, options in variants:
         perceiver = PrototypePerceiver(embedder, **options)
         start = time.perf_counter()
         readings[name] = [perceiver.perceive(t.text, t.context) for t in turns]
+        latency[name] = 1000 * (time.perf_counter() - start) / len(turns)
+        predictions[name] = [r.label for r in readings[name]]
+
+    from agent.perception_heads import LearnedPerceiver
+
+    for name, keep in (
+        ("learned heads alone (ESConv labels only)", False),
+        ("learned heads, ESConv train (theraloop default)", True),
+    ):
+        learned = LearnedPerceiver(embedder, keep_prototype_labels=keep)
+        start = time.perf_counter()
+        readings[name] = [learned.perceive(t.text, t.context) for t in turns]
         latency[name] = 1000 * (time.perf_counter() - start) / len(turns)
         predictions[name] = [r.label for r in readings[name]]
 
@@ -181,29 +198,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     ]
     print_table(f"Seeker turns with >= {args.min_words} words", header, rows)
 
-    default = predictions["prototype + context (default)"]
+    default = predictions["learned heads, ESConv train (theraloop default)"]
     recall = per_label_recall(gold, default)
     print_table(
-        "Per-label recall, prototype + context (all turns)",
+        "Per-label recall, learned heads (all turns)",
         ["label", "turns", "recall"],
         [[label, gold.count(label), value] for label, value in recall.items()],
     )
 
     # Intensity: per dialog, the mean predicted intensity of its first three seeker turns against
     # the seeker's own pre-chat rating (survey initial_emotion_intensity, 1-5).
-    by_dialog: dict[int, list[int]] = {}
-    for turn, reading in zip(turns, readings["prototype + context (default)"], strict=True):
-        by_dialog.setdefault(turn.dialog, []).append(reading.intensity)
-    xs, ys = [], []
-    for index, values in by_dialog.items():
-        rated = dialogs[index].get("survey_score", {}).get("seeker", {})
-        if str(rated.get("initial_emotion_intensity", "")).strip().isdigit():
-            xs.append(float(np.mean(values[:3])))
-            ys.append(float(rated["initial_emotion_intensity"]))
+    rows = []
+    for name in (
+        "prototype + context",
+        "learned heads alone (ESConv labels only)",
+        "learned heads, ESConv train (theraloop default)",
+    ):
+        by_dialog: dict[int, list[int]] = {}
+        for turn, reading in zip(turns, readings[name], strict=True):
+            by_dialog.setdefault(turn.dialog, []).append(reading.intensity)
+        xs, ys = [], []
+        for index, values in by_dialog.items():
+            rated = dialogs[index].get("survey_score", {}).get("seeker", {})
+            if str(rated.get("initial_emotion_intensity", "")).strip().isdigit():
+                xs.append(float(np.mean(values[:3])))
+                ys.append(float(rated["initial_emotion_intensity"]))
+        rows.append([name, len(xs), spearman(xs, ys), float(np.mean(xs)), float(np.mean(ys))])
     print_table(
         "Intensity vs seeker's initial_emotion_intensity (per dialog)",
-        ["dialogs", "Spearman rho", "mean predicted", "mean rated"],
-        [[len(xs), spearman(xs, ys), float(np.mean(xs)), float(np.mean(ys))]],
+        ["system", "dialogs", "Spearman rho", "mean predicted", "mean rated"],
+        rows,
     )
 
     if args.llm:
