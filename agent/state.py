@@ -117,7 +117,6 @@ class SessionState(TypedDict, total=False):
     crisis: bool
     timings: Annotated[list[NodeTiming], operator.add]
     turns: Annotated[list[TurnRecord], merge_turns]
-    extra: dict[str, Any]
 
 
 def checkpoint_serde() -> Any:
