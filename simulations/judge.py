@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from agent.prompts import REPEAT_WINDOW, draft_problem
 from simulations.rundata import ClientRun, Run, SessionRun
 from simulations.trace import TurnRecord
+from strategies import emotion_family
 
 __all__ = [
     "ScoredItem",
@@ -271,12 +272,7 @@ _FAMILY = {
 
 
 def _perceived_family(label: str) -> str:
-    try:
-        from strategies import emotion_family
-
-        return str(emotion_family(label))
-    except ImportError:  # pragma: no cover
-        return label
+    return str(emotion_family(label))
 
 
 def _scale(value: float) -> int:

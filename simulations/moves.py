@@ -14,6 +14,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from strategies import CATALOG, MODALITIES
+
 __all__ = ["MoveKind", "TherapistTurn", "Move", "therapist_turn", "classify_move", "MOVE_KINDS"]
 
 MoveKind = Literal[
@@ -157,23 +159,13 @@ def therapist_turn(reply: Any, *, opening: bool = False) -> TherapistTurn:
 def _core_strategies(modality: str | None) -> tuple[str, ...]:
     if not modality:
         return ()
-    try:
-        from strategies import MODALITIES
-
-        info = MODALITIES.get(modality)  # type: ignore[call-overload]
-    except ImportError:  # pragma: no cover - strategies is a hard dependency
-        return ()
+    info = MODALITIES.get(modality)  # type: ignore[call-overload]
     return tuple(info.core_strategies) if info is not None else ()
 
 
 def _directive_from_catalog(strategy: str) -> bool | None:
-    try:
-        from strategies import CATALOG
-    except ImportError:  # pragma: no cover
-        return None
     entry = CATALOG.get(strategy)
-    directive = getattr(entry, "directive", None) if entry is not None else None
-    return bool(directive) if directive is not None else None
+    return entry.directive if entry is not None else None
 
 
 def _from_text(text: str) -> tuple[MoveKind, bool, str | None, str | None]:
