@@ -17,6 +17,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from agent.safety.models import RISK_LEVELS, RiskLevel
 from memory.errors import InvalidInputError
 from strategies import Modality
 
@@ -53,11 +54,6 @@ STAGES_OF_CHANGE: tuple[StageOfChange, ...] = (
     "preparation",
     "action",
 )
-
-RiskLevel = Literal["none", "low", "moderate", "high", "imminent"]
-"""Suicide-risk level aligned with the C-SSRS screener (the agent's safety layer uses it too)."""
-
-RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "moderate", "high", "imminent")
 
 ClientEmotion = Literal[
     "sadness",

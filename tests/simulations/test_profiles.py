@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import agent.safety
+import simulations.profiles
 from memory.errors import InvalidInputError
 from simulations.profiles import (
     PROFILE_DIR,
@@ -20,6 +22,11 @@ def test_shipped_library_has_at_least_24_profiles_that_all_validate():
     profiles = builtin_profiles()
     assert len(profiles) >= 24
     assert all(isinstance(p, ClientProfile) for p in profiles)
+
+
+def test_profile_risk_levels_are_the_agents_safety_levels():
+    assert simulations.profiles.RiskLevel is agent.safety.RiskLevel
+    assert simulations.profiles.RISK_LEVELS is agent.safety.RISK_LEVELS
 
 
 def test_profile_ids_equal_their_file_names():
