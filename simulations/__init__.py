@@ -64,6 +64,7 @@ __all__ = [
     "ablation_settings",
     "run_simulation",
     "run_ablations",
+    "RayOptions",
     "default_agent_factory",
     "Therapist",
     "RunStateError",
@@ -131,6 +132,7 @@ _WHERE = {
         "RunConfig RunManifest RunResult ClientOutcome Ablation ABLATIONS ablation_settings "
         "run_simulation run_ablations default_agent_factory Therapist RunStateError"
     ),
+    "simulations._ray": "RayOptions",
     "simulations.trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
     "simulations.erase": "RunErasureReport erase_client_from_run",
     "simulations.rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
@@ -161,6 +163,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from simulations._ray import RayOptions
     from simulations.cactus import default_cactus_path, load_cactus
     from simulations.client import (
         CLIENT_REGISTRY,

@@ -8,7 +8,9 @@ between sessions, so memory decays between sessions as it would in real life.
 Parallelism uses a thread pool: the agent's heavy work (llama.cpp, ONNX/torch embeddings, SQLite)
 releases the GIL, each client has its own agent and stores, and one MiniLM embedder is shared
 (read-only). With a local llama.cpp model each worker loads its own copy of the weights (~1.8 GB
-for ``local``): on a small machine keep ``--workers 1`` for local models.
+for ``local``): on a small machine keep ``--workers 1`` for local models. With
+``ray=RayOptions(...)`` (``--backend ray``) each client is a Ray task instead
+(:mod:`simulations._ray`), writing the same files.
 
 Resuming: after each ``end_session`` a marker is written (``OUT/progress/<id>/session-NNNN.done``).
 Re-running the same command skips marked sessions; for an interrupted one the agent reports the

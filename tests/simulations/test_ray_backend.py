@@ -27,7 +27,7 @@ ray = pytest.importorskip("ray")
 from ray._private import ray_constants  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from simulations._ray import RayOptions  # noqa: E402
+from simulations import RayOptions  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
