@@ -320,10 +320,12 @@ def run_on_ray(
                         if isinstance(item, ClientOutcome):
                             return item
                         bar.apply(item)
-                except ray.exceptions.RayTaskError as exc:  # the task's code raised: no retry
-                    return _failed(out, profile.id, f"{type(exc.cause).__name__}: {exc.cause}")
-                except ray.exceptions.RayError as exc:  # the worker or its node died: retry
-                    failures.append(type(exc).__name__)
+                except ray.exceptions.RayError as exc:
+                    if stop.is_set():  # cancelled by the user's interrupt
+                        return _failed(out, profile.id, "interrupted")
+                    if isinstance(exc, ray.exceptions.RayTaskError):  # the task's code raised
+                        return _failed(out, profile.id, f"{type(exc.cause).__name__}: {exc.cause}")
+                    failures.append(type(exc).__name__)  # the worker or its node died: retry
                 finally:
                     with lock:
                         running.pop(profile.id, None)
