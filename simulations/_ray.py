@@ -184,7 +184,7 @@ def _client_task(spec: _TaskSpec) -> Iterator[_Event | ClientOutcome]:
             spec.config,
             out,
             spec.factory or _worker_default_factory(),
-            _QueueProgress(events),  # type: ignore[arg-type]
+            _QueueProgress(events),
             stop,
             spec.client_model_factory or _worker_client_models(spec.config),
         )
