@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent.safety.classifier import (
     CLASS_MAP,
+    SELF_DIRECTED_CLASSES,
     ClassifierReading,
     EmbeddingRiskClassifier,
     sentence_windows,
@@ -50,7 +51,7 @@ __all__ = [
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 """The embedder the shipped head was trained on."""
 
-SHIPPED_SHA256 = "385ef4825b29e729fadfa74a3de5401c73c1d9ff39e2e37ef58405b2ca6ed022"
+SHIPPED_SHA256 = "10619d6c5553951fa19b3146254e6139b443bc6c58f63693ade16f3322512c11"
 """sha256 of the shipped head's arrays (:func:`head_digest`); the training command prints it."""
 
 _WHOLE_MAX_WORDS = 60
@@ -92,6 +93,8 @@ class HeadWeights:
     embedder: str
     flag: float
     accept: float
+    prototypes: np.ndarray
+    min_similarity: float
 
     def save(self, path: Path) -> None:
         """Write the head as an uncompressed ``.npz`` (no pickled objects)."""
@@ -105,7 +108,8 @@ class HeadWeights:
             b2=self.b2,
             classes=np.array(self.classes),
             embedder=np.array(self.embedder),
-            thresholds=np.array([self.flag, self.accept], dtype=np.float64),
+            thresholds=np.array([self.flag, self.accept, self.min_similarity], dtype=np.float64),
+            prototypes=self.prototypes.astype(np.float16),
         )
 
     @classmethod
@@ -133,7 +137,7 @@ class HeadWeights:
 
     @classmethod
     def _read(cls, data: np.lib.npyio.NpzFile) -> HeadWeights:
-        flag, accept = (float(v) for v in data["thresholds"])
+        flag, accept, min_similarity = (float(v) for v in data["thresholds"])
         return cls(
             w1=data["w1"],
             b1=data["b1"],
@@ -143,6 +147,8 @@ class HeadWeights:
             embedder=str(data["embedder"]),
             flag=flag,
             accept=accept,
+            prototypes=data["prototypes"],
+            min_similarity=min_similarity,
         )
 
 
@@ -155,7 +161,8 @@ def head_digest(head: HeadWeights) -> str:
         digest.update(np.ascontiguousarray(array, dtype="<f4").tobytes())
     digest.update("|".join(head.classes).encode())
     digest.update(head.embedder.encode())
-    digest.update(f"{head.flag:.9f}|{head.accept:.9f}".encode())
+    digest.update(np.ascontiguousarray(head.prototypes, dtype="<f2").tobytes())
+    digest.update(f"{head.flag:.9f}|{head.accept:.9f}|{head.min_similarity:.9f}".encode())
     return digest.hexdigest()
 
 
@@ -235,6 +242,15 @@ class LearnedRiskReader:
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
+        # Out of its depth: a window unlike every at-risk training sentence gets no self-directed
+        # risk from the head (an MLP extrapolates confidently on text it has never seen).
+        nearest = (x @ head.prototypes.astype(np.float32).T).max(axis=1)
+        unseen = nearest < head.min_similarity
+        if unseen.any():
+            self_idx = [self.classes.index(c) for c in SELF_DIRECTED_CLASSES]
+            none_idx = self.classes.index("none")
+            p[np.ix_(unseen, [none_idx])] += p[np.ix_(unseen, self_idx)].sum(axis=1, keepdims=True)
+            p[np.ix_(unseen, self_idx)] = 0.0
         return [dict(zip(self.classes, row.tolist(), strict=True)) for row in p]
 
     def read_many(self, texts: Sequence[str]) -> list[list[ClassifierReading]]:

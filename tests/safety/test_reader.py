@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +26,7 @@ def test_shipped_head_loads_and_matches_its_recorded_digest() -> None:
 
 def test_a_changed_head_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     head = HeadWeights.load()
-    changed = HeadWeights(
-        w1=head.w1 + np.float32(1e-3),
-        b1=head.b1,
-        w2=head.w2,
-        b2=head.b2,
-        classes=head.classes,
-        embedder=head.embedder,
-        flag=head.flag,
-        accept=head.accept,
-    )
+    changed = replace(head, w1=head.w1 + np.float32(1e-3))
     assert head_digest(changed) != head_digest(head)
     monkeypatch.setattr("agent.safety.reader.SHIPPED_SHA256", head_digest(changed))
     with pytest.raises(InvalidInputError, match="sha256"):
@@ -57,6 +49,12 @@ def test_the_detector_uses_the_readers_own_thresholds(minilm) -> None:
 def test_the_reader_refuses_vectors_it_was_not_trained_on() -> None:
     with pytest.raises(InvalidInputError, match="trained on"):
         LearnedRiskReader(HashingEmbedder()).predict_proba(["hello"])
+
+
+def test_text_unlike_any_risk_sentence_gets_no_self_directed_risk(minilm) -> None:
+    reader = LearnedRiskReader(minilm)
+    (probs,) = reader.predict_proba(["Then I'm your man =] I play on the EU server most nights."])
+    assert sum(probs[c] for c in ("passive", "active", "plan", "imminent", "self_harm")) == 0.0
 
 
 def test_a_short_message_of_several_sentences_is_also_read_whole(minilm) -> None:

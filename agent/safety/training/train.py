@@ -47,6 +47,7 @@ _CSSRS_LABELS = {
 FOLDS = 6
 GUARD_COST = 0.15
 PROTOCOL_COST = 0.05
+GATE_LOSS = 0.05
 
 
 def _fold(source: str) -> int:
@@ -181,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         f"({int(positive.sum())} at risk), AUC {auc:.3f}; flag {flag:.3f} recall "
         f"{recall_flag:.3f}; accept {accept:.3f} recall {recall_accept:.3f}"
     )
+    # The reader's competence gate: the at-risk sentences are its prototypes; min_similarity keeps
+    # 95% of held-out at-risk sentences, each compared with those of the other folds only.
+    risk_rows = np.where(positive)[0]
+    sims = x[risk_rows] @ x[risk_rows].T
+    same_fold = fold[risk_rows][:, None] == fold[risk_rows][None, :]
+    sims[same_fold] = -1.0
+    min_similarity = float(np.quantile(sims.max(axis=1), GATE_LOSS))
+    print(f"gate: min similarity {min_similarity:.3f} to {len(risk_rows)} prototypes")
     params = fit_head(x, y, w, args.seed)
     head = HeadWeights(
         w1=params[0],
@@ -191,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         embedder=embedder.name,
         flag=flag,
         accept=accept,
+        prototypes=x[risk_rows].astype(np.float16),
+        min_similarity=min_similarity,
     )
     head.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) sha256 {head_digest(head)}")
