@@ -80,14 +80,14 @@ def load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(raw.decode("utf-8"))
 
 
-def subset(data: dict[str, Any], limit: int) -> dict[str, Any]:
-    """Keep the first ``limit`` stimuli of each condition and personas of each level."""
+def subset(data: dict[str, Any], limit: int, skip: int = 0) -> dict[str, Any]:
+    """Keep ``limit`` stimuli of each condition and personas of each level, after ``skip``."""
     counts: dict[str, int] = defaultdict(int)
     keep: dict[str, list[dict]] = {"stimuli": [], "personas": []}
     for key, field in (("stimuli", "condition"), ("personas", "level")):
         for item in data[key]:
             counts[f"{key}:{item[field]}"] += 1
-            if counts[f"{key}:{item[field]}"] <= limit:
+            if skip < counts[f"{key}:{item[field]}"] <= skip + limit:
                 keep[key].append(item)
     return keep
 
@@ -253,10 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--limit", type=int, default=None, help="first N stimuli per condition, personas per level"
     )
+    ap.add_argument("--skip", type=int, default=0, help="with --limit: skip the first N of each")
     args = ap.parse_args(argv)
     data = load(args.stimuli)
     if args.limit is not None:
-        data = subset(data, args.limit)
+        data = subset(data, args.limit, args.skip)
 
     from memory import MiniLMEmbedder
 
