@@ -40,6 +40,8 @@ from agent.state import RecalledMemory, TurnRecord
 from agent.supervisor_graph import build_cross_session
 from memory.clock import Clock, system_clock
 from strategies import Modality, score_gad7, score_phq9
+from strategies.catalog import strategy_ids
+from strategies.vocab import EMOTIONS
 
 __all__ = ["TherapistAgent", "SessionInfo", "Reply", "Role"]
 
@@ -743,6 +745,9 @@ def fallback_opening(last: SessionSummary | None) -> str:
         Welcome back. Last time we talked about sleep and work. How have things been since then?
         >>> print(fallback_opening(SessionSummary(text="...", homework="Log two walks.")))
         Welcome back. How did it go with log two walks?
+        >>> summary = SessionSummary(text="...", concerns=("depression",), worked_on=("question",))
+        >>> print(fallback_opening(summary))  # perceived labels and strategy ids are not topics
+        Welcome back. How have things been since then?
     """
     if last is None:
         return "Hello, I'm glad you're here. What would you like to talk about today?"
@@ -764,6 +769,12 @@ _TOPIC_VERB = re.compile(
 )
 
 
+def _is_internal_label(topic: str) -> bool:
+    """An emotion label or strategy id (the extractive summary's vocabulary) is not a topic."""
+    label = topic.strip().lower().replace(" ", "_")
+    return label in EMOTIONS or label in strategy_ids()
+
+
 def _topic(text: str) -> str | None:
     """Return a summary topic fit to say to the client, or ``None``.
 
@@ -773,6 +784,7 @@ def _topic(text: str) -> str | None:
     topic = _TOPIC_VERB.sub("", " ".join(text.split()).strip().rstrip("."))
     if (
         topic.lower() in _NO_TOPIC
+        or _is_internal_label(topic)
         or ":" in topic
         or "client" in topic.lower()
         or len(topic.split()) > 8

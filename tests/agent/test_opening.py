@@ -37,3 +37,17 @@ def test_the_fallback_opening_skips_summary_topics_unfit_to_say_to_the_client():
     assert fallback_opening(SessionSummary(text="...", worked_on=("none",))) == (
         "Welcome back. How have things been since then?"
     )
+
+
+def test_the_bridge_never_shows_perceived_labels_or_strategy_ids():
+    summary = SessionSummary(
+        text="...",
+        concerns=("depression", "sleep"),
+        worked_on=("question", "reflection of feelings"),
+    )
+    opening = fallback_opening(summary)
+    assert "depression" not in opening and "question" not in opening
+    assert "reflection" not in opening
+    assert (
+        opening == "Welcome back. Last time we talked about sleep. How have things been since then?"
+    )
