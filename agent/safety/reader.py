@@ -11,7 +11,9 @@ It reads every sentence of a message and, for short messages of several sentence
 message too ("It's all arranged. Tonight." only means something as a whole). It has the same
 interface as :class:`agent.safety.classifier.EmbeddingRiskClassifier` and also carries its own
 thresholds, chosen on held-out templates: ``flag`` (self-directed risk worth a safety question)
-and ``accept`` (risk the detector takes at the head's level).
+and ``accept`` (risk the detector takes at the head's level). A competence gate withholds
+self-directed risk from a window unlike every at-risk training sentence (``prototypes``,
+``min_similarity``), where the head would otherwise extrapolate.
 """
 
 from __future__ import annotations
