@@ -269,11 +269,11 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
             learned=learned_prior(turns, state["client_text"], request, runtime.context.embedder),
         )
     )
-    return {"strategy": choice}
-
     steered = steer_strategy(state["risk"].conditions, choice.strategy)
     if steered is not None:  # psychosis, mania or OCD: no strategy that would collude
         choice = choice.model_copy(update={"strategy": steered[0], "reason": steered[1]})
+    return {"strategy": choice}
+
 
 def _messages(
     state: SessionState, history: list[tuple[str, str]], extra: str | None
