@@ -80,6 +80,7 @@ class TranscriptFollower:
         self._run_dir = Path(run_dir)
         self._console = console or Console(stderr=False, highlight=False)
         self._offsets: dict[Path, int] = {}
+        """Bytes of each trace already printed (whole lines)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -88,30 +89,37 @@ class TranscriptFollower:
             [*self._run_dir.glob("traces/*.jsonl"), *self._run_dir.glob("*/traces/*.jsonl")]
         )
 
-    def poll(self) -> int:
-        """Print the records written since the last poll; return how many."""
+    def poll(self, *, final: bool = False) -> int:
+        """Print the records written since the last poll; return how many.
+
+        A line that does not parse yet is retried on the next poll rather than skipped (a
+        reader can catch a line mid-write); only the ``final`` poll passes over it.
+        """
         printed = 0
         for path in self._paths():
             offset = self._offsets.get(path, 0)
             with path.open("rb") as handle:
                 handle.seek(offset)
-                data = handle.read()
-            complete = data[: data.rfind(b"\n") + 1]  # a line still being written waits
-            self._offsets[path] = offset + len(complete)
-            for line in complete.decode("utf-8", "replace").splitlines():
+                lines = handle.read().split(b"\n")[:-1]  # the piece after the last newline waits
+            for line in lines:
                 try:
                     record = json.loads(line)
                 except ValueError:
-                    continue  # a torn line from a crash; the runner repairs it
+                    if not final:
+                        break
+                    record = {}
                 for text in format_record(record):
                     self._console.print(text)
+                offset += len(line) + 1
                 printed += 1
+            self._offsets[path] = offset
         return printed
 
     def skip_existing(self) -> None:
         """Start after what is already written (a resumed run prints only what is new)."""
         for path in self._paths():
-            self._offsets[path] = path.stat().st_size
+            raw = path.read_bytes()
+            self._offsets[path] = raw.rfind(b"\n") + 1
 
     def start(self, interval_s: float = 0.5) -> None:
         """Poll in a background thread until :meth:`stop`."""
@@ -128,4 +136,4 @@ class TranscriptFollower:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self.poll()
+        self.poll(final=True)
