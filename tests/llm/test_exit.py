@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
     model = make_chat_model("local-small", max_tokens=2000, temperature=0.7, n_ctx=4096)
     model.load()
     try:
-        invoke_with_timeout(model, "Tell a very long story about the sea.", timeout_s=1.0)
+        invoke_with_timeout(model, "Tell a very long story about the sea.", timeout_s=0.05)
     except ModelTimeoutError:
         print("abandoned a call that is still decoding", flush=True)
     """
