@@ -16,9 +16,11 @@ Example:
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -73,12 +75,26 @@ def format_record(record: dict[str, Any]) -> list[str]:
     return []
 
 
+def _own_stdout() -> TextIO:
+    """Return a stream on a duplicate of stdout's file descriptor.
+
+    llama-cpp-python silences llama.cpp by pointing file descriptors 1 and 2 at /dev/null
+    while it loads a model; lines this thread printed meanwhile would vanish. A duplicate
+    descriptor keeps pointing at the real stdout.
+    """
+    try:
+        fd = os.dup(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # not a real file (captured in tests)
+        return sys.stdout
+    return os.fdopen(fd, "w", buffering=1, encoding="utf-8", errors="replace")
+
+
 class TranscriptFollower:
     """Follow a run's ``traces/*.jsonl`` (and each ablation variant's) and print new records."""
 
     def __init__(self, run_dir: Path, console: Console | None = None) -> None:
         self._run_dir = Path(run_dir)
-        self._console = console or Console(stderr=False, highlight=False)
+        self._console = console or Console(file=_own_stdout(), highlight=False)
         self._offsets: dict[Path, int] = {}
         """Bytes of each trace already printed (whole lines)."""
         self._stop = threading.Event()

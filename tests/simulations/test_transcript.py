@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,22 @@ def test_a_line_that_does_not_parse_is_retried_until_the_final_poll(run: Path) -
     _append(run, b"{not json\n" + (json.dumps(TURN) + "\n").encode())
     assert follower.poll() == 0
     assert follower.poll(final=True) == 2
+
+
+def test_lines_reach_stdout_while_a_model_load_silences_file_descriptor_one(run: Path) -> None:
+    # llama-cpp-python points fds 1 and 2 at /dev/null while it loads a model
+    _append(run, (json.dumps(TURN) + "\n").encode())
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from simulations.transcript import TranscriptFollower\n"
+        f"follower = TranscriptFollower(Path({str(run)!r}))\n"
+        "saved = os.dup(1)\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n"
+        "follower.poll()\n"
+        "os.dup2(saved, 1)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "That sounds exhausting." in done.stdout
