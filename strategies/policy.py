@@ -332,6 +332,29 @@ def _exclusion(strategy: Strategy, inp: PolicyInput) -> str | None:
     return None
 
 
+def _reaction_and_request(
+    strategy: Strategy, inp: PolicyInput, weights: PolicyWeights
+) -> list[_Contribution]:
+    """Contributions of the client's reaction (directive moves included) and request."""
+    sid = strategy.id
+    parts: list[_Contribution] = []
+
+    def add(value: float, why: str) -> None:
+        if value:
+            parts.append((value, why))
+
+    add(_REACTION_BONUS[inp.reaction].get(sid, 0.0), f"client is {inp.reaction}")
+    if strategy.directive:
+        if inp.reaction == "engaged" and inp.stage == "action":
+            add(weights.engaged_action_directive, "engaged and ready to act")
+        elif inp.reaction == "ambivalent":
+            add(weights.ambivalent_directive, "ambivalent: pushing invites pushback")
+        elif inp.reaction == "off_topic":
+            add(weights.off_topic_directive, "off topic: reconnect before steering")
+    add(_REQUEST_BONUS[inp.request].get(sid, 0.0), f"client asks for {inp.request}")
+    return parts
+
+
 def _clinical_rules(
     strategy: Strategy, inp: PolicyInput, weights: PolicyWeights, modality_bonus: float
 ) -> list[_Contribution]:
@@ -345,15 +368,7 @@ def _clinical_rules(
 
     if inp.modality in strategy.modalities:
         add(modality_bonus, f"belongs to the {inp.modality} modality")
-    add(_REACTION_BONUS[inp.reaction].get(sid, 0.0), f"client is {inp.reaction}")
-    if strategy.directive:
-        if inp.reaction == "engaged" and inp.stage == "action":
-            add(weights.engaged_action_directive, "engaged and ready to act")
-        elif inp.reaction == "ambivalent":
-            add(weights.ambivalent_directive, "ambivalent: pushing invites pushback")
-        elif inp.reaction == "off_topic":
-            add(weights.off_topic_directive, "off topic: reconnect before steering")
-    add(_REQUEST_BONUS[inp.request].get(sid, 0.0), f"client asks for {inp.request}")
+    parts += _reaction_and_request(strategy, inp, weights)
     if sid == "homework_review" and inp.turn_index <= 1:
         add(weights.homework_review, "homework from last session to review")
     return parts
@@ -410,16 +425,7 @@ def _contributions(
                 f"intensity {inp.intensity}: soothe before fixing",
             )
 
-    add(_REACTION_BONUS[inp.reaction].get(sid, 0.0), f"client is {inp.reaction}")
-    if strategy.directive:
-        if inp.reaction == "engaged" and inp.stage == "action":
-            add(weights.engaged_action_directive, "engaged and ready to act")
-        elif inp.reaction == "ambivalent":
-            add(weights.ambivalent_directive, "ambivalent: pushing invites pushback")
-        elif inp.reaction == "off_topic":
-            add(weights.off_topic_directive, "off topic: reconnect before steering")
-
-    add(_REQUEST_BONUS[inp.request].get(sid, 0.0), f"client asks for {inp.request}")
+    parts += _reaction_and_request(strategy, inp, weights)
 
     recent = inp.recent_strategies
     if recent and recent[-1] in _QUESTIONS and sid in _LISTENING:
