@@ -4,19 +4,8 @@ Apps that embed theraloop can use these too: they are real LangChain chat models
 through the same ``invoke``/``stream``/``with_structured_output`` paths, callbacks and
 tracing as a real model, and they block any real model call by construction. The scripted
 model lives in :mod:`agent.llm._fake` (the ``"fake"`` model spec serves it); it is re-exported
-here so tests import every double from one place.
-
-Example:
-    >>> from pydantic import BaseModel
-    >>> class Mood(BaseModel):
-    ...     label: str
-    >>> model = ScriptedChatModel(responses=["Hello.", {"label": "calm"}])
-    >>> model.invoke("hi").content
-    'Hello.'
-    >>> model.with_structured_output(Mood).invoke("how do I feel?")
-    Mood(label='calm')
-    >>> len(model.calls)
-    2
+here so tests import every double from one place (its examples are in
+:mod:`agent.llm._fake`; :class:`FailingChatModel` has its own).
 """
 
 from __future__ import annotations
