@@ -94,7 +94,8 @@ class TranscriptFollower:
 
     def __init__(self, run_dir: Path, console: Console | None = None) -> None:
         self._run_dir = Path(run_dir)
-        self._console = console or Console(file=_own_stdout(), highlight=False)
+        self._stream = None if console is not None else _own_stdout()
+        self._console = console or Console(file=self._stream, highlight=False)
         self._offsets: dict[Path, int] = {}
         """Bytes of each trace already printed (whole lines)."""
         self._stop = threading.Event()
@@ -153,3 +154,5 @@ class TranscriptFollower:
         if self._thread is not None:
             self._thread.join()
         self.poll(final=True)
+        if self._stream is not None and self._stream is not sys.stdout:
+            self._stream.close()  # our duplicate of stdout's descriptor

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -201,7 +200,6 @@ def run_probe(model_path: str, use_extra_bufts: bool) -> ProbeOutcome:
             capture_output=True,
             timeout=_PROBE_TIMEOUT_S,
             check=False,
-            env={**os.environ, "PYTHONFAULTHANDLER": "0"},
         )
     except subprocess.TimeoutExpired:
         return "timeout"  # a loaded machine, not a verdict on the build
