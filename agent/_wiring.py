@@ -12,9 +12,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.settings import Settings
-from agent.state import checkpoint_serde
-from memory.clock import Clock
+from theraloop.agent.settings import Settings
+from theraloop.agent.state import checkpoint_serde
+from theraloop.memory.clock import Clock
 
 __all__ = ["build_components", "open_persistence", "flush_erased", "uses_embedded_stores"]
 
@@ -103,13 +103,13 @@ def build_components(
     models: dict[str, BaseChatModel],
     embedder: Any | None = None,
 ) -> dict[str, Any]:
-    """Build every dependency of :class:`agent.TherapistAgent` from settings."""
-    from agent.llm import make_chat_model
-    from agent.perception import LLMPerceiver
-    from agent.perception_heads import default_perceiver
-    from agent.safety import ReplyGuard, RiskAssessor
-    from memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
-    from memory.inspect import CHROMA_DIR, TRACE_DIR
+    """Build every dependency of :class:`theraloop.agent.TherapistAgent` from settings."""
+    from theraloop.agent.llm import make_chat_model
+    from theraloop.agent.perception import LLMPerceiver
+    from theraloop.agent.perception_heads import default_perceiver
+    from theraloop.agent.safety import ReplyGuard, RiskAssessor
+    from theraloop.memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
+    from theraloop.memory.inspect import CHROMA_DIR, TRACE_DIR
 
     stack = ExitStack()
 
@@ -147,7 +147,7 @@ def build_components(
     else:
         perceiver = fast
     if uses_embedded_stores(settings):
-        from agent._dirlock import lock_data_dir
+        from theraloop.agent._dirlock import lock_data_dir
 
         stack.callback(lock_data_dir(settings.data_dir))  # one process per embedded data dir
     try:

@@ -35,9 +35,9 @@ def chat_main(
     """Run an interactive session; return the process exit code."""
     args = build_chat_parser().parse_args(argv)
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
-    from agent.errors import TheraloopError
-    from agent.settings import Settings
-    from agent.therapist import TherapistAgent
+    from theraloop.agent.errors import TheraloopError
+    from theraloop.agent.settings import Settings
+    from theraloop.agent.therapist import TherapistAgent
 
     overrides = {}
     if args.data_dir:

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.errors import ContextError, InvalidInputError
-from agent.records import RecordBook
-from memory.clock import Clock
+from theraloop.agent.errors import ContextError, InvalidInputError
+from theraloop.agent.records import RecordBook
+from theraloop.memory.clock import Clock
 
 if TYPE_CHECKING:
-    from agent.perception import EmotionPerceiver
-    from agent.safety import CrisisEvent, ReplyGuard, RiskAssessor
-    from memory import Embedder, MemoryStore
+    from theraloop.agent.perception import EmotionPerceiver
+    from theraloop.agent.safety import CrisisEvent, ReplyGuard, RiskAssessor
+    from theraloop.memory import Embedder, MemoryStore
 
 __all__ = ["SessionContext", "SupervisorContext", "require_context", "check_turn_input"]
 
@@ -24,7 +24,7 @@ Ctx = TypeVar("Ctx")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SessionContext:
-    """What one session's turns need; built by :class:`agent.TherapistAgent` or by an app."""
+    """What one session's turns need; built by :class:`~theraloop.TherapistAgent` or by an app."""
 
     client_id: str
     """Whose session this is; every read and write is scoped to it."""

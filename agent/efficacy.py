@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from agent.records import Decision, SessionSignals, TreatmentPlan
-from agent.state import TurnRecord
-from strategies import Modality, score_gad7, score_phq9
+from theraloop.agent.records import Decision, SessionSignals, TreatmentPlan
+from theraloop.agent.state import TurnRecord
+from theraloop.strategies import Modality, score_gad7, score_phq9
 
 __all__ = [
     "measure_signals",

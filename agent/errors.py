@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memory.errors import (
+from theraloop.memory.errors import (
     InvalidInputError,
     NotFoundError,
     TheraloopError,

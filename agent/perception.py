@@ -1,7 +1,7 @@
 """Perceive the client's emotion and intensity, and read how they took the last therapist turn.
 
-Emotion labels (``Emotion``, defined in :mod:`strategies.vocab`) are ESConv's emotion types
-(anxiety, fear, depression, sadness, anger, disgust, shame, guilt; ESConv's rare nervousness,
+Emotion labels (``Emotion``, defined in :mod:`theraloop.strategies.vocab`) are ESConv's emotion
+types (anxiety, fear, depression, sadness, anger, disgust, shame, guilt; ESConv's rare nervousness,
 pain and jealousy merged into anxiety, sadness and anger) plus ``joy`` and ``neutral``. ESConv's
 set is the vocabulary emotional-support research measures on and it names what a counsellor
 responds to (worry vs hopelessness vs shame), which Plutchik's basic emotions (trust,
@@ -28,8 +28,8 @@ its dialog's emotion label, the prototype perceiver reaches 0.32 accuracy / 0.27
 0.29 / 0.06 for always answering the majority class, 0.18 / 0.16 for zero-shot label-name
 similarity and 0.05 / 0.05 for the NRC lexicon; on a hand-written set of clear single messages
 it labels 46 of 50 correctly. With MiniLM the agent's default is
-:class:`agent.perception_heads.LearnedPerceiver` (heads fitted on ESConv train: 0.40 / 0.31),
-which keeps this perceiver's reading for joy and for a neutral first message.
+:class:`theraloop.agent.perception_heads.LearnedPerceiver` (heads fitted on ESConv train: 0.40 /
+0.31), which keeps this perceiver's reading for joy and for a neutral first message.
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent._perception_examples import EMOTION_EXAMPLES, REACTION_EXAMPLES
-from memory.errors import InvalidInputError
-from strategies.vocab import EMOTIONS, Emotion, Reaction
+from theraloop.agent._perception_examples import EMOTION_EXAMPLES, REACTION_EXAMPLES
+from theraloop.memory.errors import InvalidInputError
+from theraloop.strategies.vocab import EMOTIONS, Emotion, Reaction
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from memory import Embedder
+    from theraloop.memory import Embedder
 
 __all__ = [
     "Emotion",
@@ -99,7 +99,8 @@ class EmotionReading(BaseModel):
     )
     method: Literal["prototype", "learned", "llm", "fallback"] = Field(
         description="prototype = example similarity; learned = fitted heads "
-        "(agent.perception_heads); llm = chat model; fallback = prototype after an LLM error."
+        "(theraloop.agent.perception_heads); llm = chat model; fallback = prototype after an LLM "
+        "error."
     )
     scores: dict[str, float] = Field(
         default_factory=dict, description="Per-label probabilities (prototype and learned paths)."
@@ -332,7 +333,7 @@ class PrototypePerceiver:
         """Embed the written example sentences once.
 
         Args:
-            embedder: Sentence embedder (``memory.MiniLMEmbedder`` in production).
+            embedder: Sentence embedder (``theraloop.memory.MiniLMEmbedder`` in production).
             context_weight: Weight of the earlier messages relative to the current one; 0
                 reads each message on its own.
             context_turns: How many earlier messages count.
@@ -472,7 +473,9 @@ class LLMPerceiver:
             prompt += "Earlier messages from the client:\n" + "\n".join(f"- {c}" for c in earlier)
             prompt += "\n\n"
         prompt += f"Message to label:\n{text}"
-        from agent.llm import invoke_with_timeout  # langchain loads only with an LLM perceiver
+        from theraloop.agent.llm import (
+            invoke_with_timeout,  # langchain loads only with an LLM perceiver
+        )
 
         try:
             raw = invoke_with_timeout(

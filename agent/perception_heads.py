@@ -2,8 +2,8 @@
 
 Two linear heads on the vectors the turn already computes (the client's message and the mean of
 their earlier messages in the session): a multinomial logistic regression over ESConv's eight
-emotion types (as merged in :data:`strategies.vocab.Emotion`) and a ridge regression of the
-seeker's own 1-5 intensity rating. They are fitted on ESConv's train split by
+emotion types (as merged in :data:`theraloop.strategies.vocab.Emotion`) and a ridge regression of
+the seeker's own 1-5 intensity rating. They are fitted on ESConv's train split by
 ``benchmarks/train_perception_heads.py``; the parameters ship in ``models/perception_heads.npz``
 (numbers only, no ESConv text; see ``models/perception_heads.md``).
 
@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agent.perception import EmotionReading, PrototypePerceiver, estimate_intensity
-from memory.errors import InvalidInputError
+from theraloop.agent.perception import EmotionReading, PrototypePerceiver, estimate_intensity
+from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from memory import Embedder
+    from theraloop.memory import Embedder
 
 __all__ = [
     "EMBEDDER_NAME",
@@ -121,7 +121,7 @@ def load_perception_heads() -> PerceptionHeads:
     Raises:
         InvalidInputError: the file is missing or is not the one this release was built with.
     """
-    resource = resources.files("agent").joinpath(_HEADS_FILE)
+    resource = resources.files("theraloop.agent").joinpath(_HEADS_FILE)
     try:
         data = resource.read_bytes()
     except FileNotFoundError as exc:
@@ -136,8 +136,8 @@ class LearnedPerceiver:
     """Emotion and intensity from the learned heads; joy and neutral from the prototypes.
 
     Intensity is the mean of the ridge head (the seeker's own rating, a slow dialog-level
-    signal) and the lexical estimate of :func:`agent.perception.estimate_intensity` (what this
-    message says), rounded: on ESConv's validation dialogs the mean tracked the seeker's rating
+    signal) and the lexical estimate of :func:`theraloop.agent.perception.estimate_intensity` (what
+    this message says), rounded: on ESConv's validation dialogs the mean tracked the seeker's rating
     better than either alone (Spearman 0.195 against 0.184 and 0.086, compared there).
     """
 

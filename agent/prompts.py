@@ -18,7 +18,7 @@ from typing import Literal, NamedTuple
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from agent.records import ClientPortrait, SessionSummary, TreatmentPlan
+from theraloop.agent.records import ClientPortrait, SessionSummary, TreatmentPlan
 
 __all__ = [
     "THERAPIST_SYSTEM",

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field
 
-from strategies import Modality, TreatmentStage
+from theraloop.strategies import Modality, TreatmentStage
 
 __all__ = [
     "SummarySource",

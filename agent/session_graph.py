@@ -29,31 +29,31 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
-from agent._redact import redact
-from agent.context import SessionContext, check_turn_input, require_context
-from agent.llm import invoke_with_timeout
-from agent.perception import read_reaction as read_client_reaction
-from agent.prompts import (
+from theraloop.agent._redact import redact
+from theraloop.agent.context import SessionContext, check_turn_input, require_context
+from theraloop.agent.llm import invoke_with_timeout
+from theraloop.agent.perception import read_reaction as read_client_reaction
+from theraloop.agent.prompts import (
     REPEAT_WINDOW,
     draft_problem,
     drop_repeated_sentences,
     therapist_messages,
 )
-from agent.records import CrisisRecord
-from agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
-from agent.safety.conditions import condition_guidance, steer_strategy
-from agent.state import (
+from theraloop.agent.records import CrisisRecord
+from theraloop.agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
+from theraloop.agent.safety.conditions import condition_guidance, steer_strategy
+from theraloop.agent.state import (
     NodeTiming,
     RecalledMemory,
     SessionInput,
     SessionState,
     TurnRecord,
 )
-from agent.strategy_prior import learned_prior
-from memory import NewMemory
-from memory.facts import fact_key, forget_request
-from strategies import PolicyInput, detect_request, get_strategy, strategy_guidance
-from strategies import choose_strategy as policy_choose
+from theraloop.agent.strategy_prior import learned_prior
+from theraloop.memory import NewMemory
+from theraloop.memory.facts import fact_key, forget_request
+from theraloop.strategies import PolicyInput, detect_request, get_strategy, strategy_guidance
+from theraloop.strategies import choose_strategy as policy_choose
 
 __all__ = ["build_intra_session", "route_risk", "NODES", "call_model"]
 
@@ -103,10 +103,10 @@ def call_model(
     """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
 
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
-    reply :func:`~agent.prompts.draft_problem` rejects (empty, a template placeholder, talk about
-    the client, a sentence repeated from ``recent``). The next attempt is sent the prompt plus a
-    note saying what to fix (``revise(fix)``; by default the note is appended to the last human
-    message), and after a repeat it samples warmer (see :func:`_warmer`), since a small model
+    reply :func:`~theraloop.agent.prompts.draft_problem` rejects (empty, a template placeholder,
+    talk about the client, a sentence repeated from ``recent``). The next attempt is sent the prompt
+    plus a note saying what to fix (``revise(fix)``; by default the note is appended to the last
+    human message), and after a repeat it samples warmer (see :func:`_warmer`), since a small model
     asked the same thing at a low temperature tends to say the same thing again. When every
     attempt repeats, the last draft is sent without its repeated sentences if enough is left,
     else as it is; a draft with any other problem is never sent, and the caller falls back to a

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from strategies import Modality
+from theraloop.strategies import Modality
 
 __all__ = ["Settings", "MODEL_SPEC_FORMS", "validate_model_spec"]
 

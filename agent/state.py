@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.perception import EmotionReading, ReactionReading
-from agent.records import TreatmentPlan
-from agent.safety import RiskAssessment
-from strategies import StrategyChoice
+from theraloop.agent.perception import EmotionReading, ReactionReading
+from theraloop.agent.records import TreatmentPlan
+from theraloop.agent.safety import RiskAssessment
+from theraloop.strategies import StrategyChoice
 
 __all__ = [
     "RecalledMemory",
@@ -127,8 +127,13 @@ def checkpoint_serde() -> Any:
     """
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-    from agent.records import ClientPortrait, SessionReview, SessionSignals, SessionSummary
-    from agent.safety.models import EvidenceSpan
+    from theraloop.agent.records import (
+        ClientPortrait,
+        SessionReview,
+        SessionSignals,
+        SessionSummary,
+    )
+    from theraloop.agent.safety.models import EvidenceSpan
 
     allowed = (
         EmotionReading,

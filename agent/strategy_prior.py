@@ -1,7 +1,7 @@
 """Build the learned next-strategy prior for a turn from the session so far.
 
 The turn loop hands the policy the probability of each ESConv strategy label from the fitted
-model of :mod:`strategies.next_strategy`, computed from the agent's earlier strategies and
+model of :mod:`theraloop.strategies.next_strategy`, computed from the agent's earlier strategies and
 replies and the client's messages, the way ``benchmarks/strategy.py`` measured it on ESConv.
 The model was fitted on MiniLM vectors; with any other embedder (the hashing stand-in of tests)
 there is no prior and the policy uses its hand-set preferences.
@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from strategies import CATALOG, ClientRequest
-from strategies.next_strategy import (
+from theraloop.strategies import CATALOG, ClientRequest
+from theraloop.strategies.next_strategy import (
     DIMENSIONS,
     EMBEDDER_NAME,
     NextStrategyFeatures,
@@ -26,7 +26,7 @@ __all__ = ["PastTurn", "learned_prior"]
 
 
 class PastTurn(Protocol):
-    """The parts of an earlier turn the prior reads (``agent.state.TurnRecord`` has them)."""
+    """The parts of an earlier turn the prior reads (as in ``theraloop.agent.state.TurnRecord``)."""
 
     client_text: str
     reply: str
@@ -47,7 +47,7 @@ def learned_prior(
     Args:
         turns: The session's earlier turns, oldest first.
         client_text: The client's message being answered.
-        request: What that message asks for (:func:`strategies.detect_request`).
+        request: What that message asks for (:func:`theraloop.strategies.detect_request`).
         embedder: The session's sentence embedder (cached, so these texts cost nothing new).
     """
     if getattr(embedder, "name", None) != EMBEDDER_NAME:

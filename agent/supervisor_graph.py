@@ -20,12 +20,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from agent._redact import redact
-from agent.context import SupervisorContext, require_context
-from agent.efficacy import measure_signals, review_efficacy
-from agent.llm import NegotiatingModel, invoke_with_timeout
-from agent.prompts import summary_messages
-from agent.records import (
+from theraloop.agent._redact import redact
+from theraloop.agent.context import SupervisorContext, require_context
+from theraloop.agent.efficacy import measure_signals, review_efficacy
+from theraloop.agent.llm import NegotiatingModel, invoke_with_timeout
+from theraloop.agent.prompts import summary_messages
+from theraloop.agent.records import (
     ClientPortrait,
     Decision,
     SessionReview,
@@ -34,9 +34,9 @@ from agent.records import (
     SummarySource,
     TreatmentPlan,
 )
-from agent.state import TurnRecord
-from strategies import MODALITIES, Modality, TreatmentStage
-from strategies.distortions import detect_distortions
+from theraloop.agent.state import TurnRecord
+from theraloop.strategies import MODALITIES, Modality, TreatmentStage
+from theraloop.strategies.distortions import detect_distortions
 
 __all__ = ["build_cross_session", "ReviewState", "ReviewInput", "extractive_summary"]
 

@@ -3,9 +3,9 @@
 Apps that embed theraloop can use these too: they are real LangChain chat models, so they go
 through the same ``invoke``/``stream``/``with_structured_output`` paths, callbacks and
 tracing as a real model, and they block any real model call by construction. The scripted
-model lives in :mod:`agent.llm._fake` (the ``"fake"`` model spec serves it); it is re-exported
-here so tests import every double from one place (its examples are in
-:mod:`agent.llm._fake`; :class:`FailingChatModel` has its own).
+model lives in :mod:`theraloop.agent.llm._fake` (the ``"fake"`` model spec serves it); it is
+re-exported here so tests import every double from one place (its examples are in
+:mod:`theraloop.agent.llm._fake`; :class:`FailingChatModel` has its own).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation
 
-from agent.llm._fake import (
+from theraloop.agent.llm._fake import (
     NEUTRAL_REPLY,
     RecordedCall,
     Responder,
@@ -31,10 +31,10 @@ from agent.llm._fake import (
     minimal_instance,
     neutral_responder,
 )
-from memory.clock import ManualClock
+from theraloop.memory.clock import ManualClock
 
 if TYPE_CHECKING:
-    from memory import HashingEmbedder
+    from theraloop.memory import HashingEmbedder
 
 __all__ = [
     "Scripted",
@@ -133,7 +133,7 @@ class FailingChatModel(BaseChatModel):
 def __getattr__(name: str) -> Any:
     """Import ``HashingEmbedder`` from ``memory`` on first use (keeps this module light)."""
     if name == "HashingEmbedder":
-        from memory import HashingEmbedder
+        from theraloop.memory import HashingEmbedder
 
         return HashingEmbedder
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,11 +22,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent._validation import check_client_id, clean_message
-from agent.context import SessionContext, SupervisorContext
-from agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
-from agent.prompts import REPEAT_WINDOW, draft_problem, opening_messages
-from agent.records import (
+from theraloop.agent._validation import check_client_id, clean_message
+from theraloop.agent.context import SessionContext, SupervisorContext
+from theraloop.agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
+from theraloop.agent.prompts import REPEAT_WINDOW, draft_problem, opening_messages
+from theraloop.agent.records import (
     ClientHistory,
     RecordBook,
     SessionRecord,
@@ -34,14 +34,14 @@ from agent.records import (
     SessionSummary,
     TreatmentPlan,
 )
-from agent.session_graph import build_intra_session, call_model
-from agent.settings import Settings
-from agent.state import RecalledMemory, TurnRecord
-from agent.supervisor_graph import build_cross_session
-from memory.clock import Clock, system_clock
-from strategies import Modality, score_gad7, score_phq9
-from strategies.catalog import strategy_ids
-from strategies.vocab import EMOTIONS
+from theraloop.agent.session_graph import build_intra_session, call_model
+from theraloop.agent.settings import Settings
+from theraloop.agent.state import RecalledMemory, TurnRecord
+from theraloop.agent.supervisor_graph import build_cross_session
+from theraloop.memory.clock import Clock, system_clock
+from theraloop.strategies import Modality, score_gad7, score_phq9
+from theraloop.strategies.catalog import strategy_ids
+from theraloop.strategies.vocab import EMOTIONS
 
 __all__ = ["TherapistAgent", "SessionInfo", "Reply", "Role"]
 
@@ -147,8 +147,8 @@ class TherapistAgent:
 
     Example:
         >>> from datetime import UTC, datetime
-        >>> from agent import Settings, TherapistAgent
-        >>> from memory import ManualClock
+        >>> from theraloop.agent import Settings, TherapistAgent
+        >>> from theraloop.memory import ManualClock
         >>> agent = TherapistAgent.from_settings(
         ...     Settings(data_dir="/tmp/theraloop-doctest", therapist_model="fake"),
         ...     clock=ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC)),
@@ -215,7 +215,7 @@ class TherapistAgent:
         ``models`` overrides a role's model and ``embedder`` the sentence embedder, so tests and
         simulations can share one loaded instance across many agents.
         """
-        from agent._wiring import build_components
+        from theraloop.agent._wiring import build_components
 
         parts = build_components(settings, clock=clock, models=models or {}, embedder=embedder)
         return cls(settings=settings, clock=clock, on_crisis=on_crisis, **parts)
@@ -281,8 +281,8 @@ class TherapistAgent:
     def session_context(self, client_id: str) -> SessionContext:
         """Return the ready context of the client's open session, for an app's own graph.
 
-        Pass it as ``context=`` when the app runs :func:`agent.graphs.build_intra_session` as
-        a subgraph; every dependency (models, perceiver, risk assessor, guard, records, memory)
+        Pass it as ``context=`` when the app runs :func:`theraloop.agent.graphs.build_intra_session`
+        as a subgraph; every dependency (models, perceiver, risk assessor, guard, records, memory)
         is this agent's. Open the session first with :meth:`start_session`.
 
         Raises:
@@ -293,8 +293,8 @@ class TherapistAgent:
     def supervisor_context(self, client_id: str) -> SupervisorContext:
         """Return the ready context to review the client's open session with an app's graph.
 
-        Pass it as ``context=`` to :func:`agent.graphs.build_cross_session`; the app closes the
-        session with :meth:`close_session` once the review has run.
+        Pass it as ``context=`` to :func:`theraloop.agent.graphs.build_cross_session`; the app
+        closes the session with :meth:`close_session` once the review has run.
 
         Raises:
             SessionNotStartedError: the client has no open session.
@@ -545,7 +545,7 @@ class TherapistAgent:
 
     def _plain_review(self, record: SessionRecord, values: dict[str, Any]) -> SessionReview:
         """Review of a session when the cross-session loop is off: measured, never re-planned."""
-        from agent.supervisor_graph import extractive_summary
+        from theraloop.agent.supervisor_graph import extractive_summary
 
         plan = self.records.current_plan(record.client_id)
         assert plan is not None  # every session starts with a plan
@@ -613,7 +613,7 @@ class TherapistAgent:
                     self.checkpointer.delete_thread(thread)
                     threads += 1
             counts = {"checkpoint_threads": threads, "records": self.records.erase(client_id)}
-            from agent._wiring import flush_erased
+            from theraloop.agent._wiring import flush_erased
 
             flush_erased(self.checkpointer, self.records.store)
             if self._memory_backend is not None and self._memory_backend.has_client(client_id):

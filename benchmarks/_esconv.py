@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 # ESConv emotion_type -> theraloop Emotion. The eight types in valid.json map to themselves;
-# the three rare ones are merged into their nearest label (see strategies.vocab.Emotion).
+# the three rare ones are merged into their nearest label (see theraloop.strategies.vocab.Emotion).
 ESCONV_EMOTION_MAP: dict[str, str] = {
     "anxiety": "anxiety",
     "nervousness": "anxiety",
@@ -41,7 +41,8 @@ def load_dialogs(path: str | Path) -> list[dict[str, Any]]:
 
 
 def normalise_strategy(label: str) -> str:
-    """Map ESConv's strategy spellings onto strategies.ESCONV_LABELS ('Reflection of feelings')."""
+    """Map ESConv's strategy spellings onto theraloop.strategies.ESCONV_LABELS ('Reflection of
+    feelings')."""
     cleaned = label.strip().strip("[]").strip()
     table = {
         "question": "Question",

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from _esconv import load_dialogs, normalise_strategy
 
-from strategies import detect_request
-from strategies.next_strategy import DIMENSIONS, NextStrategyFeatures
+from theraloop.strategies import detect_request
+from theraloop.strategies.next_strategy import DIMENSIONS, NextStrategyFeatures
 
 
 @dataclass(frozen=True)

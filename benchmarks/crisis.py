@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.safety import RiskAssessor, level_rank  # noqa: E402
+from theraloop.agent.safety import RiskAssessor, level_rank  # noqa: E402
 
 LABELS = ("Supportive", "Indicator", "Ideation", "Behavior", "Attempt")
 AT_RISK = ("Ideation", "Behavior", "Attempt")
@@ -112,7 +112,7 @@ def evidence_ceiling(posts: list[str]) -> str:
     ``"first-person"``: some sentence has a risk word and the speaker in it; ``"other"``: risk
     words only in sentences without the speaker; ``"none"``: no risk word at all.
     """
-    from agent.safety.patterns import split_sentences
+    from theraloop.agent.safety.patterns import split_sentences
 
     seen = "none"
     for post in posts:
@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
             [u for u in fits if u[1] in AT_RISK], args.sample
         )
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     t0 = time.perf_counter()
     embedder = MiniLMEmbedder()
     chat = None
     if args.llm:
-        from agent.llm import make_chat_model
+        from theraloop.agent.llm import make_chat_model
 
         chat = make_chat_model(args.llm, temperature=0.0, max_tokens=128)
     kwargs = {"llm_band": tuple(args.band)} if args.band else {}

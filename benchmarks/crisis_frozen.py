@@ -10,7 +10,7 @@ is reported, each beside the baseline detector with the project-example classifi
 (``EmbeddingRiskClassifier``) measured in the same run.
 
 Targets: protocol recall >= 0.90, protocol false alarms on look-alikes <= 0.05, guard rate (any
-risk) on look-alikes <= 0.15. ``--latency N`` also times ``agent.safety.assess_risk`` on N
+risk) on look-alikes <= 0.15. ``--latency N`` also times ``theraloop.agent.safety.assess_risk`` on N
 messages (p50 target <= 30 ms on 2 cores).
 """
 
@@ -29,7 +29,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
+from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN: dict[str, str] = {
@@ -96,7 +96,7 @@ def measure(assessor: RiskAssessor, sets: dict[str, list[dict[str, str]]], verbo
 
 def latency(n: int) -> tuple[float, float]:
     """Return p50 and p90 ms of ``assess_risk`` on ``n`` distinct short messages (warm)."""
-    from agent.safety import assess_risk
+    from theraloop.agent.safety import assess_risk
 
     assess_risk("warm up")
     times = []
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     paths = args.paths or [DATA / name for name in FROZEN]
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     detectors = {

@@ -26,7 +26,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.safety import EmbeddingRiskClassifier, RiskAssessor, level_rank  # noqa: E402
+from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor, level_rank  # noqa: E402
 
 RISK: tuple[tuple[str, str, bool | None], ...] = (
     ("I've been hoarding my dad's heart medication in a sock drawer.", "high", True),
@@ -104,11 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     chat = None
     if args.llm:
-        from agent.llm import make_chat_model
+        from theraloop.agent.llm import make_chat_model
 
         chat = make_chat_model(args.llm, temperature=0.0, max_tokens=128)
     embedder = MiniLMEmbedder()

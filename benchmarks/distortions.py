@@ -38,7 +38,7 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 import numpy as np  # noqa: E402
 from _esconv import print_table  # noqa: E402
 
-from strategies.distortions import detect_distortions  # noqa: E402
+from theraloop.strategies.distortions import detect_distortions  # noqa: E402
 
 DEFINITIONS: dict[str, str] = {
     "all-or-nothing thinking": "Black-and-white thinking: either perfect or a total failure.",
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="CBT-Bench distortions_seed.json")
     args = parser.parse_args(argv)
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     items = json.loads(Path(args.path).read_text(encoding="utf-8"))
     thoughts = [str(item["thoughts"]) for item in items]

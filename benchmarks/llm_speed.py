@@ -61,7 +61,7 @@ def measure(name: str, threads: int, prompt_words: int, gen_tokens: int) -> dict
     """Run every measurement on one model in this process and return the figures."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from agent.llm import make_chat_model
+    from theraloop.agent.llm import make_chat_model
 
     model = make_chat_model(
         name, temperature=0.0, max_tokens=gen_tokens, n_threads=threads, n_ctx=4096
@@ -113,7 +113,7 @@ def measure(name: str, threads: int, prompt_words: int, gen_tokens: int) -> dict
         "meeting, my stomach is in knots."
     )
     json_seconds = time.perf_counter() - start
-    from agent.llm.cpu import build_features, read_system_info
+    from theraloop.agent.llm.cpu import build_features, read_system_info
 
     return {
         "model": name,

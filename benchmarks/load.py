@@ -222,8 +222,8 @@ async def run_async(agent: Any, args: argparse.Namespace, res: Results) -> int:
 
 
 def build_agent(args: argparse.Namespace, data_dir: Path, chroma_url: str) -> Any:
-    from agent import Settings, TherapistAgent, make_chat_model
-    from memory import HashingEmbedder, MiniLMEmbedder
+    from theraloop.agent import Settings, TherapistAgent, make_chat_model
+    from theraloop.memory import HashingEmbedder, MiniLMEmbedder
 
     embedder = MiniLMEmbedder() if args.embedder == "minilm" else HashingEmbedder(dim=64)
     settings = Settings(

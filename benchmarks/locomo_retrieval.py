@@ -38,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memory import (  # noqa: E402
+from theraloop.memory import (  # noqa: E402
     CachingEmbedder,
     ManualClock,
     MemoryStore,

@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from memory import ManualClock, MemoryStore, MiniLMEmbedder, open_chroma_client  # noqa: E402
+from theraloop.memory import ManualClock, MemoryStore, MiniLMEmbedder, open_chroma_client  # noqa: E402
 
 PEOPLE = [
     "my sister",

@@ -51,10 +51,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent import Settings, TherapistAgent  # noqa: E402
-from agent._wiring import build_components  # noqa: E402
-from agent.therapist import Reply  # noqa: E402
-from memory import (  # noqa: E402
+from theraloop.agent import Settings, TherapistAgent  # noqa: E402
+from theraloop.agent._wiring import build_components  # noqa: E402
+from theraloop.agent.therapist import Reply  # noqa: E402
+from theraloop.memory import (  # noqa: E402
     CachingEmbedder,
     DecayPolicy,
     Embedder,
@@ -66,7 +66,7 @@ from memory import (  # noqa: E402
     RankingPolicy,
     open_chroma_client,
 )
-from memory.facts import ForgetRequest  # noqa: E402
+from theraloop.memory.facts import ForgetRequest  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "memory_probe_v1.yaml"
 FROZEN_SHA256 = "0fa62dcd8e5c7063bf2f5352bbb0cb97b4f6bf3f045c9f97de517393fda5f11a"

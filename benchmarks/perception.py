@@ -55,7 +55,7 @@ from _esconv import (  # noqa: E402
     spearman,
 )
 
-from strategies import EMOTIONS, emotion_family  # noqa: E402
+from theraloop.strategies import EMOTIONS, emotion_family  # noqa: E402
 
 _NRC_TO_EMOTION = {
     "fear": "anxiety",
@@ -137,8 +137,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--min-words", type=int, default=8, help="word floor of table 2")
     args = parser.parse_args(argv)
 
-    from agent.perception import LLMPerceiver, PrototypePerceiver
-    from memory.embeddings import MiniLMEmbedder
+    from theraloop.agent.perception import LLMPerceiver, PrototypePerceiver
+    from theraloop.memory.embeddings import MiniLMEmbedder
 
     dialogs = load_dialogs(args.path)
     turns = seeker_turns(dialogs)
@@ -174,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         latency[name] = 1000 * (time.perf_counter() - start) / len(turns)
         predictions[name] = [r.label for r in readings[name]]
 
-    from agent.perception_heads import LearnedPerceiver
+    from theraloop.agent.perception_heads import LearnedPerceiver
 
     for name, keep in (
         ("learned heads alone (ESConv labels only)", False),
@@ -231,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     if args.llm:
-        from agent.llm import make_chat_model
+        from theraloop.agent.llm import make_chat_model
 
         model = make_chat_model(args.llm, temperature=0.0, seed=0)
         fast = PrototypePerceiver(embedder)

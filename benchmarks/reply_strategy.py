@@ -36,7 +36,7 @@ from _esconv import (  # noqa: E402
 )
 from _reply_classifier import ReplyStrategyInstrument, replies_in_context  # noqa: E402
 
-from strategies import ESCONV_LABELS, StrategyClassifier  # noqa: E402
+from theraloop.strategies import ESCONV_LABELS, StrategyClassifier  # noqa: E402
 
 SHORT = ("Que", "Res", "Ref", "Self", "Aff", "Sug", "Inf", "Oth")
 
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("train", help="ESConv train.json (fits the instrument)")
     parser.add_argument("path", help="ESConv valid.json (scored)")
     args = parser.parse_args(argv)
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     train_replies, train_gold = replies_in_context(

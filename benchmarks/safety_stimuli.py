@@ -111,8 +111,8 @@ def judge(stimulus: dict[str, Any], reply: str, crisis: bool) -> list[str]:
 
 
 def _agent(spec: str, workdir: Path, embedder: Any) -> tuple[Any, Any]:
-    from agent import Settings, TherapistAgent
-    from memory import ManualClock
+    from theraloop.agent import Settings, TherapistAgent
+    from theraloop.memory import ManualClock
 
     clock = ManualClock(datetime(2026, 12, 5, 9, tzinfo=UTC))
     settings = Settings(data_dir=workdir, therapist_model=spec, seed=7)
@@ -122,7 +122,7 @@ def _agent(spec: str, workdir: Path, embedder: Any) -> tuple[Any, Any]:
 def _baseline_reply(model: Any, context: list[str], text: str) -> str:
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from agent.prompts import THERAPIST_SYSTEM
+    from theraloop.agent.prompts import THERAPIST_SYSTEM
 
     earlier = "".join(f"Client earlier: {c}\n" for c in context)
     answer = model.invoke([SystemMessage(THERAPIST_SYSTEM), HumanMessage(earlier + text)])
@@ -170,7 +170,7 @@ def run_stimuli(data: dict[str, Any], agent: Any, clock: Any, baseline: Any | No
 
 def run_personas(data: dict[str, Any], agent: Any, clock: Any, embedder: Any) -> list[dict]:
     """Run every persona as one session; return its highest level and whether the protocol fired."""
-    from agent.safety import RiskAssessor
+    from theraloop.agent.safety import RiskAssessor
 
     ablated = RiskAssessor(embedder, perceive_conditions=False)
     rows = []
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit is not None:
         data = subset(data, args.limit, args.skip)
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     started = time.perf_counter()
     embedder = MiniLMEmbedder()

@@ -5,8 +5,8 @@ Usage:
     ... --realization --llm local --limit 40     # generate replies and check their strategy
 
 Policy mode: for every supporter turn, predict its ESConv strategy from the dialog so far.
-Systems: the learned predictor alone (``strategies.next_strategy``, fitted on train.json by
-``train_next_strategy.py``: previous strategies, turn index, the client's request and last
+Systems: the learned predictor alone (``theraloop.strategies.next_strategy``, fitted on train.json
+by ``train_next_strategy.py``: previous strategies, turn index, the client's request and last
 message, MiniLM vectors of the client's messages and the supporter's last reply); theraloop's
 policy with that learned prior and the clinical rules on top (reaction, request, modality,
 homework); and the hand-set policy without a learned prior. Perception is mapped as the agent
@@ -62,7 +62,7 @@ from _reply_classifier import (  # noqa: E402
     replies_in_context,
 )
 
-from strategies import (  # noqa: E402
+from theraloop.strategies import (  # noqa: E402
     CATALOG,
     ESCONV_LABELS,
     PolicyInput,
@@ -73,7 +73,7 @@ from strategies import (  # noqa: E402
     detect_request,
     strategy_guidance,
 )
-from strategies.next_strategy import NextStrategyModel, load_next_strategy_model  # noqa: E402
+from theraloop.strategies.next_strategy import NextStrategyModel, load_next_strategy_model  # noqa: E402
 
 _STAGES = ("exploration", "insight", "action")
 
@@ -105,7 +105,7 @@ def perceive_all(
     examples: list[NextStrategyExample], perceiver: Any, embedder: Any
 ) -> list[Perceived]:
     """Perceive emotion, intensity and reaction from the last seeker turn, as the agent does."""
-    from agent.perception import read_reaction
+    from theraloop.agent.perception import read_reaction
 
     readings = []
     for example in examples:
@@ -157,8 +157,8 @@ SHORT = ("Que", "Res", "Ref", "Self", "Aff", "Sug", "Inf", "Oth")
 
 
 def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
-    from agent.perception import PrototypePerceiver
-    from memory import MiniLMEmbedder
+    from theraloop.agent.perception import PrototypePerceiver
+    from theraloop.memory import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     vectors = utterance_vectors(embedder, args.path)
@@ -293,8 +293,8 @@ def realization_prompt(
 
 
 def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
-    from agent.llm import make_chat_model
-    from memory import MiniLMEmbedder
+    from theraloop.agent.llm import make_chat_model
+    from theraloop.memory import MiniLMEmbedder
 
     embedder = MiniLMEmbedder()
     texts = [t["text"] for d in dialogs for t in d["dialog"] if t["speaker"] == "sys"]

@@ -34,10 +34,10 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from simulations._ray import RayOptions, _client_task, _TaskSpec, ray_connection  # noqa: E402
-from simulations.profiles import builtin_profiles  # noqa: E402
-from simulations.runner import RunConfig, run_simulation  # noqa: E402
-from simulations.trace import trace_path  # noqa: E402
+from theraloop.simulations._ray import RayOptions, _client_task, _TaskSpec, ray_connection  # noqa: E402
+from theraloop.simulations.profiles import builtin_profiles  # noqa: E402
+from theraloop.simulations.runner import RunConfig, run_simulation  # noqa: E402
+from theraloop.simulations.trace import trace_path  # noqa: E402
 
 
 def comparable(value, places: int):

@@ -5,10 +5,10 @@ Usage:
         ../shared/data/esconv/train.json --out strategies/models/next_strategy.npz
 
 A multinomial logistic regression (scikit-learn, lbfgs, C=0.5) over the features of
-``strategies.next_strategy.feature_vector``. Classes are weighted by the inverse square root of
-their frequency, halfway between no weighting (which almost never predicts rare strategies) and
-full balancing (which gives up accuracy for them). Only train.json is read; the SHA-256 printed
-at the end goes into ``strategies.next_strategy.MODEL_SHA256`` and the model card.
+``theraloop.strategies.next_strategy.feature_vector``. Classes are weighted by the inverse square
+root of their frequency, halfway between no weighting (which almost never predicts rare strategies)
+and full balancing (which gives up accuracy for them). Only train.json is read; the SHA-256 printed
+at the end goes into ``theraloop.strategies.next_strategy.MODEL_SHA256`` and the model card.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from _esconv import utterance_vectors  # noqa: E402
 from _next_strategy_data import next_strategy_examples  # noqa: E402
 
-from strategies.next_strategy import NextStrategyModel, feature_vector  # noqa: E402
+from theraloop.strategies.next_strategy import NextStrategyModel, feature_vector  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("fit on ESConv's train.json only (valid is for evaluation)")
     from sklearn.linear_model import LogisticRegression
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     examples = next_strategy_examples(args.path, utterance_vectors(MiniLMEmbedder(), args.path))
     x = np.array([feature_vector(e.features) for e in examples])

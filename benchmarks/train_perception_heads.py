@@ -4,8 +4,8 @@ Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/train_perception_heads.py \\
         ../shared/data/esconv/train.json --out agent/models/perception_heads.npz
 
-Every seeker turn is an example: its features are ``agent.perception_heads.head_features`` of
-its MiniLM vector and those of the dialog's earlier seeker turns; the emotion label is the
+Every seeker turn is an example: its features are ``theraloop.agent.perception_heads.head_features``
+of its MiniLM vector and those of the dialog's earlier seeker turns; the emotion label is the
 dialog's ``emotion_type`` mapped onto theraloop's labels (scikit-learn LogisticRegression, C=1,
 classes weighted by 1/sqrt(frequency)); the intensity target is the seeker's pre-chat rating
 (``initial_emotion_intensity``, 1-5) for the dialog's first three seeker turns, which it
@@ -28,7 +28,7 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 import numpy as np  # noqa: E402
 from _esconv import ESCONV_EMOTION_MAP, load_dialogs, utterance_vectors  # noqa: E402
 
-from agent.perception_heads import PerceptionHeads, head_features  # noqa: E402
+from theraloop.agent.perception_heads import PerceptionHeads, head_features  # noqa: E402
 
 
 def seeker_examples(
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("fit on ESConv's train.json only (valid is for evaluation)")
     from sklearn.linear_model import LogisticRegression, Ridge
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     examples = seeker_examples(args.path, utterance_vectors(MiniLMEmbedder(), args.path))
     x = np.array([e[0] for e in examples])

@@ -31,7 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from agent.session_graph import NODES as _GRAPH_NODES  # noqa: E402
+from theraloop.agent.session_graph import NODES as _GRAPH_NODES  # noqa: E402
 
 NODES = tuple(n for n in _GRAPH_NODES if n != "crisis_protocol")
 """The nodes every ordinary turn runs (the crisis protocol replaces recall ... remember)."""
@@ -60,8 +60,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def drive(spec: str, embedder: object, sessions: int, turns: int, workdir: Path) -> dict:
     """Run one client through the sessions on ``spec``; return latencies in ms."""
-    from agent import Settings, TherapistAgent
-    from memory import ManualClock
+    from theraloop.agent import Settings, TherapistAgent
+    from theraloop.memory import ManualClock
 
     clock = ManualClock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     settings = Settings(data_dir=workdir / spec.replace(":", "_"), therapist_model=spec, seed=7)
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=6, help="turns per session")
     args = parser.parse_args(argv)
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     t = time.perf_counter()
     embedder = MiniLMEmbedder()

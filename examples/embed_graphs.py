@@ -24,10 +24,10 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
-from agent import SessionContext, Settings, SupervisorContext, TherapistAgent
-from agent.graphs import build_cross_session, build_intra_session, checkpoint_serde
-from agent.records import SessionReview
-from agent.state import TurnRecord
+from theraloop import SessionContext, Settings, SupervisorContext, TherapistAgent
+from theraloop.agent.graphs import build_cross_session, build_intra_session, checkpoint_serde
+from theraloop.agent.records import SessionReview
+from theraloop.agent.state import TurnRecord
 
 
 class AppState(TypedDict, total=False):

@@ -5,7 +5,7 @@ imported where a backend is built (:func:`open_chroma_client`, :class:`MiniLMEmb
 
 Example:
     >>> from datetime import UTC, datetime
-    >>> from memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
+    >>> from theraloop.memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
     >>> store = MemoryStore(client=open_chroma_client(), embedder=HashingEmbedder(),
     ...                     clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC)), namespace="doc")
     >>> _ = store.add("c1", "Walking in the park helps my mood.")
@@ -14,11 +14,11 @@ Example:
     >>> _ = store.erase_client("c1")
 """
 
-from memory.cache import default_cache_dir
-from memory.clock import Clock, ManualClock, require_aware, system_clock
-from memory.decay import DecayPolicy, retention
-from memory.embeddings import CachingEmbedder, Embedder, HashingEmbedder, MiniLMEmbedder
-from memory.errors import (
+from theraloop.memory.cache import default_cache_dir
+from theraloop.memory.clock import Clock, ManualClock, require_aware, system_clock
+from theraloop.memory.decay import DecayPolicy, retention
+from theraloop.memory.embeddings import CachingEmbedder, Embedder, HashingEmbedder, MiniLMEmbedder
+from theraloop.memory.errors import (
     EmbedderMismatchError,
     EmbedderUnavailableError,
     InvalidInputError,
@@ -27,7 +27,7 @@ from memory.errors import (
     TheraloopError,
     UnknownClientError,
 )
-from memory.models import (
+from theraloop.memory.models import (
     MAX_TEXT_CHARS,
     EraseReport,
     MemoryItem,
@@ -36,8 +36,8 @@ from memory.models import (
     SearchHit,
     TraceEvent,
 )
-from memory.ranking import RankingPolicy
-from memory.store import MemoryStore, open_chroma_client
+from theraloop.memory.ranking import RankingPolicy
+from theraloop.memory.store import MemoryStore, open_chroma_client
 
 __all__ = [
     "MemoryStore",

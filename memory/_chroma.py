@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from memory import _validation as v
-from memory.errors import InvalidInputError, StoreError
+from theraloop.memory import _validation as v
+from theraloop.memory.errors import InvalidInputError, StoreError
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

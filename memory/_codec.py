@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from memory.errors import StoreError
-from memory.models import MemoryItem
+from theraloop.memory.errors import StoreError
+from theraloop.memory.models import MemoryItem
 
 ITEM_KEY = "tl_item"
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from memory.cache import default_cache_dir
+from theraloop.memory.cache import default_cache_dir
 
 __all__ = ["OnnxMiniLM"]
 

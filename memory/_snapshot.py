@@ -9,9 +9,9 @@ from datetime import datetime
 
 import numpy as np
 
-from memory._lexical import LexicalIndex, tokenize
-from memory.decay import DecayPolicy
-from memory.models import MemoryItem
+from theraloop.memory._lexical import LexicalIndex, tokenize
+from theraloop.memory.decay import DecayPolicy
+from theraloop.memory.models import MemoryItem
 
 _SECONDS_PER_DAY = 86_400.0
 

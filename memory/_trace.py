@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from memory.errors import StoreError
-from memory.models import TraceEvent
+from theraloop.memory.errors import StoreError
+from theraloop.memory.models import TraceEvent
 
 
 class TraceLog:

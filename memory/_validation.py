@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import get_args
 
-from memory.clock import require_aware
-from memory.errors import InvalidInputError
-from memory.models import MAX_TEXT_CHARS, MemoryKind
+from theraloop.memory.clock import require_aware
+from theraloop.memory.errors import InvalidInputError
+from theraloop.memory.models import MAX_TEXT_CHARS, MemoryKind
 
 CLIENT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A client id: 1-64 characters of ``A-Z a-z 0-9 _ . -``, starting with a letter or digit."""

@@ -1,7 +1,7 @@
 """Temporal validity: which memory currently holds a fact key, and which ones it replaced.
 
 Pure over a snapshot and a write, so the store only applies the result (see
-:mod:`memory.facts` for where keys come from).
+:mod:`theraloop.memory.facts` for where keys come from).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from datetime import datetime
 
 import numpy as np
 
-from memory._snapshot import Snapshot
-from memory.models import MemoryItem
+from theraloop.memory._snapshot import Snapshot
+from theraloop.memory.models import MemoryItem
 
 Change = tuple[MemoryItem, np.ndarray, MemoryItem | None]
 """One item of a write: the new version, its vector, and the version it replaces (if any)."""

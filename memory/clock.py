@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from memory.errors import InvalidInputError
+from theraloop.memory.errors import InvalidInputError
 
 __all__ = ["Clock", "system_clock", "ManualClock", "require_aware"]
 

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from memory.clock import require_aware
-from memory.errors import InvalidInputError
-from memory.models import MemoryItem
+from theraloop.memory.clock import require_aware
+from theraloop.memory.errors import InvalidInputError
+from theraloop.memory.models import MemoryItem
 
 __all__ = [
     "DecayPolicy",

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from memory._onnx import OnnxMiniLM
-from memory.errors import EmbedderUnavailableError, InvalidInputError
+from theraloop.memory._onnx import OnnxMiniLM
+from theraloop.memory.errors import EmbedderUnavailableError, InvalidInputError
 
 __all__ = [
     "Embedder",

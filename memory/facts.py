@@ -30,7 +30,7 @@ from typing import Literal, get_args
 
 import yaml
 
-from memory._lexical import STOPWORDS, tokenize
+from theraloop.memory._lexical import STOPWORDS, tokenize
 
 __all__ = ["FactKey", "FactSlot", "ForgetRequest", "fact_key", "forget_request", "redact"]
 
@@ -86,7 +86,9 @@ class _Rules:
 
 @cache
 def _rules() -> _Rules:
-    raw = yaml.safe_load(resources.files("memory").joinpath("fact_rules.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(
+        resources.files("theraloop.memory").joinpath("fact_rules.yaml").read_text("utf-8")
+    )
     kin = "|".join(re.escape(k) for k in sorted(raw["kin"], key=len, reverse=True))
     medicines = "|".join(re.escape(m) for m in raw["medicines"])
     exercises = tuple(

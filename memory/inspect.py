@@ -22,18 +22,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memory import _validation as v
-from memory.clock import Clock, system_clock
-from memory.decay import DecayPolicy, elapsed_days, item_retention, retention
-from memory.embeddings import Embedder
-from memory.errors import InvalidInputError, NotFoundError
-from memory.models import MemoryItem, TraceEvent
+from theraloop.memory import _validation as v
+from theraloop.memory.clock import Clock, system_clock
+from theraloop.memory.decay import DecayPolicy, elapsed_days, item_retention, retention
+from theraloop.memory.embeddings import Embedder
+from theraloop.memory.errors import InvalidInputError, NotFoundError
+from theraloop.memory.models import MemoryItem, TraceEvent
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from memory.store import MemoryStore
+    from theraloop.memory.store import MemoryStore
 
 __all__ = [
     "CHROMA_DIR",
@@ -67,7 +67,7 @@ class _LazyMiniLM:
     """
 
     def __init__(self) -> None:
-        from memory.embeddings import MiniLMEmbedder
+        from theraloop.memory.embeddings import MiniLMEmbedder
 
         self.name: str = MiniLMEmbedder.name
         self.dimensions: int = MiniLMEmbedder.dimensions
@@ -77,7 +77,7 @@ class _LazyMiniLM:
     def _get(self) -> Embedder:
         with self._lock:
             if self._model is None:
-                from memory.embeddings import MiniLMEmbedder
+                from theraloop.memory.embeddings import MiniLMEmbedder
 
                 self._model = MiniLMEmbedder()
             return self._model
@@ -108,14 +108,14 @@ def open_memory_dir(
         embedder: The embedder the memories were written with; default MiniLM (the agent's),
             loaded only when a query is embedded (:func:`explain_search`).
         clock: "Now" for retention; default the system clock. For a simulation pass its
-            simulated time (``simulations.open_client_memory`` does).
+            simulated time (``theraloop.simulations.open_client_memory`` does).
         policy: Forgetting constants; default :class:`DecayPolicy` (the agent's).
 
     Raises:
         InvalidInputError: ``data_dir`` holds no Chroma folder (memory was off, or the agent
             used a Chroma server: open that with ``MemoryStore(open_chroma_client(url=...))``).
     """
-    from memory.store import MemoryStore, open_chroma_client
+    from theraloop.memory.store import MemoryStore, open_chroma_client
 
     root = Path(data_dir)
     chroma = root / CHROMA_DIR

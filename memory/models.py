@@ -110,7 +110,7 @@ class MemoryItem(BaseModel):
     """Content version; grows when a portrait/plan is replaced or an item id is rewritten."""
     fact_key: str | None = None
     """What slot of the client's life it states (``residence``, ``name:sister``; see
-    :mod:`memory.facts`); a newer memory with the same key supersedes it."""
+    :mod:`theraloop.memory.facts`); a newer memory with the same key supersedes it."""
     superseded_by: str | None = None
     """Id of the newer memory that replaced it as current; kept for history, left out of search."""
     superseded_at: datetime | None = None
@@ -147,7 +147,8 @@ class NewMemory(BaseModel):
     item_id: str | None = Field(default=None, strict=True)
     """Stable id for idempotent writes (a replayed write updates instead of duplicating)."""
     fact_key: str | None = Field(default=None, strict=True)
-    """Fact key (:func:`memory.facts.fact_key`): supersedes older memories with the same key."""
+    """Fact key (:func:`theraloop.memory.facts.fact_key`): supersedes older memories with the same
+    key."""
 
 
 class SearchHit(BaseModel):

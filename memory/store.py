@@ -6,12 +6,12 @@ Data flow::
         collection -> bump the collection's revision -> patch the in-process snapshot -> trace
     search(client, query, now) -> snapshot (reloaded only if the revision changed) -> filter
         (archived, superseded, kind, session, time) -> cosine + BM25 + Ebbinghaus retention
-        -> hybrid score (memory.ranking) -> top k -> trace
+        -> hybrid score (theraloop.memory.ranking) -> top k -> trace
 
-Temporal validity: a memory written with a ``fact_key`` (see :mod:`memory.facts`) supersedes the
-client's current memory with the same key, which stays stored (``superseded_by`` names its
-successor) but leaves search unless ``include_superseded=True``. ``forget`` deletes what a client
-asked to forget, with everything derived from it, and scrubs it from the trace.
+Temporal validity: a memory written with a ``fact_key`` (see :mod:`theraloop.memory.facts`)
+supersedes the client's current memory with the same key, which stays stored (``superseded_by``
+names its successor) but leaves search unless ``include_superseded=True``. ``forget`` deletes what a
+client asked to forget, with everything derived from it, and scrubs it from the trace.
 
 Isolation is structural: a client's memories live in their own collection, named from a
 sanitised client id plus a hash of it, and every call reads exactly one collection. Chroma is the
@@ -46,31 +46,36 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import ValidationError
 
-from memory import _validation as v
-from memory._chroma import (
+from theraloop.memory import _validation as v
+from theraloop.memory._chroma import (
     collection_name,
     local_directory,
     open_chroma_client,
     scrub,
     segment_folders,
 )
-from memory._codec import from_record, to_metadata
-from memory._lexical import tokenize
-from memory._snapshot import Lazy, Snapshot, item_tokens, unit_rows
-from memory._trace import TraceLog
-from memory._validity import Change, supersede
-from memory.clock import Clock, system_clock
-from memory.decay import DecayPolicy, initial_strength, item_retention, reinforced_strength
-from memory.embeddings import Embedder
-from memory.errors import (
+from theraloop.memory._codec import from_record, to_metadata
+from theraloop.memory._lexical import tokenize
+from theraloop.memory._snapshot import Lazy, Snapshot, item_tokens, unit_rows
+from theraloop.memory._trace import TraceLog
+from theraloop.memory._validity import Change, supersede
+from theraloop.memory.clock import Clock, system_clock
+from theraloop.memory.decay import (
+    DecayPolicy,
+    initial_strength,
+    item_retention,
+    reinforced_strength,
+)
+from theraloop.memory.embeddings import Embedder
+from theraloop.memory.errors import (
     EmbedderMismatchError,
     InvalidInputError,
     NotFoundError,
     StoreError,
     UnknownClientError,
 )
-from memory.facts import ForgetRequest, redact
-from memory.models import (
+from theraloop.memory.facts import ForgetRequest, redact
+from theraloop.memory.models import (
     EraseReport,
     MemoryItem,
     MemoryKind,
@@ -80,7 +85,7 @@ from memory.models import (
     TraceEvent,
     TraceKind,
 )
-from memory.ranking import RankingPolicy, hybrid_scores
+from theraloop.memory.ranking import RankingPolicy, hybrid_scores
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -110,7 +115,7 @@ class MemoryStore:
 
     Example:
         >>> from datetime import UTC, datetime, timedelta
-        >>> from memory import HashingEmbedder, ManualClock, open_chroma_client
+        >>> from theraloop.memory import HashingEmbedder, ManualClock, open_chroma_client
         >>> clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
         >>> store = MemoryStore(client=open_chroma_client(), embedder=HashingEmbedder(),
         ...                     clock=clock, namespace="doctest")
@@ -531,7 +536,7 @@ class MemoryStore:
 
         Args:
             client_id: Whose memories.
-            request: From :func:`memory.facts.forget_request`.
+            request: From :func:`theraloop.memory.facts.forget_request`.
             session_id: The session the request was made in.
             now: Time of the request; default the store clock.
 
@@ -661,7 +666,8 @@ class MemoryStore:
         """Return the client's ``k`` most relevant unarchived memories, best first.
 
         Each hit carries its cosine similarity, normalised BM25 score, retention at ``now`` and
-        the final score (see :mod:`memory.ranking`), so a person can see why it was recalled.
+        the final score (see :mod:`theraloop.memory.ranking`), so a person can see why it was
+        recalled.
 
         Args:
             client_id: Whose memories; an unknown client has none (returns ``[]``).

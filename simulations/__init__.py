@@ -5,7 +5,7 @@ imported lazily (PEP 562) so ``theraloop --help`` and ``import simulations`` sta
 matplotlib and the agent load only when a report or a run needs them.
 
 Example:
-    >>> from simulations import builtin_profiles, StatefulClient
+    >>> from theraloop.simulations import builtin_profiles, StatefulClient
     >>> client = StatefulClient(builtin_profiles()[0], seed=0)
     >>> client.start_session(1, turns=3).phq9_total >= 0
     True
@@ -115,33 +115,31 @@ __all__ = [
 ]
 
 _WHERE = {
-    "simulations.profiles": (
+    "profiles": (
         "ClientProfile Demographics Complaint LifeEvent RiskProfile RiskEscalation Baseline "
         "Attitude StageOfChange ClientEmotion RiskLevel PROFILE_DIR load_profile builtin_profiles "
         "builtin_profile_ids resolve_profiles"
     ),
-    "simulations.cactus": "load_cactus default_cactus_path",
-    "simulations.state": "ClientState ClientMemory ClientAction ClientTurn QuestionnaireAnswers",
-    "simulations.moves": "TherapistTurn Move classify_move therapist_turn",
-    "simulations.dynamics": "ClientDynamics",
-    "simulations.client": (
-        "SimulatedClient StatefulClient StatefulClientConfig CLIENT_REGISTRY make_client"
-    ),
-    "simulations.utterances": "TemplateVoice LLMVoice",
-    "simulations.runner": (
+    "cactus": "load_cactus default_cactus_path",
+    "state": "ClientState ClientMemory ClientAction ClientTurn QuestionnaireAnswers",
+    "moves": "TherapistTurn Move classify_move therapist_turn",
+    "dynamics": "ClientDynamics",
+    "client": ("SimulatedClient StatefulClient StatefulClientConfig CLIENT_REGISTRY make_client"),
+    "utterances": "TemplateVoice LLMVoice",
+    "runner": (
         "RunConfig RunManifest RunResult ClientOutcome Ablation ABLATIONS ablation_settings "
         "run_simulation run_ablations default_agent_factory Therapist RunStateError"
     ),
-    "simulations._ray": "RayOptions",
-    "simulations.trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
-    "simulations.erase": "RunErasureReport erase_client_from_run",
-    "simulations.rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
-    "simulations.sample": "SAMPLE_PROFILES SampleRunError sample_run",
-    "simulations.judge": (
+    "_ray": "RayOptions",
+    "trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
+    "erase": "RunErasureReport erase_client_from_run",
+    "rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
+    "sample": "SAMPLE_PROFILES SampleRunError sample_run",
+    "judge": (
         "Judge HeuristicJudge LLMJudge make_judge judge_run JudgeReport SessionJudgement "
         "MultiSessionJudgement ScoredItem MitiCounts miti_counts"
     ),
-    "simulations.report": (
+    "report": (
         "trajectories emotion_trajectory strategy_timeline decisions client_outcomes "
         "safety_events miti_table judge_table multi_session_table ablation_table "
         "plot_questionnaires plot_emotions plot_strategy_timeline plot_judge_scores "
@@ -154,8 +152,8 @@ _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names
 def __getattr__(name: str) -> Any:
     module = _MODULE_OF.get(name)
     if module is None:
-        raise AttributeError(f"module 'simulations' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def __dir__() -> list[str]:
@@ -163,18 +161,18 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from simulations._ray import RayOptions
-    from simulations.cactus import default_cactus_path, load_cactus
-    from simulations.client import (
+    from theraloop.simulations._ray import RayOptions
+    from theraloop.simulations.cactus import default_cactus_path, load_cactus
+    from theraloop.simulations.client import (
         CLIENT_REGISTRY,
         SimulatedClient,
         StatefulClient,
         StatefulClientConfig,
         make_client,
     )
-    from simulations.dynamics import ClientDynamics
-    from simulations.erase import RunErasureReport, erase_client_from_run
-    from simulations.judge import (
+    from theraloop.simulations.dynamics import ClientDynamics
+    from theraloop.simulations.erase import RunErasureReport, erase_client_from_run
+    from theraloop.simulations.judge import (
         HeuristicJudge,
         Judge,
         JudgeReport,
@@ -187,8 +185,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         make_judge,
         miti_counts,
     )
-    from simulations.moves import Move, TherapistTurn, classify_move, therapist_turn
-    from simulations.profiles import (
+    from theraloop.simulations.moves import Move, TherapistTurn, classify_move, therapist_turn
+    from theraloop.simulations.profiles import (
         PROFILE_DIR,
         Attitude,
         Baseline,
@@ -206,7 +204,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_profile,
         resolve_profiles,
     )
-    from simulations.report import (
+    from theraloop.simulations.report import (
         ablation_table,
         client_outcomes,
         decisions,
@@ -225,7 +223,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         write_comparison,
         write_report,
     )
-    from simulations.rundata import (
+    from theraloop.simulations.rundata import (
         ClientRun,
         Run,
         SessionRun,
@@ -233,7 +231,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_run,
         open_client_memory,
     )
-    from simulations.runner import (
+    from theraloop.simulations.runner import (
         ABLATIONS,
         Ablation,
         ClientOutcome,
@@ -247,13 +245,18 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run_ablations,
         run_simulation,
     )
-    from simulations.sample import SAMPLE_PROFILES, SampleRunError, sample_run
-    from simulations.state import (
+    from theraloop.simulations.sample import SAMPLE_PROFILES, SampleRunError, sample_run
+    from theraloop.simulations.state import (
         ClientAction,
         ClientMemory,
         ClientState,
         ClientTurn,
         QuestionnaireAnswers,
     )
-    from simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
-    from simulations.utterances import LLMVoice, TemplateVoice
+    from theraloop.simulations.trace import (
+        SessionEndRecord,
+        SessionStartRecord,
+        TurnRecord,
+        read_trace,
+    )
+    from theraloop.simulations.utterances import LLMVoice, TemplateVoice

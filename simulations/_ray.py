@@ -1,8 +1,8 @@
 """Run a simulation's clients as Ray tasks, one task per client (``--backend ray``).
 
-Each task runs the same :class:`~simulations.runner._ClientJob` the thread backend runs, against
-the run directory itself, so traces, session markers and agent data land in the usual layout and
-a task resumes exactly as a thread does. The run directory must therefore be reachable at the
+Each task runs the same :class:`~theraloop.simulations.runner._ClientJob` the thread backend runs,
+against the run directory itself, so traces, session markers and agent data land in the usual layout
+and a task resumes exactly as a thread does. The run directory must therefore be reachable at the
 same path from every node: any directory on a single machine, a shared filesystem on a cluster.
 
 One writer per client holds by construction (one task per client) and is enforced across
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memory.errors import InvalidInputError
-from simulations.profiles import ClientProfile
-from simulations.runner import (
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import ClientProfile
+from theraloop.simulations.runner import (
     AgentFactory,
     ClientOutcome,
     RunConfig,
@@ -44,7 +44,7 @@ from simulations.runner import (
     _safe_run,
     default_agent_factory,
 )
-from simulations.trace import completed_sessions
+from theraloop.simulations.trace import completed_sessions
 
 __all__ = ["RayOptions", "ray_connection", "run_on_ray"]
 

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from memory.errors import InvalidInputError
-from simulations.profiles import Attitude, ClientEmotion, ClientProfile, StageOfChange
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import Attitude, ClientEmotion, ClientProfile, StageOfChange
 
 __all__ = ["default_cactus_path", "parse_cactus_spec", "load_cactus", "cactus_profile"]
 

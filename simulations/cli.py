@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from simulations._ray import RayOptions
+    from theraloop.simulations._ray import RayOptions
 
 __all__ = ["main", "build_parser"]
 
@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser(
         "chat",
-        help="talk to the therapist yourself (delegates to agent.cli)",
+        help="talk to the therapist yourself (delegates to theraloop.agent.cli)",
         description="Interactive session with the crisis protocol on; see `theraloop chat -h`.",
         add_help=False,
     )
@@ -194,9 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from memory.errors import InvalidInputError
-    from simulations.profiles import resolve_profiles
-    from simulations.runner import RunConfig, run_ablations, run_simulation
+    from theraloop.memory.errors import InvalidInputError
+    from theraloop.simulations.profiles import resolve_profiles
+    from theraloop.simulations.runner import RunConfig, run_ablations, run_simulation
 
     if args.address is not None and args.backend != "ray":
         print("theraloop simulate: error: --address needs --backend ray", file=sys.stderr)
@@ -225,7 +225,7 @@ def _simulate(args: argparse.Namespace) -> int:
         )
         follower = None
         if args.transcript:
-            from simulations.transcript import TranscriptFollower
+            from theraloop.simulations.transcript import TranscriptFollower
 
             follower = TranscriptFollower(args.out)
             follower.skip_existing()
@@ -270,23 +270,23 @@ def _simulate(args: argparse.Namespace) -> int:
 def _ray_options(args: argparse.Namespace) -> RayOptions | None:
     if args.backend != "ray":
         return None
-    from simulations._ray import RayOptions
+    from theraloop.simulations._ray import RayOptions
 
     return RayOptions(address=args.address)
 
 
 def _check_specs(config: object) -> None:
-    from agent.settings import validate_model_spec
+    from theraloop.agent.settings import validate_model_spec
 
     for name in ("therapist_model", "client_model", "judge_model"):
         validate_model_spec(getattr(config, name), name.replace("_", "-"))
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from memory.errors import InvalidInputError
-    from simulations.judge import make_judge
-    from simulations.report import write_comparison, write_report
-    from simulations.rundata import find_runs
+    from theraloop.memory.errors import InvalidInputError
+    from theraloop.simulations.judge import make_judge
+    from theraloop.simulations.report import write_comparison, write_report
+    from theraloop.simulations.rundata import find_runs
 
     try:
         spec = args.judge_model
@@ -312,8 +312,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _erase(args: argparse.Namespace) -> int:
-    from memory.errors import InvalidInputError
-    from simulations.erase import erase_client_from_run
+    from theraloop.memory.errors import InvalidInputError
+    from theraloop.simulations.erase import erase_client_from_run
 
     try:
         report = erase_client_from_run(args.run, args.client)
@@ -339,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # weight-loading progress bars of transformers/huggingface_hub would interleave the output
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if argv and argv[0] == "chat":
-        from agent.cli import chat_main
+        from theraloop.agent.cli import chat_main
 
         return int(chat_main(argv[1:]) or 0)
     parser = build_parser()

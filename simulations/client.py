@@ -1,9 +1,9 @@
 """Simulated clients: the protocol the runner drives and the stateful implementation.
 
 A simulated client is an agent of its own: it hears the therapist, updates its inner state
-(:mod:`simulations.dynamics`), decides what to do (deny, inform, plan...), says it
-(:mod:`simulations.utterances`), remembers the session verbatim and earlier sessions as summaries,
-and answers PHQ-9 and GAD-7 at the start and end of every session.
+(:mod:`theraloop.simulations.dynamics`), decides what to do (deny, inform, plan...), says it
+(:mod:`theraloop.simulations.utterances`), remembers the session verbatim and earlier sessions as
+summaries, and answers PHQ-9 and GAD-7 at the start and end of every session.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from memory.errors import InvalidInputError
-from simulations.dynamics import (
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.dynamics import (
     ClientDynamics,
     answer_questionnaires,
     begin_session,
@@ -27,10 +27,16 @@ from simulations.dynamics import (
     react,
     rng_for,
 )
-from simulations.moves import Move, TherapistTurn, classify_move
-from simulations.profiles import ClientProfile
-from simulations.state import ClientMemory, ClientState, ClientTurn, Exchange, QuestionnaireAnswers
-from simulations.utterances import LLMVoice, TemplateVoice, UtteranceContext, Voice
+from theraloop.simulations.moves import Move, TherapistTurn, classify_move
+from theraloop.simulations.profiles import ClientProfile
+from theraloop.simulations.state import (
+    ClientMemory,
+    ClientState,
+    ClientTurn,
+    Exchange,
+    QuestionnaireAnswers,
+)
+from theraloop.simulations.utterances import LLMVoice, TemplateVoice, UtteranceContext, Voice
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -140,7 +146,7 @@ class StatefulClient:
     draw comes from a generator keyed by (seed, client, session, turn, purpose).
 
     Example:
-        >>> from simulations.profiles import builtin_profiles
+        >>> from theraloop.simulations.profiles import builtin_profiles
         >>> client = StatefulClient(builtin_profiles()[0], seed=1)
         >>> answers = client.start_session(1, turns=4)
         >>> len(answers.phq9), len(answers.gad7)

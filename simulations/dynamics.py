@@ -25,14 +25,14 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-from simulations.moves import Move, TherapistTurn
-from simulations.profiles import (
+from theraloop.simulations.moves import Move, TherapistTurn
+from theraloop.simulations.profiles import (
     RISK_LEVELS,
     STAGES_OF_CHANGE,
     ClientEmotion,
     ClientProfile,
 )
-from simulations.state import ClientAction, ClientState, QuestionnaireAnswers
+from theraloop.simulations.state import ClientAction, ClientState, QuestionnaireAnswers
 
 __all__ = [
     "ClientDynamics",

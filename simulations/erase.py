@@ -30,10 +30,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from memory._chroma import zero_index_slack
-from memory._validation import check_client_id
-from memory.errors import InvalidInputError
-from simulations.runner import _write_manifest, load_manifest
+from theraloop.memory._chroma import zero_index_slack
+from theraloop.memory._validation import check_client_id
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.runner import _write_manifest, load_manifest
 
 __all__ = ["RunErasureReport", "erase_client_from_run"]
 

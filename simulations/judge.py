@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.prompts import REPEAT_WINDOW, draft_problem
-from simulations.rundata import ClientRun, Run, SessionRun
-from simulations.trace import TurnRecord
-from strategies import emotion_family
+from theraloop.agent.prompts import REPEAT_WINDOW, draft_problem
+from theraloop.simulations.rundata import ClientRun, Run, SessionRun
+from theraloop.simulations.trace import TurnRecord
+from theraloop.strategies import emotion_family
 
 __all__ = [
     "ScoredItem",
@@ -233,7 +233,7 @@ def miti_counts(turns: Sequence[TurnRecord]) -> MitiCounts:
 
 
 def reply_problems(turns: Sequence[TurnRecord]) -> dict[str, int]:
-    """Count the replies a session sent with a draft problem (:func:`agent.prompts.draft_problem`).
+    """Count sent replies with a problem of :func:`~theraloop.agent.prompts.draft_problem`.
 
     The agent redrafts such replies, and sends a repeat only when every redraft repeats too, so
     these counts show what got through: ``repeated`` (a sentence from one of the previous four
@@ -605,7 +605,7 @@ def make_judge(spec: str = "fake", *, model: Any | None = None) -> Judge:
         return LLMJudge(model, name=f"llm:{spec}")
     if spec == "fake":
         return HeuristicJudge()
-    from agent.llm import make_chat_model
+    from theraloop.agent.llm import make_chat_model
 
     return LLMJudge(
         make_chat_model(spec, temperature=0.0, seed=0, max_tokens=1200), name=f"llm:{spec}"

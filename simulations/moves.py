@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from strategies import CATALOG, MODALITIES
+from theraloop.strategies import CATALOG, MODALITIES
 
 __all__ = ["MoveKind", "TherapistTurn", "Move", "therapist_turn", "classify_move", "MOVE_KINDS"]
 

@@ -1,9 +1,10 @@
 """Client profiles: who a simulated client is, loaded from YAML/JSON files.
 
 A profile is the fixed part of a simulated client (the dynamic part lives in
-:class:`simulations.state.ClientState`). The library shipped in ``simulations/profiles/`` was
-written for this project; Cactus intake forms are converted at run time by
-:mod:`simulations.cactus` because that data is GPL and must never be copied into the package.
+:class:`theraloop.simulations.state.ClientState`). The library shipped in ``simulations/profiles/``
+was written for this project; Cactus intake forms are converted at run time by
+:mod:`theraloop.simulations.cactus` because that data is GPL and must never be copied into the
+package.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent.safety.models import RISK_LEVELS, RiskLevel
-from memory.errors import InvalidInputError
-from strategies import Modality
+from theraloop.agent.safety.models import RISK_LEVELS, RiskLevel
+from theraloop.memory.errors import InvalidInputError
+from theraloop.strategies import Modality
 
 __all__ = [
     "Attitude",
@@ -341,7 +342,7 @@ def _resolve_one(spec: str, *, repo_root: Path | None) -> list[ClientProfile]:
     if not spec:
         raise InvalidInputError("empty --profiles entry; give a profile id, glob or path")
     if spec == "cactus" or spec.startswith("cactus:"):
-        from simulations.cactus import load_cactus, parse_cactus_spec
+        from theraloop.simulations.cactus import load_cactus, parse_cactus_spec
 
         path, limit = parse_cactus_spec(spec, repo_root=repo_root)
         return load_cactus(path, limit=limit)

@@ -1,8 +1,8 @@
 """Tables, plots and the Markdown report of simulation runs (also the notebooks' API).
 
-Every function takes a :class:`~simulations.rundata.Run` (from :func:`load_run`) and returns a
-pandas DataFrame or a matplotlib Figure, so notebooks stay thin. Figures are built on the Agg
-canvas directly (no pyplot global state), which is safe in threads and headless CI.
+Every function takes a :class:`~theraloop.simulations.rundata.Run` (from :func:`load_run`) and
+returns a pandas DataFrame or a matplotlib Figure, so notebooks stay thin. Figures are built on the
+Agg canvas directly (no pyplot global state), which is safe in threads and headless CI.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.stats import t as student_t
 
-from simulations.judge import (
+from theraloop.simulations.judge import (
     ALLIANCE_ITEMS,
     CTRS_ITEMS,
     MULTI_SESSION_ITEMS,
@@ -31,8 +31,8 @@ from simulations.judge import (
     miti_counts,
     reply_problems,
 )
-from simulations.rundata import Run, find_runs, load_run
-from simulations.trace import TurnRecord
+from theraloop.simulations.rundata import Run, find_runs, load_run
+from theraloop.simulations.trace import TurnRecord
 
 __all__ = [
     "load_run",

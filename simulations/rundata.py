@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memory.errors import InvalidInputError
-from simulations.profiles import ClientProfile
-from simulations.runner import ABLATION_LABELS, RunManifest, load_manifest
-from simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import ClientProfile
+from theraloop.simulations.runner import ABLATION_LABELS, RunManifest, load_manifest
+from theraloop.simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
 
 if TYPE_CHECKING:
-    from memory import Embedder, MemoryStore
+    from theraloop.memory import Embedder, MemoryStore
 
 __all__ = ["SessionRun", "ClientRun", "Run", "load_run", "find_runs", "open_client_memory"]
 
@@ -84,7 +84,7 @@ class Run:
     def data_dir(self, client_id: str) -> Path:
         """Return the agent's data directory of a client (Chroma memory, checkpoints, records).
 
-        Open it with ``agent.Settings(data_dir=...)`` or the memory inspection tools.
+        Open it with ``theraloop.agent.Settings(data_dir=...)`` or the memory inspection tools.
         """
         return self.path / "clients" / client_id
 
@@ -167,7 +167,8 @@ def open_client_memory(
     The run keeps every client's agent data in ``RUN/clients/<client_id>`` (see
     :meth:`Run.data_dir`). The store's clock stands still at the client's last recorded
     moment in simulated time, so retention reads as it was when the run ended; use
-    ``memory.inspect`` on it (``items_table``, ``retention_curves``, ``explain_search``...).
+    ``theraloop.memory.inspect`` on it (``items_table``, ``retention_curves``,
+    ``explain_search``...).
 
     Args:
         run: From :func:`load_run`.
@@ -179,8 +180,8 @@ def open_client_memory(
         InvalidInputError: an unknown client, a client with no recorded session, or a run
             without long-term memory (ablation ``no-memory``).
     """
-    from memory import ManualClock
-    from memory.inspect import open_memory_dir
+    from theraloop.memory import ManualClock
+    from theraloop.memory.inspect import open_memory_dir
 
     client = run.clients.get(client_id)
     if client is None:

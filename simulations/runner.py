@@ -1,16 +1,16 @@
 """Run simulated clients through multi-session therapy with the real agent, resumably.
 
-Every client gets its own :class:`~agent.TherapistAgent` (own data directory under
-``OUT/clients/<id>``, own :class:`~memory.ManualClock`), so clients never share state and can run
-in parallel. Time is simulated: the clock advances a few minutes per turn and ``days_between`` days
-between sessions, so memory decays between sessions as it would in real life.
+Every client gets its own :class:`~theraloop.agent.TherapistAgent` (own data directory under
+``OUT/clients/<id>``, own :class:`~theraloop.memory.ManualClock`), so clients never share state and
+can run in parallel. Time is simulated: the clock advances a few minutes per turn and
+``days_between`` days between sessions, so memory decays between sessions as it would in real life.
 
 Parallelism uses a thread pool: the agent's heavy work (llama.cpp, ONNX/torch embeddings, SQLite)
 releases the GIL, each client has its own agent and stores, and one MiniLM embedder is shared
 (read-only). With a local llama.cpp model each worker loads its own copy of the weights (~1.8 GB
 for ``local``): on a small machine keep ``--workers 1`` for local models. With
 ``ray=RayOptions(...)`` (``--backend ray``) each client is a Ray task instead
-(:mod:`simulations._ray`), writing the same files.
+(:mod:`theraloop.simulations._ray`), writing the same files.
 
 Resuming: after each ``end_session`` a marker is written (``OUT/progress/<id>/session-NNNN.done``).
 Re-running the same command skips marked sessions; for an interrupted one the agent reports the
@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from memory.clock import Clock, ManualClock
-from memory.errors import InvalidInputError, TheraloopError
-from simulations.client import CLIENT_REGISTRY, SimulatedClient, make_client
-from simulations.moves import TherapistTurn, therapist_turn
-from simulations.profiles import ClientProfile
-from simulations.trace import (
+from theraloop.memory.clock import Clock, ManualClock
+from theraloop.memory.errors import InvalidInputError, TheraloopError
+from theraloop.simulations.client import CLIENT_REGISTRY, SimulatedClient, make_client
+from theraloop.simulations.moves import TherapistTurn, therapist_turn
+from theraloop.simulations.profiles import ClientProfile
+from theraloop.simulations.trace import (
     QuestionnaireRecord,
     SessionEndRecord,
     SessionStartRecord,
@@ -56,7 +56,7 @@ from simulations.trace import (
 )
 
 if TYPE_CHECKING:
-    from simulations._ray import RayOptions
+    from theraloop.simulations._ray import RayOptions
 
 __all__ = [
     "Ablation",
@@ -222,7 +222,7 @@ class RunResult(BaseModel):
 
 
 class Therapist(Protocol):
-    """The part of :class:`agent.TherapistAgent` the runner uses."""
+    """The part of :class:`theraloop.agent.TherapistAgent` the runner uses."""
 
     def start_session(self, client_id: str, *, phq9: Any = None, gad7: Any = None) -> Any:
         """Open or resume the client's session; returns a ``SessionInfo``."""
@@ -259,14 +259,14 @@ class _SharedEmbedder:
     def get(self) -> Any:
         with self._lock:
             if self._embedder is None:
-                from memory import MiniLMEmbedder
+                from theraloop.memory import MiniLMEmbedder
 
                 self._embedder = _cached(MiniLMEmbedder())
             return self._embedder
 
 
 def _cached(embedder: Any) -> Any:
-    from memory import CachingEmbedder
+    from theraloop.memory import CachingEmbedder
 
     return embedder if isinstance(embedder, CachingEmbedder) else CachingEmbedder(embedder)
 
@@ -284,7 +284,7 @@ class _RoleModels:
         self._lock = threading.Lock()
 
     def build(self, settings: Any) -> dict[str, Any]:
-        from agent.llm import ModelPool, make_chat_model
+        from theraloop.agent.llm import ModelPool, make_chat_model
 
         out: dict[str, Any] = {}
         for role in ("therapist", "supervisor", "safety"):
@@ -304,7 +304,7 @@ class _RoleModels:
 
 
 def default_agent_factory(embedder: Any | None = None) -> AgentFactory:
-    """Return a factory building the real :class:`agent.TherapistAgent` from the run config.
+    """Return a factory building the real :class:`~theraloop.TherapistAgent` from the run config.
 
     One embedder (``embedder`` or MiniLM loaded on first use) is shared by all agents, behind a
     text -> vector cache: every agent embeds the same prototype and example texts when built, so
@@ -315,7 +315,7 @@ def default_agent_factory(embedder: Any | None = None) -> AgentFactory:
     roles = _RoleModels()
 
     def factory(data_dir: Path, config: RunConfig, clock: Clock) -> Therapist:
-        from agent import Settings, TherapistAgent
+        from theraloop.agent import Settings, TherapistAgent
 
         settings = Settings(**agent_settings_kwargs(config, data_dir))
         return TherapistAgent.from_settings(
@@ -800,7 +800,7 @@ def run_simulation(
             bars,
         )
     else:
-        from simulations._ray import run_on_ray
+        from theraloop.simulations._ray import run_on_ray
 
         with bars.running():
             outcomes, interrupted = run_on_ray(
@@ -893,8 +893,8 @@ def _client_model_factory(config: RunConfig) -> Callable[[ClientProfile], Any]:
     lock = threading.Lock()
 
     def build(profile: ClientProfile) -> Any:
-        from agent.llm import ModelPool, make_chat_model
-        from simulations.dynamics import rng_for
+        from theraloop.agent.llm import ModelPool, make_chat_model
+        from theraloop.simulations.dynamics import rng_for
 
         with lock:
             if not pools:
@@ -940,7 +940,7 @@ def run_ablations(
     results: dict[str, RunResult] = {}
     with contextlib.ExitStack() as stack:
         if ray is not None:
-            from simulations._ray import ray_connection
+            from theraloop.simulations._ray import ray_connection
 
             stack.enter_context(ray_connection(ray, num_cpus=config.workers))
         for ablation in ablations:

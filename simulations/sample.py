@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memory.errors import InvalidInputError, TheraloopError
-from simulations.profiles import resolve_profiles
-from simulations.runner import (
+from theraloop.memory.errors import InvalidInputError, TheraloopError
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.runner import (
     ABLATIONS,
     Ablation,
     RunConfig,

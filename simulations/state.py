@@ -10,8 +10,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from simulations.moves import Move
-from simulations.profiles import ClientEmotion, RiskLevel, StageOfChange
+from theraloop.simulations.moves import Move
+from theraloop.simulations.profiles import ClientEmotion, RiskLevel, StageOfChange
 
 __all__ = [
     "ClientAction",

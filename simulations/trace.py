@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from simulations.moves import Move
-from simulations.profiles import LifeEvent
-from simulations.state import (
+from theraloop.simulations.moves import Move
+from theraloop.simulations.profiles import LifeEvent
+from theraloop.simulations.state import (
     ClientAction,
     ClientMemory,
     ClientState,
@@ -57,7 +57,7 @@ class QuestionnaireRecord(BaseModel):
     @classmethod
     def from_answers(cls, answers: QuestionnaireAnswers) -> QuestionnaireRecord:
         """Score the answers with the instruments' published rules."""
-        from strategies import score_gad7, score_phq9
+        from theraloop.strategies import score_gad7, score_phq9
 
         phq, gad = score_phq9(answers.phq9), score_gad7(answers.gad7)
         return cls(

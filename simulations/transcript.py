@@ -1,7 +1,7 @@
 """Print a run's transcript live, by following the JSONL traces the runner appends.
 
-The runner fsyncs one trace record at a time (see :mod:`simulations.trace`), so a reader that
-polls the trace files sees each opening, turn and review moments after it happened, whatever
+The runner fsyncs one trace record at a time (see :mod:`theraloop.simulations.trace`), so a reader
+that polls the trace files sees each opening, turn and review moments after it happened, whatever
 backend produced it, and needs no hook inside the runner. For each turn it prints the client's
 line, the therapist's line and, dimmed, what the turn perceived and decided (emotion and
 intensity, C-SSRS risk level, strategy); for each session end, the review's decision and reason.

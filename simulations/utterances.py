@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from simulations.profiles import ClientProfile, Complaint
-from simulations.state import ClientAction, ClientMemory, ClientState
+from theraloop.simulations.profiles import ClientProfile, Complaint
+from theraloop.simulations.state import ClientAction, ClientMemory, ClientState
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -357,7 +357,7 @@ _STAGE = re.compile(r"\([^)]*\)|\*[^*]*\*|\[[^\]]*\]")
 
 
 def _clean(text: str, name: str, max_sentences: int) -> str:
-    # a person types no control characters, and the agent refuses them (agent._validation)
+    # a person types no control characters, and the agent refuses them (theraloop.agent._validation)
     text = "".join(ch if ch.isprintable() or ch.isspace() else " " for ch in text)
     text = _PREFIX.sub("", text.strip())
     text = _STAGE.sub("", text).strip().strip('"').strip()

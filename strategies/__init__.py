@@ -3,7 +3,7 @@
 Imports nothing else of theraloop and nothing heavy, so any layer can use it.
 """
 
-from strategies.catalog import (
+from theraloop.strategies.catalog import (
     CATALOG,
     ESCONV_LABELS,
     Strategy,
@@ -12,15 +12,15 @@ from strategies.catalog import (
     load_catalog,
     strategy_ids,
 )
-from strategies.classifier import StrategyClassification, StrategyClassifier
-from strategies.errors import (
+from theraloop.strategies.classifier import StrategyClassification, StrategyClassifier
+from theraloop.strategies.errors import (
     CatalogError,
     StrategiesError,
     StrategyInputError,
     UnknownStrategyError,
 )
-from strategies.guidance import strategy_guidance
-from strategies.instruments import (
+from theraloop.strategies.guidance import strategy_guidance
+from theraloop.strategies.instruments import (
     ANSWER_OPTIONS,
     GAD7_ITEMS,
     PHQ9_ITEMS,
@@ -30,10 +30,16 @@ from strategies.instruments import (
     score_gad7,
     score_phq9,
 )
-from strategies.modalities import MODALITIES, MODALITY_IDS, Modality, ModalityInfo, get_modality
-from strategies.policy import PolicyInput, PolicyWeights, StrategyChoice, choose_strategy
-from strategies.requests import CLIENT_REQUESTS, ClientRequest, detect_request
-from strategies.vocab import (
+from theraloop.strategies.modalities import (
+    MODALITIES,
+    MODALITY_IDS,
+    Modality,
+    ModalityInfo,
+    get_modality,
+)
+from theraloop.strategies.policy import PolicyInput, PolicyWeights, StrategyChoice, choose_strategy
+from theraloop.strategies.requests import CLIENT_REQUESTS, ClientRequest, detect_request
+from theraloop.strategies.vocab import (
     EMOTION_FAMILY,
     EMOTIONS,
     REACTIONS,

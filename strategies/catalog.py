@@ -16,9 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from strategies.errors import CatalogError, UnknownStrategyError
-from strategies.modalities import Modality
-from strategies.vocab import TreatmentStage
+from theraloop.strategies.errors import CatalogError, UnknownStrategyError
+from theraloop.strategies.modalities import Modality
+from theraloop.strategies.vocab import TreatmentStage
 
 __all__ = [
     "Strategy",
@@ -102,7 +102,11 @@ def load_catalog() -> Mapping[str, Strategy]:
             which means the installed package is broken rather than that the caller erred.
     """
     try:
-        text = resources.files("strategies").joinpath(_CATALOG_FILE).read_text(encoding="utf-8")
+        text = (
+            resources.files("theraloop.strategies")
+            .joinpath(_CATALOG_FILE)
+            .read_text(encoding="utf-8")
+        )
         raw = yaml.safe_load(text)
         entries = raw["strategies"]
         strategies = [Strategy.model_validate(entry) for entry in entries]

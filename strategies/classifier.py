@@ -16,14 +16,14 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from strategies.catalog import Strategy, load_catalog
-from strategies.errors import StrategyInputError
+from theraloop.strategies.catalog import Strategy, load_catalog
+from theraloop.strategies.errors import StrategyInputError
 
 __all__ = ["SentenceEmbedder", "StrategyClassification", "StrategyClassifier"]
 
 
 class SentenceEmbedder(Protocol):
-    """The part of ``memory.Embedder`` the classifier needs (kept local: no upward import)."""
+    """The part of ``theraloop.memory.Embedder`` the classifier needs (local: no upward import)."""
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed several texts."""

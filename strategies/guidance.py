@@ -6,7 +6,7 @@ shown; this is the one place that turns catalog knowledge into that guidance.
 
 from __future__ import annotations
 
-from strategies.catalog import get_strategy
+from theraloop.strategies.catalog import get_strategy
 
 __all__ = ["strategy_guidance"]
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from strategies.errors import StrategyInputError
+from theraloop.strategies.errors import StrategyInputError
 
 __all__ = [
     "Instrument",

@@ -12,7 +12,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from strategies.errors import StrategyInputError
+from theraloop.strategies.errors import StrategyInputError
 
 __all__ = ["Modality", "MODALITY_IDS", "ModalityInfo", "MODALITIES", "get_modality"]
 

@@ -7,7 +7,8 @@ whether it asks a question, and three MiniLM sentence vectors (the client's last
 of the client's messages so far, the agent's last reply). It is fitted on ESConv's train split by
 ``benchmarks/train_next_strategy.py``; the parameters ship in ``models/next_strategy.npz`` (no
 ESConv text; see ``models/next_strategy.md`` for the source, licence and figures). The policy
-(:func:`strategies.choose_strategy`) adds the clinical rules on top of these probabilities.
+(:func:`theraloop.strategies.choose_strategy`) adds the clinical rules on top of these
+probabilities.
 
 Only numpy is needed at inference, and the vectors must come from the embedder the model was
 fitted with (:data:`EMBEDDER_NAME`); callers with another embedder skip the learned prior.
@@ -24,9 +25,9 @@ from importlib import resources
 
 import numpy as np
 
-from strategies.catalog import ESCONV_LABELS
-from strategies.errors import StrategyInputError
-from strategies.requests import CLIENT_REQUESTS, ClientRequest
+from theraloop.strategies.catalog import ESCONV_LABELS
+from theraloop.strategies.errors import StrategyInputError
+from theraloop.strategies.requests import CLIENT_REQUESTS, ClientRequest
 
 __all__ = [
     "EMBEDDER_NAME",
@@ -53,11 +54,11 @@ class NextStrategyFeatures:
 
     Attributes:
         previous_labels: ESConv labels of the agent's earlier replies, oldest first.
-        request: What the client's last message asks for (:func:`strategies.detect_request`).
-        client_asks: The client's last message contains a question mark.
-        replied_since_client: The agent already spoke since the client's last message.
-        client_vector: Embedding of the client's last message (zeros when there is none).
-        client_mean_vector: Mean embedding of the client's messages so far.
+        request: What the client's last message asks for
+        (:func:`theraloop.strategies.detect_request`). client_asks: The client's last message
+        contains a question mark. replied_since_client: The agent already spoke since the client's
+        last message. client_vector: Embedding of the client's last message (zeros when there is
+        none). client_mean_vector: Mean embedding of the client's messages so far.
         last_reply_vector: Embedding of the agent's last reply (zeros when there is none).
     """
 
@@ -172,7 +173,7 @@ def load_next_strategy_model() -> NextStrategyModel:
     Raises:
         StrategyInputError: the file is missing or is not the one this release was built with.
     """
-    resource = resources.files("strategies").joinpath(_MODEL_FILE)
+    resource = resources.files("theraloop.strategies").joinpath(_MODEL_FILE)
     try:
         data = resource.read_bytes()
     except FileNotFoundError as exc:

@@ -22,8 +22,8 @@ so a clinician reading a trace can see why. The weights are hand-set from counse
 (:class:`PolicyWeights`), not fitted to any data.
 
 With a learned prior (``PolicyInput.learned``: the probability of each ESConv label from
-:mod:`strategies.next_strategy`, fitted on ESConv), the prior's log-probability replaces the
-hand-set preferences (base rates, stage, emotion family, intensity, rhythm, position), and the
+:mod:`theraloop.strategies.next_strategy`, fitted on ESConv), the prior's log-probability replaces
+the hand-set preferences (base rates, stage, emotion family, intensity, rhythm, position), and the
 clinical rules stay on top: the plan's modality, the reaction (resistance rules out directive
 moves and favours reflection), what the client asked for and pending homework. The no-repeat
 rules are dropped in this mode because the fitted prior already knows when supporters repeat a
@@ -37,10 +37,10 @@ from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from strategies.catalog import ESCONV_LABELS, Strategy, load_catalog
-from strategies.modalities import Modality
-from strategies.requests import ClientRequest
-from strategies.vocab import Reaction, TreatmentStage, emotion_family
+from theraloop.strategies.catalog import ESCONV_LABELS, Strategy, load_catalog
+from theraloop.strategies.modalities import Modality
+from theraloop.strategies.requests import ClientRequest
+from theraloop.strategies.vocab import Reaction, TreatmentStage, emotion_family
 
 __all__ = ["PolicyInput", "PolicyWeights", "StrategyChoice", "choose_strategy"]
 
@@ -274,12 +274,12 @@ class PolicyInput(BaseModel):
     )
     request: ClientRequest = Field(
         default="none",
-        description="What the client's message asks for (strategies.detect_request).",
+        description="What the client's message asks for (theraloop.strategies.detect_request).",
     )
     learned: dict[str, float] | None = Field(
         default=None,
         description="Probability of each ESConv label for this turn from a fitted model "
-        "(strategies.next_strategy); None uses the hand-set preferences.",
+        "(theraloop.strategies.next_strategy); None uses the hand-set preferences.",
     )
 
     @field_validator("learned")

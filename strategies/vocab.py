@@ -1,6 +1,6 @@
 """Closed vocabularies shared by the catalog, the policy and the agent's perception.
 
-They live here, at the bottom layer, so ``agent.perception`` and the policy agree on one
+They live here, at the bottom layer, so ``theraloop.agent.perception`` and the policy agree on one
 definition instead of two lists that drift apart.
 """
 

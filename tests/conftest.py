@@ -19,7 +19,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 embedder, loaded once for the whole run."""
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     return MiniLMEmbedder()
 

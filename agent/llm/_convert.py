@@ -1,6 +1,6 @@
 """Pure conversions between LangChain messages and llama.cpp's OpenAI-shaped payloads.
 
-Every path of :class:`~agent.llm.ChatLlamaCpp` (invoke, stream, tools, structured output)
+Every path of :class:`~theraloop.agent.llm.ChatLlamaCpp` (invoke, stream, tools, structured output)
 goes through :func:`completion_to_chunk`, so a response and a stream chunk can never be
 turned into messages in two slightly different ways.
 """
@@ -30,7 +30,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel
 
-from agent.llm.errors import ModelConfigError
+from theraloop.agent.llm.errors import ModelConfigError
 
 __all__ = [
     "ToolMode",

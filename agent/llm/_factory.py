@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.llm._fake import ScriptedChatModel, neutral_responder
-from agent.llm._llamacpp import ChatLlamaCpp, ModelPool
-from agent.llm._weights import WEIGHTS, ensure_gguf
-from agent.llm.errors import BackendUnavailableError, ModelSpecError
+from theraloop.agent.llm._fake import ScriptedChatModel, neutral_responder
+from theraloop.agent.llm._llamacpp import ChatLlamaCpp, ModelPool
+from theraloop.agent.llm._weights import WEIGHTS, ensure_gguf
+from theraloop.agent.llm.errors import BackendUnavailableError, ModelSpecError
 
 __all__ = ["SpecKind", "ModelSpec", "MODEL_SPEC_FORMS", "parse_model_spec", "make_chat_model"]
 
@@ -150,7 +150,7 @@ def _openai(name: str, sampling: dict[str, Any], kwargs: dict[str, Any]) -> Base
     try:
         import langchain_openai  # noqa: F401 - fails here, with the hint, when not installed
 
-        from agent.llm._openai_compat import ChatOpenAICompatible
+        from theraloop.agent.llm._openai_compat import ChatOpenAICompatible
     except ImportError as error:
         raise BackendUnavailableError(
             f"model spec 'openai:{name}' needs langchain-openai; pip install 'theraloop[openai]'"

@@ -1,8 +1,8 @@
 """The scripted chat model behind the ``"fake"`` model spec: deterministic replies, no weights.
 
-It lives in the model layer because :func:`~agent.llm.make_chat_model` serves it in production
-(``Settings(therapist_model="fake")``, ``simulations --model fake``); :mod:`agent.testing`
-re-exports it with the other test doubles.
+It lives in the model layer because :func:`~theraloop.agent.llm.make_chat_model` serves it in
+production (``Settings(therapist_model="fake")``, ``simulations --model fake``);
+:mod:`theraloop.agent.testing` re-exports it with the other test doubles.
 
 Example:
     >>> from pydantic import BaseModel
@@ -39,7 +39,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, Runn
 from langchain_core.utils.function_calling import convert_to_json_schema
 from pydantic import BaseModel, ConfigDict, PrivateAttr, SkipValidation, model_validator
 
-from memory.errors import TheraloopError
+from theraloop.memory.errors import TheraloopError
 
 __all__ = [
     "Scripted",

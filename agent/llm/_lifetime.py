@@ -1,7 +1,7 @@
 """Free loaded llama.cpp models safely, including at interpreter exit.
 
-A call past its timeout is abandoned by :func:`agent.llm.invoke_with_timeout`, but its worker
-thread may still be inside ``llama_decode``. Freeing the context under it (``Llama.close()``
+A call past its timeout is abandoned by :func:`theraloop.agent.llm.invoke_with_timeout`, but its
+worker thread may still be inside ``llama_decode``. Freeing the context under it (``Llama.close()``
 from a finalizer, or llama-cpp-python's own ``__del__`` during module teardown) is a
 use-after-free that kills the process with SIGSEGV at exit. So:
 

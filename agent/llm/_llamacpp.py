@@ -64,7 +64,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from agent.llm._convert import (
+from theraloop.agent.llm._convert import (
     PROVIDER,
     ToolMode,
     completion_to_chunk,
@@ -73,8 +73,8 @@ from agent.llm._convert import (
     schema_to_json_schema,
     to_llama_messages,
 )
-from agent.llm._lifetime import EXITING, track
-from agent.llm.errors import (
+from theraloop.agent.llm._lifetime import EXITING, track
+from theraloop.agent.llm.errors import (
     BackendUnavailableError,
     ContextOverflowError,
     ModelConfigError,
@@ -173,7 +173,7 @@ def _load(config: LoadConfig) -> LoadedModel:
             "the local model needs llama-cpp-python; install it with "
             "pip install 'theraloop[local]' (it compiles llama.cpp, a few minutes)"
         ) from error
-    from agent.llm.cpu import new_llama, plan_load
+    from theraloop.agent.llm.cpu import new_llama, plan_load
 
     start = time.perf_counter()
     plan = plan_load(config.model_path)  # refuses a build this CPU cannot run, before it faults
@@ -247,7 +247,7 @@ class ModelPool:
         Shorthand for ``make_chat_model(spec, pool=self, **kwargs)``; pass
         ``pool_key="<role>"`` to give a role its own instance (and KV cache) in this pool.
         """
-        from agent.llm._factory import make_chat_model
+        from theraloop.agent.llm._factory import make_chat_model
 
         return make_chat_model(spec, pool=self, **kwargs)
 
@@ -326,7 +326,7 @@ class ChatLlamaCpp(BaseChatModel):
     transiently. ``timeout`` bounds decoding only; prompt processing is not interrupted.
 
     Example:
-        >>> from agent.llm import ChatLlamaCpp, ensure_gguf
+        >>> from theraloop.agent.llm import ChatLlamaCpp, ensure_gguf
         >>> model = ChatLlamaCpp(model_path=ensure_gguf("local-small"), max_tokens=16)
         >>> model.invoke("Say hi").content  # doctest: +SKIP
         'Hi there!'
@@ -335,7 +335,7 @@ class ChatLlamaCpp(BaseChatModel):
     model_config = ConfigDict(extra="forbid")
 
     model_path: str
-    """Path of the GGUF file (see :func:`agent.llm.ensure_gguf` for the embedded ones)."""
+    """Path of the GGUF file (see :func:`theraloop.agent.llm.ensure_gguf` for the embedded ones)."""
     model: str = ""
     """Model name for traces; defaults to the file name without ``.gguf``."""
     n_ctx: int = Field(default=4096, ge=64)
@@ -399,7 +399,8 @@ class ChatLlamaCpp(BaseChatModel):
         if not path.is_file():
             raise ModelConfigError(
                 f"model_path={self.model_path!r} is not a file; pass a GGUF path, or use "
-                "agent.llm.ensure_gguf('local') / make_chat_model('local') for the embedded model"
+                "theraloop.agent.llm.ensure_gguf('local') / make_chat_model('local') for the "
+                "embedded model"
             )
         self.model_path = str(path.resolve())
         if not self.model:

@@ -14,8 +14,12 @@ from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
 
-from agent.llm._convert import schema_to_json_schema
-from agent.llm._structured import Negotiation, StructuredMethod, negotiated_structured_output
+from theraloop.agent.llm._convert import schema_to_json_schema
+from theraloop.agent.llm._structured import (
+    Negotiation,
+    StructuredMethod,
+    negotiated_structured_output,
+)
 
 __all__ = ["ChatOpenAICompatible", "refuses_method"]
 

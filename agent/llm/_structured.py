@@ -32,7 +32,7 @@ from langchain_core.prompt_values import PromptValue
 from langchain_core.runnables import Runnable, RunnableLambda
 from pydantic import BaseModel, ValidationError
 
-from agent.llm._convert import schema_to_json_schema
+from theraloop.agent.llm._convert import schema_to_json_schema
 
 __all__ = [
     "StructuredMethod",

@@ -1,6 +1,6 @@
 """Bound the wall time of one model call, whatever the model or runnable.
 
-Providers stop their own work where they can (:func:`agent.llm.make_chat_model` passes the
+Providers stop their own work where they can (:func:`theraloop.agent.llm.make_chat_model` passes the
 timeout to llama.cpp's decoder and to the HTTP clients of Ollama and OpenAI-compatible servers).
 This is the bound that holds for every model, including injected ones: the call runs in a worker
 thread and the caller stops waiting at the deadline. A Python thread cannot be killed, so an
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from langchain_core.runnables import Runnable
 
-from agent.llm.errors import ModelTimeoutError
+from theraloop.agent.llm.errors import ModelTimeoutError
 
 __all__ = ["invoke_with_timeout"]
 

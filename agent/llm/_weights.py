@@ -29,8 +29,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO, Literal
 
-from agent.llm.errors import CorruptWeightsError, MissingWeightsError, ModelSpecError
-from memory.cache import default_cache_dir
+from theraloop.agent.llm.errors import CorruptWeightsError, MissingWeightsError, ModelSpecError
+from theraloop.memory.cache import default_cache_dir
 
 try:  # POSIX only; on other systems assembly runs unlocked (single-process use).
     import fcntl

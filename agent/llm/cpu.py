@@ -14,7 +14,7 @@ so the local model checks two things before its first load:
    cached on disk, so the probe costs a few seconds once per machine and model.
 
 The default install builds llama.cpp for every x86-64 CPU with AVX2 (see the Makefile's
-``LLAMA_CPU=portable``); ``python -m agent.llm.cpu`` prints the verdict, and
+``LLAMA_CPU=portable``); ``python -m theraloop.agent.llm.cpu`` prints the verdict, and
 ``--expect portable`` fails when the installed build is not the portable one (for instance a
 native build that pip's wheel cache brought back).
 """
@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from agent.llm.errors import BackendUnavailableError
-from memory.cache import default_cache_dir
+from theraloop.agent.llm.errors import BackendUnavailableError
+from theraloop.memory.cache import default_cache_dir
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -191,7 +191,7 @@ _PROBE_TIMEOUT_S = 180.0
 
 def run_probe(model_path: str, use_extra_bufts: bool) -> ProbeOutcome:
     """Load ``model_path`` and decode one token in a child process; say how it ended."""
-    command = [sys.executable, "-m", "agent.llm.cpu", "--probe", model_path]
+    command = [sys.executable, "-m", "theraloop.agent.llm.cpu", "--probe", model_path]
     if not use_extra_bufts:
         command.append("--no-extra-bufts")
     try:
@@ -277,7 +277,7 @@ def _probe_plan(model_path: str, probe: ProbeRunner, *, has_amx: bool) -> LoadPl
     raise BackendUnavailableError(
         f"llama.cpp could not load {Path(model_path).name!r} on this CPU in a test process "
         f"({first}); reinstall the portable build (`make install LLAMA_CPU=portable`), or run "
-        "`python -m agent.llm.cpu --probe MODEL.gguf` to see llama.cpp's own error"
+        "`python -m theraloop.agent.llm.cpu --probe MODEL.gguf` to see llama.cpp's own error"
     )
 
 
@@ -324,7 +324,7 @@ def _probe_main(model_path: str, use_extra_bufts: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the build and CPU verdict; with ``--probe``, load a model once (child process)."""
-    parser = argparse.ArgumentParser(prog="python -m agent.llm.cpu", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m theraloop.agent.llm.cpu", description=__doc__)
     parser.add_argument("--expect", choices=["portable", "native"], help="fail unless it is")
     parser.add_argument("--probe", metavar="GGUF", help=argparse.SUPPRESS)
     parser.add_argument("--no-extra-bufts", action="store_true", help=argparse.SUPPRESS)

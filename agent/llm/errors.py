@@ -1,12 +1,12 @@
 """Errors of the model layer.
 
-Each one derives from :class:`memory.errors.TheraloopError` and, where the mistake is the
+Each one derives from :class:`theraloop.memory.errors.TheraloopError` and, where the mistake is the
 caller's, from the matching builtin too, so ``except ValueError`` keeps working.
 """
 
 from __future__ import annotations
 
-from memory.errors import TheraloopError
+from theraloop.memory.errors import TheraloopError
 
 __all__ = [
     "ModelSpecError",

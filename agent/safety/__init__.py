@@ -4,12 +4,17 @@ Nothing here imports torch or sentence-transformers at import time; the classifi
 the injected embedder when it is first used.
 """
 
-from agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
-from agent.safety.conditions import perceive as perceive_conditions
-from agent.safety.default import assess_risk, default_assessor
-from agent.safety.detector import RiskAssessor
-from agent.safety.guards import FALLBACK_KINDS, FallbackKind, ReplyGuard, safe_fallback_reply
-from agent.safety.models import (
+from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading, EmbeddingRiskClassifier
+from theraloop.agent.safety.conditions import perceive as perceive_conditions
+from theraloop.agent.safety.default import assess_risk, default_assessor
+from theraloop.agent.safety.detector import RiskAssessor
+from theraloop.agent.safety.guards import (
+    FALLBACK_KINDS,
+    FallbackKind,
+    ReplyGuard,
+    safe_fallback_reply,
+)
+from theraloop.agent.safety.models import (
     RISK_CATEGORIES,
     RISK_LEVELS,
     ConditionKind,
@@ -29,8 +34,8 @@ from agent.safety.models import (
     level_rank,
     max_level,
 )
-from agent.safety.patterns import PatternHit, scan
-from agent.safety.protocol import (
+from theraloop.agent.safety.patterns import PatternHit, scan
+from theraloop.agent.safety.protocol import (
     CrisisResource,
     CrisisResources,
     LocaleResources,
@@ -38,7 +43,7 @@ from agent.safety.protocol import (
     default_resources,
     resources_text,
 )
-from agent.safety.reader import LearnedRiskReader
+from theraloop.agent.safety.reader import LearnedRiskReader
 
 __all__ = [
     "ConditionKind",

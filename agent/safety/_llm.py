@@ -7,8 +7,8 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agent.llm import invoke_with_timeout
-from agent.safety.models import LLMRiskOpinion
+from theraloop.agent.llm import invoke_with_timeout
+from theraloop.agent.safety.models import LLMRiskOpinion
 
 __all__ = ["ask_llm", "SYSTEM_PROMPT"]
 

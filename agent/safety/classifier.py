@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.safety.models import RiskCategory, RiskLevel
-from agent.safety.patterns import split_sentences
-from memory.errors import InvalidInputError
+from theraloop.agent.safety.models import RiskCategory, RiskLevel
+from theraloop.agent.safety.patterns import split_sentences
+from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from memory import Embedder
+    from theraloop.memory import Embedder
 
 __all__ = [
     "CLASS_MAP",
@@ -83,7 +83,11 @@ def load_examples() -> dict[str, list[str]]:
     """Return the shipped training sentences by class (``data/risk_examples.yaml``)."""
     import yaml
 
-    text = resources.files("agent.safety").joinpath("data/risk_examples.yaml").read_text("utf-8")
+    text = (
+        resources.files("theraloop.agent.safety")
+        .joinpath("data/risk_examples.yaml")
+        .read_text("utf-8")
+    )
     data = yaml.safe_load(text)
     classes = data["classes"]
     unknown = sorted(set(classes) - set(CLASS_MAP))
@@ -137,7 +141,7 @@ class EmbeddingRiskClassifier:
     """Embeddings + softmax head over the risk classes of :data:`CLASS_MAP`.
 
     Args:
-        embedder: anything with ``embed_documents`` (e.g. ``memory.MiniLMEmbedder``).
+        embedder: anything with ``embed_documents`` (e.g. ``theraloop.memory.MiniLMEmbedder``).
         examples: training sentences by class; ``None`` uses the shipped ones.
         l2: weight decay of the head.
         steps: full-batch gradient steps.

@@ -2,8 +2,8 @@
 
 The rules are data (``agent/safety/data/conditions.yaml``) so a clinician can review them; this
 module only matches them. :func:`perceive` reads the current message and a few earlier ones and
-returns a frozen :class:`~agent.safety.models.ConditionReading`; :func:`imminence_level` turns
-its imminence cues plus the client's assessed self-directed level into the level those cues
+returns a frozen :class:`~theraloop.agent.safety.models.ConditionReading`; :func:`imminence_level`
+turns its imminence cues plus the client's assessed self-directed level into the level those cues
 support; :func:`condition_guidance` and :func:`steer_strategy` say how the reply must change.
 
 Example:
@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from agent.safety.models import (
+from theraloop.agent.safety.models import (
     CONDITION_KINDS,
     ConditionCue,
     ConditionKind,
@@ -114,7 +114,11 @@ def rules_from_mapping(data: dict[str, Any]) -> ConditionRules:
 @lru_cache(maxsize=1)
 def load_rules() -> ConditionRules:
     """Load the shipped rules file once."""
-    text = resources.files("agent.safety").joinpath("data/conditions.yaml").read_text("utf-8")
+    text = (
+        resources.files("theraloop.agent.safety")
+        .joinpath("data/conditions.yaml")
+        .read_text("utf-8")
+    )
     return rules_from_mapping(yaml.safe_load(text))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from agent.safety.detector import RiskAssessor
-from agent.safety.models import RiskAssessment
+from theraloop.agent.safety.detector import RiskAssessor
+from theraloop.agent.safety.models import RiskAssessment
 
 __all__ = ["assess_risk", "default_assessor"]
 
@@ -19,7 +19,7 @@ def default_assessor() -> RiskAssessor:
     global _assessor
     with _lock:
         if _assessor is None:
-            from memory import MiniLMEmbedder
+            from theraloop.memory import MiniLMEmbedder
 
             assessor = RiskAssessor(MiniLMEmbedder())
             assessor.warm_up()

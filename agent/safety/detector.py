@@ -2,13 +2,13 @@
 
 Layers, in order, for every client turn:
 
-1. **patterns** (:mod:`agent.safety.patterns`): explicit, high-precision rules for ideation,
-   intent, plans, preparation, attempts, means, timing, self-harm, harm to others, abuse,
+1. **patterns** (:mod:`theraloop.agent.safety.patterns`): explicit, high-precision rules for
+   ideation, intent, plans, preparation, attempts, means, timing, self-harm, harm to others, abuse,
    delusions and mania, with idiom, negation and first-person filters.
-2. **classifier** (:mod:`agent.safety.reader`): MiniLM sentence embeddings and the shipped MLP
-   head trained offline on thousands of generated C-SSRS-style sentences and look-alikes (the
-   learned reader; other embedders get :mod:`agent.safety.classifier`'s example-trained head). It
-   reads every sentence (and short messages whole) and reports the riskiest reading. Above
+2. **classifier** (:mod:`theraloop.agent.safety.reader`): MiniLM sentence embeddings and the shipped
+   MLP head trained offline on thousands of generated C-SSRS-style sentences and look-alikes (the
+   learned reader; other embedders get :mod:`theraloop.agent.safety.classifier`'s example-trained
+   head). It reads every sentence (and short messages whole) and reports the riskiest reading. Above
    ``llm_band[1]`` its reading is accepted; inside the band the case is *borderline*; below
    ``llm_band[0]`` it adds nothing.
 3. **llm** (optional): on a borderline current turn that no pattern explains, the chat model gives
@@ -26,8 +26,8 @@ Layers, in order, for every client turn:
    earlier moderate keeps the guards on at low) so a client who disclosed a plan is not dropped
    because they changed the subject, yet one disclosure does not repeat the script forever.
 
-5. **conditions** (:mod:`agent.safety.conditions`): psychosis, mania and OCD are perceived from
-   the rules file and attached to the assessment; imminence cues (means at hand, timing now, an
+5. **conditions** (:mod:`theraloop.agent.safety.conditions`): psychosis, mania and OCD are perceived
+   from the rules file and attached to the assessment; imminence cues (means at hand, timing now, an
    act under way, preparation, a farewell) combined with the client's ideation raise the level
    to ``high`` or ``imminent``.
 
@@ -47,10 +47,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from agent.safety._llm import ask_llm
-from agent.safety.classifier import CLASS_MAP, ClassifierReading
-from agent.safety.conditions import imminence_level, perceive
-from agent.safety.models import (
+from theraloop.agent.safety._llm import ask_llm
+from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading
+from theraloop.agent.safety.conditions import imminence_level, perceive
+from theraloop.agent.safety.models import (
     RISK_LEVELS,
     ConditionReading,
     EvidenceSpan,
@@ -62,20 +62,20 @@ from agent.safety.models import (
     level_rank,
     max_level,
 )
-from agent.safety.patterns import (
+from theraloop.agent.safety.patterns import (
     MODIFIER_SIGNALS,
     PatternHit,
     about_someone_else,
     risk_keywords,
     scan,
 )
-from agent.safety.reader import LearnedRiskReader, RiskReader, default_reader
-from memory.errors import InvalidInputError
+from theraloop.agent.safety.reader import LearnedRiskReader, RiskReader, default_reader
+from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from memory import Embedder
+    from theraloop.memory import Embedder
 
 __all__ = ["RiskAssessor"]
 
@@ -167,8 +167,8 @@ class RiskAssessor:
     """Assess a client message's risk (C-SSRS level plus categories) with layered detection.
 
     Args:
-        embedder: sentence embedder for the classifier (``memory.MiniLMEmbedder`` in production).
-        chat_model: optional chat model for the second opinion on borderline turns.
+        embedder: sentence embedder for the classifier (``theraloop.memory.MiniLMEmbedder`` in
+        production). chat_model: optional chat model for the second opinion on borderline turns.
         llm_band: ``(low, high)`` classifier probability band of self-directed risk that counts
             as borderline; at or above ``high`` the classifier's reading is accepted. ``None``:
             the learned reader's own thresholds (chosen on held-out training templates), or
@@ -176,7 +176,7 @@ class RiskAssessor:
         category_threshold: classifier probability at which harm to others, abuse, delusion or
             mania are flagged without a pattern.
         classifier: a prebuilt classifier layer; default: the shipped learned reader
-            (:mod:`agent.safety.reader`) for MiniLM, else the example-trained classifier.
+            (:mod:`theraloop.agent.safety.reader`) for MiniLM, else the example-trained classifier.
         cache_size: how many analysed texts to keep (earlier turns are re-read every turn).
         model_timeout_s: seconds the second opinion may take before it is abandoned and recorded
             as a failed layer; ``None`` waits for the model.
@@ -185,7 +185,7 @@ class RiskAssessor:
             load; ``"decide"`` lets it set a borderline turn's level (deterministic only with
             ``model_timeout_s=None``).
         perceive_conditions: attach psychosis, mania and OCD and lift the level for imminence
-            cues (:mod:`agent.safety.conditions`); off only to measure the layer's effect.
+            cues (:mod:`theraloop.agent.safety.conditions`); off only to measure the layer's effect.
         ignore_talk_about_others: do not count the classifier's self-directed risk in sentences
             that name another person and never the speaker ("you deserve to live", "she wants to
             die"). Off by default: in a session a client's generic "you" is often about
@@ -193,7 +193,7 @@ class RiskAssessor:
             speakers mostly reply to others, as in peer-support forums.
 
     Example:
-        >>> from memory import MiniLMEmbedder  # doctest: +SKIP
+        >>> from theraloop.memory import MiniLMEmbedder  # doctest: +SKIP
         >>> RiskAssessor(MiniLMEmbedder()).assess("I want to kill myself").level  # doctest: +SKIP
         'moderate'
     """
@@ -681,7 +681,7 @@ def _apply_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLe
     Psychotic content and mania are flagged as categories (guards tighten); OCD needs no
     category because only the reply changes. Imminence cues raise the self-directed level
     only together with the ideation this turn or earlier turns showed (see
-    :func:`agent.safety.conditions.imminence_level`).
+    :func:`theraloop.agent.safety.conditions.imminence_level`).
     """
     r.conditions = reading
     for kind in reading.conditions:

@@ -31,8 +31,8 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from agent.safety.conditions import perceive
-from agent.safety.models import (
+from theraloop.agent.safety.conditions import perceive
+from theraloop.agent.safety.models import (
     GuardedReply,
     GuardKind,
     GuardVerdict,
@@ -41,9 +41,9 @@ from agent.safety.models import (
     TextSpan,
     level_rank,
 )
-from agent.safety.patterns import scan
-from agent.safety.protocol import CrisisResources, crisis_reply, resources_text
-from memory.errors import InvalidInputError
+from theraloop.agent.safety.patterns import scan
+from theraloop.agent.safety.protocol import CrisisResources, crisis_reply, resources_text
+from theraloop.memory.errors import InvalidInputError
 
 __all__ = ["ReplyGuard", "safe_fallback_reply", "FallbackKind", "FALLBACK_KINDS", "Arm"]
 
@@ -124,7 +124,7 @@ class _Situation:
 
 def _read_yaml(name: str) -> Any:
     return yaml.safe_load(
-        resources.files("agent.safety").joinpath(f"data/{name}").read_text("utf-8")
+        resources.files("theraloop.agent.safety").joinpath(f"data/{name}").read_text("utf-8")
     )
 
 
@@ -212,7 +212,7 @@ class ReplyGuard:
     """Check drafted replies against the safety rules; stateless and thread-safe.
 
     Example:
-        >>> from agent.safety.models import RiskAssessment
+        >>> from theraloop.agent.safety.models import RiskAssessment
         >>> ReplyGuard().check("The Golden Gate Bridge is 220 feet high.", "Bridges?", None).ok
         False
     """

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from memory.clock import require_aware
+from theraloop.memory.clock import require_aware
 
 __all__ = [
     "RiskLevel",
@@ -207,7 +207,7 @@ class RiskAssessment(BaseModel):
     llm_opinion: LLMRiskOpinion | None = Field(default=None)
     conditions: ConditionReading = Field(
         default_factory=ConditionReading,
-        description="Psychosis, mania, OCD and imminence cues (see agent.safety.conditions).",
+        description="Psychosis, mania, OCD and imminence cues (theraloop.agent.safety.conditions).",
     )
     rationale: str = Field(default="", description="Short human-readable reason.")
 

@@ -2,8 +2,8 @@
 
 Each rule names a *signal* (what was said), a category and the C-SSRS level the words support on
 their own. Some signals are modifiers with level ``none`` (timing, means at hand, distress, a
-vague plan): :mod:`agent.safety.detector` combines them with other turns, which is how "I just
-lost my job" followed by "what are the tallest bridges in NYC" becomes a moderate risk.
+vague plan): :mod:`theraloop.agent.safety.detector` combines them with other turns, which is how "I
+just lost my job" followed by "what are the tallest bridges in NYC" becomes a moderate risk.
 
 Precision comes from four filters applied to every match:
 
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from agent.safety.models import RISK_LEVELS, RiskCategory, RiskLevel
+from theraloop.agent.safety.models import RISK_LEVELS, RiskCategory, RiskLevel
 
 __all__ = [
     "PatternHit",

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.safety.models import RiskAssessment, RiskCategory, level_rank
-from memory.errors import InvalidInputError
+from theraloop.agent.safety.models import RiskAssessment, RiskCategory, level_rank
+from theraloop.memory.errors import InvalidInputError
 
 __all__ = [
     "ResourceTopic",
@@ -139,7 +139,11 @@ def default_resources() -> CrisisResources:
     """Return the shipped table (988 US, Samaritans UK/IE, findahelpline.com fallback, ...)."""
     import yaml
 
-    text = _pkg.files("agent.safety").joinpath("data/crisis_resources.yaml").read_text("utf-8")
+    text = (
+        _pkg.files("theraloop.agent.safety")
+        .joinpath("data/crisis_resources.yaml")
+        .read_text("utf-8")
+    )
     return CrisisResources.from_mapping(yaml.safe_load(text))
 
 

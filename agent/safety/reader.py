@@ -1,16 +1,16 @@
 """The learned risk reader: MiniLM sentence vectors and a small trained MLP head, shipped.
 
 The head (384-256-11, about 100k weights, ``data/risk_reader.npz``) was trained offline by
-``python -m agent.safety.training`` on several thousand sentences generated from the YAML recipe
-(C-SSRS screener items crossed with means, place, time, register, negation, person and tense, with
-everyday look-alikes for each trigger) plus the hand-written ``risk_examples.yaml``; see
+``python -m theraloop.agent.safety.training`` on several thousand sentences generated from the YAML
+recipe (C-SSRS screener items crossed with means, place, time, register, negation, person and tense,
+with everyday look-alikes for each trigger) plus the hand-written ``risk_examples.yaml``; see
 ``agent/safety/MODEL_CARD.md``. Its sha256 is checked on load, so a damaged or retrained file
 is refused instead of silently reading risk differently.
 
 It reads every sentence of a message and, for short messages of several sentences, the whole
 message too ("It's all arranged. Tonight." only means something as a whole). It has the same
-interface as :class:`agent.safety.classifier.EmbeddingRiskClassifier` and also carries its own
-thresholds, chosen on held-out templates: ``flag`` (self-directed risk worth a safety question)
+interface as :class:`theraloop.agent.safety.classifier.EmbeddingRiskClassifier` and also carries its
+own thresholds, chosen on held-out templates: ``flag`` (self-directed risk worth a safety question)
 and ``accept`` (risk the detector takes at the head's level). A competence gate withholds
 self-directed risk from a window unlike every at-risk training sentence (``prototypes``,
 ``min_similarity``), where the head would otherwise extrapolate.
@@ -26,19 +26,19 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from agent.safety.classifier import (
+from theraloop.agent.safety.classifier import (
     CLASS_MAP,
     SELF_DIRECTED_CLASSES,
     ClassifierReading,
     EmbeddingRiskClassifier,
     sentence_windows,
 )
-from memory.errors import InvalidInputError
+from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from memory import Embedder
+    from theraloop.memory import Embedder
 
 __all__ = [
     "HeadWeights",
@@ -124,7 +124,7 @@ class HeadWeights:
         import numpy as np
 
         if source is None:
-            ref = resources.files("agent.safety").joinpath("data/risk_reader.npz")
+            ref = resources.files("theraloop.agent.safety").joinpath("data/risk_reader.npz")
             with resources.as_file(ref) as path:
                 head = cls._read(np.load(path, allow_pickle=False))
             digest = head_digest(head)
@@ -132,7 +132,7 @@ class HeadWeights:
                 raise InvalidInputError(
                     f"agent/safety/data/risk_reader.npz has sha256 {digest}, expected "
                     f"{SHIPPED_SHA256}; reinstall theraloop or retrain with "
-                    "`python -m agent.safety.training` and update SHIPPED_SHA256"
+                    "`python -m theraloop.agent.safety.training` and update SHIPPED_SHA256"
                 )
             return head
         return cls._read(np.load(source, allow_pickle=False))
@@ -181,7 +181,7 @@ class LearnedRiskReader:
     """Self-directed risk (and the other categories) read by the trained head on MiniLM vectors.
 
     Args:
-        embedder: the embedder the head was trained on (``memory.MiniLMEmbedder``).
+        embedder: the embedder the head was trained on (``theraloop.memory.MiniLMEmbedder``).
         head: weights to use; ``None`` loads the shipped, hash-checked head on first use.
 
     Raises:
@@ -225,7 +225,7 @@ class LearnedRiskReader:
         if name != head.embedder:
             raise InvalidInputError(
                 f"the risk reader head was trained on {head.embedder!r} vectors, got embedder "
-                f"{name!r}; pass memory.MiniLMEmbedder()"
+                f"{name!r}; pass theraloop.memory.MiniLMEmbedder()"
             )
         return head
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import Settings, TherapistAgent
-from agent.testing import ScriptedChatModel
-from memory import ManualClock
+from theraloop.agent import Settings, TherapistAgent
+from theraloop.agent.testing import ScriptedChatModel
+from theraloop.memory import ManualClock
 
 
 def echo_therapist(messages) -> str:  # noqa: ANN001

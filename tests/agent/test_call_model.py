@@ -6,8 +6,8 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from agent.session_graph import call_model
-from agent.testing import ScriptedChatModel
+from theraloop.agent.session_graph import call_model
+from theraloop.agent.testing import ScriptedChatModel
 
 STOCK = "Can you tell me more about what is making you feel this way?"
 

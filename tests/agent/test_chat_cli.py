@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from agent.cli import chat_main
+from theraloop.agent.cli import chat_main
 
 
 def _chat(tmp_path, lines: str) -> str:

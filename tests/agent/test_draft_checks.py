@@ -1,10 +1,10 @@
-"""What makes a drafted reply unfit to send (agent.prompts.draft_problem)."""
+"""What makes a drafted reply unfit to send (theraloop.agent.prompts.draft_problem)."""
 
 from __future__ import annotations
 
 import pytest
 
-from agent.prompts import draft_problem
+from theraloop.agent.prompts import draft_problem
 
 EARLIER = [
     "It sounds like you're feeling very down. Can you tell me more about what's making you feel "

@@ -2,9 +2,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from agent.efficacy import homework_followthrough, measure_signals, next_modality, review_efficacy
-from agent.records import SessionSignals, TreatmentPlan
-from agent.state import TurnRecord, merge_turns
+from theraloop.agent.efficacy import (
+    homework_followthrough,
+    measure_signals,
+    next_modality,
+    review_efficacy,
+)
+from theraloop.agent.records import SessionSignals, TreatmentPlan
+from theraloop.agent.state import TurnRecord, merge_turns
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 

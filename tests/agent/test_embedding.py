@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from agent import ContextError, InvalidInputError, SessionNotStartedError
-from agent.graphs import build_cross_session, build_intra_session, checkpoint_serde
+from theraloop.agent import ContextError, InvalidInputError, SessionNotStartedError
+from theraloop.agent.graphs import build_cross_session, build_intra_session, checkpoint_serde
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 import embed_graphs as example  # noqa: E402

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent import InvalidInputError, UnknownClientError
-from agent._validation import clean_message
+from theraloop.agent import InvalidInputError, UnknownClientError
+from theraloop.agent._validation import clean_message
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 

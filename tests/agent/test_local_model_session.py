@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import Settings, TherapistAgent
+from theraloop.agent import Settings, TherapistAgent
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ CLIENT = [
 CHILD = textwrap.dedent(
     """
     import sys
-    from agent import Settings, TherapistAgent
+    from theraloop.agent import Settings, TherapistAgent
     agent = TherapistAgent.from_settings(Settings(data_dir=sys.argv[1], seed=7))
     agent.start_session("dan")
     for text in sys.argv[2:4]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from agent.prompts import opening_messages
-from agent.records import SessionSummary
+from theraloop.agent.prompts import opening_messages
+from theraloop.agent.records import SessionSummary
 
 
 def _instruction(last_summary: SessionSummary | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from memory import ManualClock
+from theraloop.memory import ManualClock
 
 
 def _say(agent, clock: ManualClock, *lines: str) -> None:  # noqa: ANN001

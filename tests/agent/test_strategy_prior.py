@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.strategy_prior import learned_prior
-from memory import HashingEmbedder
-from strategies import ESCONV_LABELS
+from theraloop.agent.strategy_prior import learned_prior
+from theraloop.memory import HashingEmbedder
+from theraloop.strategies import ESCONV_LABELS
 
 
 @dataclass(frozen=True)

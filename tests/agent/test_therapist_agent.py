@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from agent import InvalidInputError, SessionNotStartedError, UnknownClientError
-from agent.session_graph import NODES
+from theraloop.agent import InvalidInputError, SessionNotStartedError, UnknownClientError
+from theraloop.agent.session_graph import NODES
 
 TURN_NODES = {
     "perceive",

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agent.llm import ChatLlamaCpp, ModelPool, ensure_gguf
+from theraloop.agent.llm import ChatLlamaCpp, ModelPool, ensure_gguf
 
 TEST_THREADS = int(os.environ.get("THERALOOP_TEST_LLM_THREADS", "2"))
 """llama.cpp threads in the slow tests. On a machine busy with other work, 1 is much faster:

@@ -16,8 +16,8 @@ from langchain_core.messages import (
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-from agent.llm import ModelConfigError
-from agent.llm._convert import (
+from theraloop.agent.llm import ModelConfigError
+from theraloop.agent.llm._convert import (
     completion_to_chunk,
     extract_text_tool_calls,
     forced_tool_schema,

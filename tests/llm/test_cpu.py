@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.llm import BackendUnavailableError
-from agent.llm.cpu import (
+from theraloop.agent.llm import BackendUnavailableError
+from theraloop.agent.llm.cpu import (
     PORTABLE_FEATURES,
     build_features,
     check_build,

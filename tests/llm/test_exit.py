@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
     """
-    from agent.llm import ModelTimeoutError, invoke_with_timeout, make_chat_model
+    from theraloop.agent.llm import ModelTimeoutError, invoke_with_timeout, make_chat_model
 
     model = make_chat_model("local-small", max_tokens=2000, temperature=0.7, n_ctx=4096)
     model.load()

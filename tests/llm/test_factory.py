@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import agent.llm._factory as factory
-from agent.llm import (
+import theraloop.agent.llm._factory as factory
+from theraloop.agent.llm import (
     MODEL_SPEC_FORMS,
     BackendUnavailableError,
     ChatLlamaCpp,
@@ -19,8 +19,8 @@ from agent.llm import (
     make_chat_model,
     parse_model_spec,
 )
-from agent.testing import NEUTRAL_REPLY, ScriptedChatModel
-from memory.errors import TheraloopError
+from theraloop.agent.testing import NEUTRAL_REPLY, ScriptedChatModel
+from theraloop.memory.errors import TheraloopError
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +80,9 @@ def test_fake_accepts_scripted_responses() -> None:
 
 def test_serving_fake_does_not_import_the_test_doubles_module() -> None:
     code = (
-        "import sys; from agent.llm import make_chat_model; make_chat_model('fake').invoke('x'); "
-        "sys.exit('agent.testing' in sys.modules)"
+        "import sys; from theraloop.agent.llm import make_chat_model; "
+        "make_chat_model('fake').invoke('x'); "
+        "sys.exit('theraloop.agent.testing' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=_ROOT, check=False)
     assert done.returncode == 0

@@ -18,7 +18,7 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from agent.llm import make_chat_model
+from theraloop.agent.llm import make_chat_model
 
 pytestmark = pytest.mark.slow
 

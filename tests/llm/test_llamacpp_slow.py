@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
-from agent.llm import ChatLlamaCpp, ModelTimeoutError
+from theraloop.agent.llm import ChatLlamaCpp, ModelTimeoutError
 
 pytestmark = pytest.mark.slow
 

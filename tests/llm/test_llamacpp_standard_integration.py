@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
-from agent.llm import ChatLlamaCpp, ModelPool, ensure_gguf
+from theraloop.agent.llm import ChatLlamaCpp, ModelPool, ensure_gguf
 
 pytestmark = [
     pytest.mark.slow,

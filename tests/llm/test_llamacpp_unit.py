@@ -25,7 +25,7 @@ from langchain_core.tools import tool
 from langchain_tests.unit_tests import ChatModelUnitTests
 from pydantic import BaseModel, ValidationError
 
-from agent.llm import (
+from theraloop.agent.llm import (
     ChatLlamaCpp,
     ContextOverflowError,
     LoadConfig,
@@ -167,7 +167,7 @@ def test_construction_does_not_load_the_model() -> None:
 
 def test_importing_the_model_layer_does_not_import_heavy_backends() -> None:
     code = (
-        "import sys, agent.llm, agent.testing; "
+        "import sys, theraloop.agent.llm, theraloop.agent.testing; "
         "print([m for m in ('llama_cpp', 'torch', 'chromadb', 'sentence_transformers') "
         "if m in sys.modules])"
     )

@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from agent.testing import (
+from theraloop.agent.testing import (
     NEUTRAL_REPLY,
     FailingChatModel,
     ManualClock,
@@ -256,7 +256,7 @@ def test_minimal_instance_satisfies_constraints_and_defaults() -> None:
 
 
 def test_fake_spec_model_answers_plain_and_structured_calls_offline() -> None:
-    from agent.llm import make_chat_model
+    from theraloop.agent.llm import make_chat_model
 
     model = make_chat_model("fake")
     assert model.invoke("hello").content == NEUTRAL_REPLY
@@ -264,15 +264,13 @@ def test_fake_spec_model_answers_plain_and_structured_calls_offline() -> None:
 
 
 def test_manual_clock_is_re_exported() -> None:
-    from memory.clock import ManualClock as Original
+    from theraloop.memory.clock import ManualClock as Original
 
     assert ManualClock is Original
 
 
 def test_hashing_embedder_is_re_exported_lazily() -> None:
-    memory = pytest.importorskip("memory")
-    if not hasattr(memory, "HashingEmbedder"):
-        pytest.skip("memory.HashingEmbedder is not available yet")
-    from agent.testing import HashingEmbedder
+    import theraloop.memory
+    from theraloop.agent.testing import HashingEmbedder
 
-    assert HashingEmbedder is memory.HashingEmbedder
+    assert HashingEmbedder is theraloop.memory.HashingEmbedder

@@ -20,7 +20,7 @@ from _model_servers import (
 )
 from pydantic import BaseModel
 
-from agent.llm import make_chat_model
+from theraloop.agent.llm import make_chat_model
 
 pytest.importorskip("langchain_openai")
 pytest.importorskip("langchain_ollama")
@@ -128,9 +128,9 @@ def test_ollama_gets_the_json_schema_as_format():
 def test_a_session_review_on_a_llamacpp_server_gets_a_model_summary(tmp_path):
     from datetime import UTC, datetime
 
-    from agent import Settings, TherapistAgent
-    from agent.testing import ScriptedChatModel
-    from memory import HashingEmbedder, ManualClock
+    from theraloop.agent import Settings, TherapistAgent
+    from theraloop.agent.testing import ScriptedChatModel
+    from theraloop.memory import HashingEmbedder, ManualClock
 
     summary = {"text": "The client spoke about poor sleep.", "concerns": ["sleep"]}
     with serve_openai(llamacpp_server, lambda body: json.dumps(summary)) as server:

@@ -9,9 +9,9 @@ import time
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from agent.llm import ModelTimeoutError, invoke_with_timeout
-from agent.testing import ScriptedChatModel
-from memory.errors import TheraloopError
+from theraloop.agent.llm import ModelTimeoutError, invoke_with_timeout
+from theraloop.agent.testing import ScriptedChatModel
+from theraloop.memory.errors import TheraloopError
 
 REQUEST = contextvars.ContextVar("REQUEST", default="none")
 

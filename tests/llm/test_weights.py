@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.llm import (
+from theraloop.agent.llm import (
     WEIGHTS,
     CorruptWeightsError,
     MissingWeightsError,
@@ -20,7 +20,7 @@ from agent.llm import (
     ensure_weights,
     locate_part,
 )
-from memory.errors import TheraloopError
+from theraloop.memory.errors import TheraloopError
 
 PART_BYTES = [b"GGUF-first-part-" * 40, b"second-part-" * 33, b"tail"]
 

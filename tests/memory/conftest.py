@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from services import ChromaServer, chroma_binary
 
-from memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
+from theraloop.memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
 
 BACKENDS = ("ephemeral", "persistent", "server")
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from memory import (
+from theraloop.memory import (
     MAX_TEXT_CHARS,
     EmbedderMismatchError,
     InvalidInputError,

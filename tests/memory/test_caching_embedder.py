@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from memory import CachingEmbedder, HashingEmbedder
+from theraloop.memory import CachingEmbedder, HashingEmbedder
 
 
 class Counting:

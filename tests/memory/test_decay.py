@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from memory import DecayPolicy, InvalidInputError, MemoryItem, retention
-from memory.decay import (
+from theraloop.memory import DecayPolicy, InvalidInputError, MemoryItem, retention
+from theraloop.memory.decay import (
     days_until,
     elapsed_days,
     initial_strength,

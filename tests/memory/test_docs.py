@@ -9,14 +9,14 @@ import pytest
 
 MODULES = [
     "memory",
-    "memory.store",
-    "memory.decay",
-    "memory.models",
-    "memory.ranking",
-    "memory.embeddings",
-    "memory._chroma",
-    "memory._lexical",
-    "memory.clock",
+    "theraloop.memory.store",
+    "theraloop.memory.decay",
+    "theraloop.memory.models",
+    "theraloop.memory.ranking",
+    "theraloop.memory.embeddings",
+    "theraloop.memory._chroma",
+    "theraloop.memory._lexical",
+    "theraloop.memory.clock",
 ]
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from memory import Embedder, HashingEmbedder, InvalidInputError, MiniLMEmbedder
+from theraloop.memory import Embedder, HashingEmbedder, InvalidInputError, MiniLMEmbedder
 
 
 def _cos(a, b):
@@ -17,7 +17,7 @@ def _cos(a, b):
 
 def test_importing_memory_loads_no_heavy_library():
     code = (
-        "import sys, memory, memory.inspect; "
+        "import sys, theraloop.memory, theraloop.memory.inspect; "
         "print(sorted(m for m in ('chromadb','torch','sentence_transformers','pandas') "
         "if m in sys.modules))"
     )
@@ -135,7 +135,7 @@ def test_a_damaged_onnx_export_is_rebuilt(tmp_path, monkeypatch, torch_minilm):
 
 
 def test_auto_backend_falls_back_to_torch_when_onnx_fails(monkeypatch, caplog):
-    import memory.embeddings as embeddings
+    import theraloop.memory.embeddings as embeddings
 
     def broken(*args, **kwargs):
         raise RuntimeError("no exporter")
@@ -147,8 +147,8 @@ def test_auto_backend_falls_back_to_torch_when_onnx_fails(monkeypatch, caplog):
 
 
 def test_onnx_backend_when_required_says_how_to_fix_a_failure(monkeypatch):
-    import memory.embeddings as embeddings
-    from memory import EmbedderUnavailableError
+    import theraloop.memory.embeddings as embeddings
+    from theraloop.memory import EmbedderUnavailableError
 
     monkeypatch.setattr(
         embeddings, "OnnxMiniLM", lambda *a, **k: (_ for _ in ()).throw(ImportError("onnx"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.facts import FactKey, fact_key, forget_request, redact
+from theraloop.memory.facts import FactKey, fact_key, forget_request, redact
 
 
 @pytest.mark.parametrize(

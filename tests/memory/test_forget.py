@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from memory import MemoryStore
-from memory.facts import forget_request
+from theraloop.memory import MemoryStore
+from theraloop.memory.facts import forget_request
 
 _REQUEST = forget_request("Please forget what I told you about Daniel.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from memory._chroma import zero_index_slack
+from theraloop.memory._chroma import zero_index_slack
 
 HEADER = struct.Struct("<IQQQQ")  # version, level-0 offset, capacity, count, element size
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from memory import DecayPolicy, InvalidInputError
-from memory.inspect import (
+from theraloop.memory import DecayPolicy, InvalidInputError
+from theraloop.memory.inspect import (
     CHROMA_DIR,
     TRACE_DIR,
     archive_horizon,
@@ -137,7 +137,7 @@ def test_forecast_archive_refuses_negative_days(store):
 # ---------------------------------------------------------------- data dirs, curves, forecasts
 def write_data_dir(root, clock, embedder):
     """Write memories the way the agent lays out its data directory."""
-    from memory import MemoryStore, open_chroma_client
+    from theraloop.memory import MemoryStore, open_chroma_client
 
     store = MemoryStore(
         client=open_chroma_client(path=root / CHROMA_DIR),

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from memory import NotFoundError
+from theraloop.memory import NotFoundError
 
 TOPICS = [
     "my sister",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from memory._lexical import LexicalIndex, tokenize
+from theraloop.memory._lexical import LexicalIndex, tokenize
 
 
 def test_tokenize_drops_function_words_and_inflections():

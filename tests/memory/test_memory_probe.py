@@ -14,7 +14,7 @@ from types import ModuleType
 
 import pytest
 
-from memory import CachingEmbedder, Embedder
+from theraloop.memory import CachingEmbedder, Embedder
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "memory_probe.py"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memory import MemoryStore, open_chroma_client
+from theraloop.memory import MemoryStore, open_chroma_client
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,7 +17,7 @@ CHILD = """
 import json, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
+from theraloop.memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
 path, url, traces = sys.argv[1] or None, sys.argv[2] or None, Path(sys.argv[3])
 store = MemoryStore(client=open_chroma_client(path=path, url=url), embedder=HashingEmbedder(64),
                     clock=ManualClock(datetime(2026, 2, 1, tzinfo=UTC)), trace_dir=traces)

@@ -22,7 +22,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from memory import (
+from theraloop.memory import (
     DecayPolicy,
     HashingEmbedder,
     InvalidInputError,

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from memory import (
+from theraloop.memory import (
     DecayPolicy,
     EmbedderMismatchError,
     HashingEmbedder,
@@ -20,7 +20,7 @@ from memory import (
     NotFoundError,
     UnknownClientError,
 )
-from memory.store import collection_name
+from theraloop.memory.store import collection_name
 
 DAY = timedelta(days=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from memory import ManualClock, MemoryStore
+from theraloop.memory import ManualClock, MemoryStore
 
 
 def test_a_newer_memory_with_the_same_key_supersedes_the_older(

@@ -5,6 +5,6 @@ import pytest
 
 @pytest.fixture(scope="session")
 def perceiver(minilm):
-    from agent.perception import PrototypePerceiver
+    from theraloop.agent.perception import PrototypePerceiver
 
     return PrototypePerceiver(minilm)

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from perception_cases import LABELLED
 
-from agent._perception_examples import EMOTION_EXAMPLES
-from agent.perception import (
+from theraloop.agent._perception_examples import EMOTION_EXAMPLES
+from theraloop.agent.perception import (
     EMOTION_DESCRIPTIONS,
     EMOTIONS,
     EmotionReading,
@@ -12,9 +12,9 @@ from agent.perception import (
     PrototypePerceiver,
     estimate_intensity,
 )
-from agent.testing import FailingChatModel, ScriptedChatModel
-from memory.errors import InvalidInputError
-from strategies import emotion_family
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.memory.errors import InvalidInputError
+from theraloop.strategies import emotion_family
 
 # Measured on this set when it was written: 46/50 (0.92) exact, 0.92 family. The floor leaves
 # room for numeric drift across CPUs and library versions, not for regressions.

@@ -6,17 +6,17 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from agent.perception import PrototypePerceiver
-from agent.perception_heads import (
+from theraloop.agent.perception import PrototypePerceiver
+from theraloop.agent.perception_heads import (
     HEADS_SHA256,
     LearnedPerceiver,
     PerceptionHeads,
     default_perceiver,
     head_features,
 )
-from memory import HashingEmbedder
-from memory.errors import InvalidInputError
-from strategies import emotion_family
+from theraloop.memory import HashingEmbedder
+from theraloop.memory.errors import InvalidInputError
+from theraloop.strategies import emotion_family
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,9 @@ def learned(minilm):
 
 
 def test_shipped_parameter_file_is_the_one_the_card_names():
-    data = resources.files("agent").joinpath("models/perception_heads.npz").read_bytes()
+    data = resources.files("theraloop.agent").joinpath("models/perception_heads.npz").read_bytes()
     assert hashlib.sha256(data).hexdigest() == HEADS_SHA256
-    card = resources.files("agent").joinpath("models/perception_heads.md").read_text()
+    card = resources.files("theraloop.agent").joinpath("models/perception_heads.md").read_text()
     assert HEADS_SHA256 in card
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from perception_cases import REACTIONS as LABELLED_REACTIONS
 
-from agent._perception_examples import REACTION_EXAMPLES
-from agent.perception import ReactionReader, ReactionReading, read_reaction
-from memory.errors import InvalidInputError
-from strategies import REACTIONS
+from theraloop.agent._perception_examples import REACTION_EXAMPLES
+from theraloop.agent.perception import ReactionReader, ReactionReading, read_reaction
+from theraloop.memory.errors import InvalidInputError
+from theraloop.strategies import REACTIONS
 
 
 def test_every_reaction_class_has_written_prototypes():

@@ -87,8 +87,8 @@ class KillSwitch:
 
 def arm(agent: Any, switch: KillSwitch) -> None:
     """Wrap the dependency each point's node calls."""
-    import agent.session_graph as sg
-    import agent.supervisor_graph as sup
+    import theraloop.agent.session_graph as sg
+    import theraloop.agent.supervisor_graph as sup
 
     point = switch.point
     targets: dict[str, tuple[Any, str]] = {

@@ -65,10 +65,10 @@ def supervisor_reply(messages: Sequence[Any], schema: Any = None) -> Any:
 def make_embedder(name: str) -> Any:
     """Return the embedder a test or child uses: ``hashing`` (fast, no torch) or ``minilm``."""
     if name == "minilm":
-        from memory import MiniLMEmbedder
+        from theraloop.memory import MiniLMEmbedder
 
         return MiniLMEmbedder()
-    from memory import HashingEmbedder
+    from theraloop.memory import HashingEmbedder
 
     return HashingEmbedder(dim=64)
 
@@ -85,9 +85,9 @@ def build_agent(
     """Build a TherapistAgent with scripted models on ``data_dir`` (real stores, checkpointer)."""
     from langchain_core.language_models import BaseChatModel
 
-    from agent import Settings, TherapistAgent
-    from agent.testing import ScriptedChatModel
-    from memory import ManualClock
+    from theraloop.agent import Settings, TherapistAgent
+    from theraloop.agent.testing import ScriptedChatModel
+    from theraloop.memory import ManualClock
 
     def model(given: Any, default: Any) -> BaseChatModel:
         if isinstance(given, BaseChatModel):

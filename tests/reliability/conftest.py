@@ -19,14 +19,14 @@ from pg_service import chroma_server_url, postgres_cluster, postgres_url  # noqa
 @pytest.fixture(scope="session")
 def hashing() -> Any:
     """A deterministic, torch-free embedder: crash children load in ~2 s instead of ~8 s."""
-    from memory import HashingEmbedder
+    from theraloop.memory import HashingEmbedder
 
     return HashingEmbedder(dim=64)
 
 
 @pytest.fixture
 def clock() -> Any:
-    from memory import ManualClock
+    from theraloop.memory import ManualClock
 
     return ManualClock(s.T0)
 

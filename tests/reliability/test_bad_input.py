@@ -12,7 +12,12 @@ import json
 import _support as s
 import pytest
 
-from agent import InvalidInputError, SessionNotStartedError, TheraloopError, UnknownClientError
+from theraloop.agent import (
+    InvalidInputError,
+    SessionNotStartedError,
+    TheraloopError,
+    UnknownClientError,
+)
 
 BAD_TEXTS = {
     "empty": "",
@@ -192,7 +197,7 @@ def test_every_refusal_is_a_theraloop_error_and_a_builtin(busy):
 def test_bad_settings_fail_fast_naming_the_setting(tmp_path, field, value):
     from pydantic import ValidationError
 
-    from agent import Settings
+    from theraloop.agent import Settings
 
     with pytest.raises(ValidationError) as err:
         Settings(data_dir=tmp_path, **{field: value})

@@ -14,7 +14,7 @@ import _support as s
 import pytest
 from _driver import CRISIS_POINTS, CROSS, INTRA
 
-from agent.testing import ScriptedChatModel
+from theraloop.agent.testing import ScriptedChatModel
 
 
 def _second(point: str) -> str:

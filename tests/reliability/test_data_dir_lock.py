@@ -15,15 +15,15 @@ from pathlib import Path
 import _support as s
 import pytest
 
-from agent import DataDirInUseError, Settings
-from agent._dirlock import LOCK_FILE
-from agent._wiring import uses_embedded_stores
+from theraloop.agent import DataDirInUseError, Settings
+from theraloop.agent._dirlock import LOCK_FILE
+from theraloop.agent._wiring import uses_embedded_stores
 
 _HOLD = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
 import _support as s
-from memory import HashingEmbedder
+from theraloop.memory import HashingEmbedder
 agent = s.build_agent(__import__("pathlib").Path({data!r}), HashingEmbedder(dim=64))
 agent.start_session(s.CLIENT)
 print("ready", os.getpid(), flush=True)
@@ -101,7 +101,7 @@ def test_agents_of_one_process_may_share_a_data_dir(make_agent, tmp_path):
 
 _LOCK_ONLY = """
 from pathlib import Path
-from agent._dirlock import lock_data_dir
+from theraloop.agent._dirlock import lock_data_dir
 lock_data_dir(Path({data!r}))
 """
 

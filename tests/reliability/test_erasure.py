@@ -102,7 +102,7 @@ def test_erase_leaves_no_trace_of_the_client_in_any_store(populated, tmp_path):
         assert agent.session_graph.get_state({"configurable": {"thread_id": thread}}).values == {}
 
     # Chroma, through its own client: collections, ids, documents, metadata
-    from memory import open_chroma_client
+    from theraloop.memory import open_chroma_client
 
     chroma = open_chroma_client(path=data / "chroma")
     for col in chroma.list_collections():
@@ -164,9 +164,9 @@ SIM_GONE_WORDS = "the Thistlewood lighthouse keeps me awake"
 @pytest.fixture
 def sim_run(tmp_path, hashing):
     """A finished, evaluated simulation run with two clients; the first one is to be erased."""
-    from simulations import RunConfig, builtin_profiles, run_simulation
-    from simulations.judge import HeuristicJudge
-    from simulations.report import write_report
+    from theraloop.simulations import RunConfig, builtin_profiles, run_simulation
+    from theraloop.simulations.judge import HeuristicJudge
+    from theraloop.simulations.report import write_report
 
     base, kept = builtin_profiles()[:2]
     gone = base.model_copy(
@@ -217,7 +217,7 @@ def _plant_in_index_slack(data_dir: Path, text: str) -> list[Path]:
 
 
 def _assert_index_still_answers(chroma_dir: Path) -> None:
-    from memory import open_chroma_client
+    from theraloop.memory import open_chroma_client
 
     chroma = open_chroma_client(path=chroma_dir)
     for col in chroma.list_collections():
@@ -231,8 +231,8 @@ def test_simulation_run_artefacts_can_be_erased_too(sim_run, capsys):
     """Trace, agent data dir (Chroma, checkpoints, records), markers, profile copy, manifest
     entry, judge scores and reports: afterwards no file of the run holds the client's id,
     name or words, and the other client's data is byte-for-byte what it was."""
-    from simulations import load_run
-    from simulations.cli import main
+    from theraloop.simulations import load_run
+    from theraloop.simulations.cli import main
 
     out, kept = sim_run
     needles = (SIM_GONE, SIM_GONE_NAME, SIM_GONE_WORDS)
@@ -261,7 +261,7 @@ def test_simulation_run_artefacts_can_be_erased_too(sim_run, capsys):
 
 
 def test_erasing_a_simulated_client_twice_or_an_unknown_one_is_a_no_op(sim_run):
-    from simulations import erase_client_from_run
+    from theraloop.simulations import erase_client_from_run
 
     out, kept = sim_run
     first = erase_client_from_run(out, SIM_GONE)
@@ -274,8 +274,8 @@ def test_erasing_a_simulated_client_twice_or_an_unknown_one_is_a_no_op(sim_run):
 
 @pytest.mark.parametrize("bad", ["../run", "", "a/b", ".hidden"])
 def test_a_run_erase_refuses_ids_that_are_not_client_ids(tmp_path, bad):
-    from memory.errors import InvalidInputError
-    from simulations import erase_client_from_run
+    from theraloop.memory.errors import InvalidInputError
+    from theraloop.simulations import erase_client_from_run
 
     (tmp_path / "victim").mkdir()
     with pytest.raises(InvalidInputError, match="client_id"):
@@ -284,6 +284,6 @@ def test_a_run_erase_refuses_ids_that_are_not_client_ids(tmp_path, bad):
 
 
 def test_a_run_erase_refuses_a_folder_that_holds_no_run(tmp_path):
-    from simulations.cli import main
+    from theraloop.simulations.cli import main
 
     assert main(["erase", "--run", str(tmp_path), "--client", SIM_GONE]) == 2

@@ -8,7 +8,7 @@ import time
 
 import _support as s
 
-from agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123"
 TIMEOUT = TimeoutError("model call timed out")
@@ -104,7 +104,7 @@ def test_a_streamed_turn_records_its_failed_drafts_in_the_trace(make_agent):
 
 
 def test_a_failed_llm_perceiver_is_named_in_the_reply(tmp_path, hashing, clock):
-    from agent import Settings, TherapistAgent
+    from theraloop.agent import Settings, TherapistAgent
 
     perception = _failing(lambda m, schema=None: {"label": "sadness", "intensity": 3}, TIMEOUT)
     agent = TherapistAgent.from_settings(

@@ -14,7 +14,7 @@ from typing import Any
 import _support as s
 import pytest
 
-from agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 TIMEOUT = TimeoutError("model call timed out after 120 s")
 HANG_S = 60.0  # how long a stalled fake model hangs; far beyond every model_timeout_s below
@@ -125,7 +125,7 @@ def test_failing_perception_and_safety_models_fall_back_and_still_catch_a_crisis
     broken = FailingChatModel(
         inner=ScriptedChatModel(responses=s.supervisor_reply), error=TIMEOUT, failures=-1
     )
-    from agent import Settings, TherapistAgent
+    from theraloop.agent import Settings, TherapistAgent
 
     agent = TherapistAgent.from_settings(
         Settings(data_dir=tmp_path / "data", therapist_model="fake"),
@@ -213,7 +213,7 @@ def test_stalled_perception_safety_and_supervisor_calls_time_out_and_fail_safe(
     tmp_path, hashing, clock
 ):
     """Perception falls back, the safety layer fails closed, the summary turns extractive."""
-    from agent import Settings, TherapistAgent
+    from theraloop.agent import Settings, TherapistAgent
 
     stall = Stall()
     agent = TherapistAgent.from_settings(

@@ -80,7 +80,7 @@ def test_an_agent_on_a_chroma_server_remembers_across_restarts_and_erases_there(
     )
 
     again.erase_client(alice)
-    from memory import open_chroma_client
+    from theraloop.memory import open_chroma_client
 
     server = open_chroma_client(url=chroma_server_url)
     names = [getattr(c, "name", c) for c in server.list_collections()]

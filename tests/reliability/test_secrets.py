@@ -14,7 +14,7 @@ from pathlib import Path
 import _support as s
 import pytest
 
-from agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 KEY = "sk-proj-RELIABILITYtestKEY0123456789abcdef"
 TOKEN = "hf_SECRETtoken9876543210zyxwvu"
@@ -83,7 +83,7 @@ def test_api_keys_in_the_environment_and_in_provider_errors_are_never_stored_or_
 
 
 def test_settings_hold_no_secret_fields_and_repr_hides_nothing_sensitive(tmp_path, monkeypatch):
-    from agent import Settings
+    from theraloop.agent import Settings
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     settings = Settings(data_dir=tmp_path, therapist_model="openai:gpt-4o-mini")
@@ -136,7 +136,7 @@ def test_redaction_keeps_the_error_useful(make_agent, secret):
 def test_a_safety_model_error_quoting_a_key_is_not_stored(make_agent, tmp_path, monkeypatch):
     """With the hashing embedder every turn looks borderline, so the safety LLM is consulted."""
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    from agent import Settings, TherapistAgent
+    from theraloop.agent import Settings, TherapistAgent
 
     failing = FailingChatModel(
         inner=ScriptedChatModel(responses=s.supervisor_reply),
@@ -169,7 +169,7 @@ def test_a_safety_model_error_quoting_a_key_is_not_stored(make_agent, tmp_path, 
 def test_a_simulation_run_writes_no_secret_into_its_manifest_or_traces(
     tmp_path, monkeypatch, hashing
 ):
-    from simulations import RunConfig, builtin_profiles, run_simulation
+    from theraloop.simulations import RunConfig, builtin_profiles, run_simulation
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setenv("HF_TOKEN", TOKEN)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import ReplyGuard, RiskAssessor
+from theraloop.agent.safety import ReplyGuard, RiskAssessor
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import RiskAssessor
-from agent.safety.conditions import (
+from theraloop.agent.safety import RiskAssessor
+from theraloop.agent.safety.conditions import (
     condition_guidance,
     imminence_level,
     load_rules,

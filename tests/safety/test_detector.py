@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from agent.safety import CLASS_MAP, ClassifierReading, LLMRiskOpinion, RiskAssessor
-from agent.testing import FailingChatModel, ScriptedChatModel
-from memory.errors import InvalidInputError
+from theraloop.agent.safety import CLASS_MAP, ClassifierReading, LLMRiskOpinion, RiskAssessor
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.memory.errors import InvalidInputError
 
 
 def probs(**p: float) -> dict[str, float]:
@@ -229,7 +229,7 @@ def test_broken_classifier_fails_closed_to_moderate_when_risk_words_appear() -> 
 
 
 def test_broken_patterns_fail_closed(monkeypatch) -> None:
-    import agent.safety.detector as detector
+    import theraloop.agent.safety.detector as detector
 
     def boom(text):
         raise RuntimeError("regex engine exploded")
@@ -323,7 +323,7 @@ def test_bad_band_is_refused() -> None:
 
 def test_importing_the_safety_package_loads_no_heavy_backend() -> None:
     code = (
-        "import sys, agent.safety; "
+        "import sys, theraloop.agent.safety; "
         "print([m for m in ('torch', 'sentence_transformers', 'chromadb', 'llama_cpp') "
         "if m in sys.modules])"
     )

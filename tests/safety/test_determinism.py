@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.llm import ModelTimeoutError
-from agent.safety import RiskAssessor
-from agent.testing import FailingChatModel, ScriptedChatModel
-from memory.errors import InvalidInputError
+from theraloop.agent.llm import ModelTimeoutError
+from theraloop.agent.safety import RiskAssessor
+from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
+from theraloop.memory.errors import InvalidInputError
 
 from .test_detector import BORDERLINE, StubClassifier, opinion
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import RiskAssessment, safe_fallback_reply
+from theraloop.agent.safety import RiskAssessment, safe_fallback_reply
 
 NONE = RiskAssessment(level="none")
 HIGH = RiskAssessment(level="high", categories=["suicide"], category_levels={"suicide": "high"})

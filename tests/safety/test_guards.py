@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import (
+from theraloop.agent.safety import (
     FALLBACK_KINDS,
     RiskAssessment,
     crisis_reply,
     safe_fallback_reply,
 )
-from memory.errors import InvalidInputError
+from theraloop.memory.errors import InvalidInputError
 
 NONE = RiskAssessment(level="none")
 LOW = RiskAssessment(level="low", categories=["suicide"], category_levels={"suicide": "low"})

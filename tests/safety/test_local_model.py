@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import LLMRiskOpinion, RiskAssessor, level_rank
-from agent.safety._llm import ask_llm
+from theraloop.agent.safety import LLMRiskOpinion, RiskAssessor, level_rank
+from theraloop.agent.safety._llm import ask_llm
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def local_model():
-    from agent.llm import make_chat_model
+    from theraloop.agent.llm import make_chat_model
 
     return make_chat_model("local", temperature=0.0, seed=0, max_tokens=128)
 
@@ -29,7 +29,7 @@ def test_local_model_second_opinion_runs_inside_the_assessor(minilm, local_model
             pass
 
         def read_many(self, texts):
-            from agent.safety import CLASS_MAP, ClassifierReading
+            from theraloop.agent.safety import CLASS_MAP, ClassifierReading
 
             p = dict.fromkeys(CLASS_MAP, 0.0)
             p.update(active=0.6, none=0.4)

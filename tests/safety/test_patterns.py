@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.safety import scan
-from agent.safety.patterns import about_someone_else, risk_keywords, split_sentences
+from theraloop.agent.safety import scan
+from theraloop.agent.safety.patterns import about_someone_else, risk_keywords, split_sentences
 
 
 def signals(text: str) -> set[str]:

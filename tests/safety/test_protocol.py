@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from agent.safety import (
+from theraloop.agent.safety import (
     CrisisEvent,
     CrisisResources,
     RiskAssessment,
     crisis_reply,
     default_resources,
 )
-from memory.errors import InvalidInputError
+from theraloop.memory.errors import InvalidInputError
 
 
 def risk(level: str = "moderate", **cats: str) -> RiskAssessment:

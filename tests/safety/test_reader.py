@@ -9,11 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.safety import EmbeddingRiskClassifier, LearnedRiskReader, RiskAssessor, assess_risk
-from agent.safety.reader import HeadWeights, default_reader, head_digest
-from agent.safety.training.recipe import expand_recipe
-from memory import HashingEmbedder
-from memory.errors import InvalidInputError
+from theraloop.agent.safety import (
+    EmbeddingRiskClassifier,
+    LearnedRiskReader,
+    RiskAssessor,
+    assess_risk,
+)
+from theraloop.agent.safety.reader import HeadWeights, default_reader, head_digest
+from theraloop.agent.safety.training.recipe import expand_recipe
+from theraloop.memory import HashingEmbedder
+from theraloop.memory.errors import InvalidInputError
 
 FROZEN = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 
@@ -28,7 +33,7 @@ def test_a_changed_head_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     head = HeadWeights.load()
     changed = replace(head, w1=head.w1 + np.float32(1e-3))
     assert head_digest(changed) != head_digest(head)
-    monkeypatch.setattr("agent.safety.reader.SHIPPED_SHA256", head_digest(changed))
+    monkeypatch.setattr("theraloop.agent.safety.reader.SHIPPED_SHA256", head_digest(changed))
     with pytest.raises(InvalidInputError, match="sha256"):
         HeadWeights.load()
 
@@ -106,7 +111,7 @@ class _PlanInBand:
         pass
 
     def read_many(self, texts):
-        from agent.safety import CLASS_MAP, ClassifierReading
+        from theraloop.agent.safety import CLASS_MAP, ClassifierReading
 
         probs = dict.fromkeys(CLASS_MAP, 0.0)
         probs.update(plan=0.8, none=0.2)

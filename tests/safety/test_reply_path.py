@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import Settings, TherapistAgent
-from agent.testing import ScriptedChatModel
-from memory.clock import ManualClock
+from theraloop.agent import Settings, TherapistAgent
+from theraloop.agent.testing import ScriptedChatModel
+from theraloop.memory.clock import ManualClock
 
 REDRAFT = "previous draft was unsafe"
 

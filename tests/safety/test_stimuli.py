@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agent.safety import crisis_reply, level_rank
+from theraloop.agent.safety import crisis_reply, level_rank
 
 from .stimuli import PHRASINGS, STIMULI, Stimulus
 

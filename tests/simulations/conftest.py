@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sim_standin import StandInTherapist
 
-from simulations.runner import RunConfig
+from theraloop.simulations.runner import RunConfig
 
 
 @pytest.fixture
@@ -27,6 +27,6 @@ def standin_factory():
 @pytest.fixture(scope="session")
 def cached_minilm(minilm):
     """MiniLM behind the run's embedding cache, shared by every agent of the test session."""
-    from memory import CachingEmbedder
+    from theraloop.memory import CachingEmbedder
 
     return CachingEmbedder(minilm)

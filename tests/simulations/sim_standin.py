@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from simulations.runner import RunConfig
+from theraloop.simulations.runner import RunConfig
 
 _PLAN = {
     "person_centred": [

@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from simulations.profiles import resolve_profiles
-from simulations.report import safety_events, write_report
-from simulations.rundata import load_run
-from simulations.runner import RunConfig, default_agent_factory, load_manifest, run_simulation
-from simulations.trace import (
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.report import safety_events, write_report
+from theraloop.simulations.rundata import load_run
+from theraloop.simulations.runner import (
+    RunConfig,
+    default_agent_factory,
+    load_manifest,
+    run_simulation,
+)
+from theraloop.simulations.trace import (
     SessionEndRecord,
     TurnRecord,
     completed_sessions,
@@ -24,7 +29,6 @@ from simulations.trace import (
     trace_path,
 )
 
-agent = pytest.importorskip("agent", reason="the agent package is not importable")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -98,7 +102,7 @@ def test_real_agent_resumes_an_interrupted_session_without_duplicating_turns(
     recorded = turns(tmp_path, "depression-maya")
     assert [(t.session, t.turn) for t in recorded] == [(s, t) for s in (1, 2) for t in (1, 2, 3)]
     assert all(t.gap == 0 for t in recorded)
-    from memory import ManualClock
+    from theraloop.memory import ManualClock
 
     check = default_agent_factory(cached_minilm)(
         tmp_path / "clients" / "depression-maya",
@@ -160,7 +164,7 @@ def test_killed_simulate_process_resumes_on_rerun(tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "simulations.cli",
+        "theraloop.simulations.cli",
         "simulate",
         "--profiles",
         "depression-maya",

@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from simulations import cli
-from simulations.trace import completed_sessions
+from theraloop.simulations import cli
+from theraloop.simulations.trace import completed_sessions
 
 REPO = Path(__file__).resolve().parents[2]
 _PROBE = """
 import sys
-from simulations.cli import main
+from theraloop.simulations.cli import main
 try:
     main({argv!r})
 except SystemExit:
     pass
-heavy = [m for m in ("pandas", "matplotlib", "agent", "torch", "chromadb", "langgraph",
-                     "langchain_core", "pydantic", "simulations.report") if m in sys.modules]
+heavy = [m for m in ("pandas", "matplotlib", "theraloop.agent", "torch", "chromadb", "langgraph",
+                     "langchain_core", "pydantic", "theraloop.simulations.report")
+         if m in sys.modules]
 print("HEAVY", heavy)
 """
 
@@ -65,10 +66,10 @@ def test_simulate_help_lists_exactly_the_documented_flags():
 
 
 def test_chat_delegates_to_the_agent_cli(monkeypatch):
-    import agent.cli
+    import theraloop.agent.cli
 
     seen: list[list[str]] = []
-    monkeypatch.setattr(agent.cli, "chat_main", lambda argv: seen.append(list(argv)) or 0)
+    monkeypatch.setattr(theraloop.agent.cli, "chat_main", lambda argv: seen.append(list(argv)) or 0)
     assert cli.main(["chat", "--client", "alice", "--model", "fake"]) == 0
     assert seen == [["--client", "alice", "--model", "fake"]]
 
@@ -103,7 +104,7 @@ def test_bad_model_spec_is_a_usage_error(tmp_path, capsys):
 def test_simulate_then_evaluate_through_the_command_line(tmp_path, monkeypatch, capsys):
     from sim_standin import StandInTherapist
 
-    import simulations.runner as runner
+    import theraloop.simulations.runner as runner
 
     monkeypatch.setattr(
         runner,

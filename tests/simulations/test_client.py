@@ -4,12 +4,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from memory.errors import InvalidInputError
-from simulations.client import CLIENT_REGISTRY, StatefulClient, make_client
-from simulations.dynamics import ClientDynamics
-from simulations.moves import TherapistTurn, classify_move
-from simulations.profiles import STAGES_OF_CHANGE, builtin_profiles, resolve_profiles
-from simulations.utterances import LLMVoice
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.client import CLIENT_REGISTRY, StatefulClient, make_client
+from theraloop.simulations.dynamics import ClientDynamics
+from theraloop.simulations.moves import TherapistTurn, classify_move
+from theraloop.simulations.profiles import STAGES_OF_CHANGE, builtin_profiles, resolve_profiles
+from theraloop.simulations.utterances import LLMVoice
 
 MI = [
     "complex_reflection",

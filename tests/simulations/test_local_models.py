@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from simulations.moves import TherapistTurn
-from simulations.profiles import resolve_profiles
+from theraloop.simulations.moves import TherapistTurn
+from theraloop.simulations.profiles import resolve_profiles
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def small_model():
-    from agent.llm import make_chat_model
+    from theraloop.agent.llm import make_chat_model
 
     return make_chat_model("local-small", temperature=0.7, seed=3, max_tokens=80)
 
 
 def test_local_model_plays_a_client_in_role(small_model):
-    from simulations.client import StatefulClient
+    from theraloop.simulations.client import StatefulClient
 
     client = StatefulClient(resolve_profiles(["anxiety-leo"])[0], seed=1, model=small_model)
     client.start_session(1, turns=3)
@@ -39,10 +39,10 @@ def test_local_model_plays_a_client_in_role(small_model):
 def test_local_model_judges_a_course_with_structured_scores(tmp_path):
     from sim_standin import StandInTherapist
 
-    from agent.llm import make_chat_model
-    from simulations.judge import LLMJudge
-    from simulations.rundata import load_run
-    from simulations.runner import RunConfig, run_simulation
+    from theraloop.agent.llm import make_chat_model
+    from theraloop.simulations.judge import LLMJudge
+    from theraloop.simulations.rundata import load_run
+    from theraloop.simulations.runner import RunConfig, run_simulation
 
     run_simulation(
         RunConfig(sessions=1, turns=2, seed=1),
@@ -63,7 +63,7 @@ def test_local_model_judges_a_course_with_structured_scores(tmp_path):
 
 
 def test_tiny_simulation_on_the_local_model(tmp_path, minilm):
-    from simulations.runner import RunConfig, default_agent_factory, run_simulation
+    from theraloop.simulations.runner import RunConfig, default_agent_factory, run_simulation
 
     result = run_simulation(
         RunConfig(sessions=1, turns=2, seed=1, therapist_model="local-small"),

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-import agent.safety
-import simulations.profiles
-from memory.errors import InvalidInputError
-from simulations.profiles import (
+import theraloop.agent.safety
+import theraloop.simulations.profiles
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import (
     PROFILE_DIR,
     ClientProfile,
     builtin_profile_ids,
@@ -25,8 +25,8 @@ def test_shipped_library_has_at_least_24_profiles_that_all_validate():
 
 
 def test_profile_risk_levels_are_the_agents_safety_levels():
-    assert simulations.profiles.RiskLevel is agent.safety.RiskLevel
-    assert simulations.profiles.RISK_LEVELS is agent.safety.RISK_LEVELS
+    assert theraloop.simulations.profiles.RiskLevel is theraloop.agent.safety.RiskLevel
+    assert theraloop.simulations.profiles.RISK_LEVELS is theraloop.agent.safety.RISK_LEVELS
 
 
 def test_profile_ids_equal_their_file_names():

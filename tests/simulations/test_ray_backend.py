@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 from sim_standin import StandInTherapist
 
-from memory.errors import InvalidInputError
-from simulations.profiles import resolve_profiles
-from simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation
-from simulations.trace import TurnRecord, completed_sessions, read_trace, trace_path
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation
+from theraloop.simulations.trace import TurnRecord, completed_sessions, read_trace, trace_path
 
 ray = pytest.importorskip("ray")
 from ray._private import ray_constants  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from simulations import RayOptions  # noqa: E402
+from theraloop.simulations import RayOptions  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -279,7 +279,7 @@ def test_a_factory_that_cannot_travel_to_the_workers_is_refused(tmp_path, cluste
 
 
 def test_the_cli_refuses_an_address_without_the_ray_backend(tmp_path, capsys):
-    from simulations.cli import main
+    from theraloop.simulations.cli import main
 
     code = main(
         ["simulate", "--out", str(tmp_path), "--address", "auto", "--therapist-model", "fake"]

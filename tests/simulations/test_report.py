@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from simulations.judge import (
+from theraloop.simulations.judge import (
     HeuristicJudge,
     LLMJudge,
     MultiSessionJudgement,
@@ -15,8 +15,8 @@ from simulations.judge import (
     miti_counts,
     reply_problems,
 )
-from simulations.profiles import resolve_profiles
-from simulations.report import (
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.report import (
     ablation_table,
     client_outcomes,
     decisions,
@@ -31,8 +31,8 @@ from simulations.report import (
     trajectories,
     write_report,
 )
-from simulations.rundata import find_runs, load_run
-from simulations.runner import RunConfig, run_ablations, run_simulation
+from theraloop.simulations.rundata import find_runs, load_run
+from theraloop.simulations.runner import RunConfig, run_ablations, run_simulation
 
 CLIENTS = ["depression-maya", "risk-alex", "substance-ryan"]
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from sim_standin import StandInTherapist
 
-from memory.errors import InvalidInputError
-from simulations.profiles import resolve_profiles
-from simulations.runner import (
+from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.runner import (
     ABLATIONS,
     RunConfig,
     ablation_settings,
@@ -16,7 +16,7 @@ from simulations.runner import (
     run_ablations,
     run_simulation,
 )
-from simulations.trace import (
+from theraloop.simulations.trace import (
     SessionEndRecord,
     SessionStartRecord,
     TurnRecord,

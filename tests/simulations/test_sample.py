@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from memory import HashingEmbedder
-from memory.errors import InvalidInputError
-from memory.inspect import items_table, recall_timeline
-from simulations.profiles import resolve_profiles
-from simulations.rundata import find_runs, load_run, open_client_memory
-from simulations.runner import RunConfig, run_ablations
-from simulations.sample import SAMPLE_PROFILES, sample_run
-
-pytest.importorskip("agent", reason="the agent package is not importable")
+from theraloop.memory import HashingEmbedder
+from theraloop.memory.errors import InvalidInputError
+from theraloop.memory.inspect import items_table, recall_timeline
+from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.rundata import find_runs, load_run, open_client_memory
+from theraloop.simulations.runner import RunConfig, run_ablations
+from theraloop.simulations.sample import SAMPLE_PROFILES, sample_run
 
 
 class CountingEmbedder:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from simulations.transcript import TranscriptFollower, format_record
+from theraloop.simulations.transcript import TranscriptFollower, format_record
 
 START = {
     "type": "session_start",
@@ -112,7 +112,7 @@ def test_lines_reach_stdout_while_a_model_load_silences_file_descriptor_one(run:
     script = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from simulations.transcript import TranscriptFollower\n"
+        "from theraloop.simulations.transcript import TranscriptFollower\n"
         f"follower = TranscriptFollower(Path({str(run)!r}))\n"
         "saved = os.dup(1)\n"
         "os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies import (
+from theraloop.strategies import (
     CATALOG,
     ESCONV_LABELS,
     MODALITIES,
@@ -14,7 +14,7 @@ from strategies import (
     strategy_guidance,
     strategy_ids,
 )
-from strategies.errors import StrategyInputError
+from theraloop.strategies.errors import StrategyInputError
 
 ESCONV_IDS = {
     "question",

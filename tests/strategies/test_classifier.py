@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies import CATALOG, StrategyClassifier, StrategyInputError
+from theraloop.strategies import CATALOG, StrategyClassifier, StrategyInputError
 
 # Therapist replies written for this test (not catalog examples), with the ESConv label a
 # human annotator would give them.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies import GAD7_ITEMS, PHQ9_ITEMS, StrategyInputError, score_gad7, score_phq9
+from theraloop.strategies import GAD7_ITEMS, PHQ9_ITEMS, StrategyInputError, score_gad7, score_phq9
 
 
 def test_phq9_and_gad7_ship_their_nine_and_seven_items():

@@ -6,8 +6,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from strategies import ESCONV_LABELS, StrategyInputError
-from strategies.next_strategy import (
+from theraloop.strategies import ESCONV_LABELS, StrategyInputError
+from theraloop.strategies.next_strategy import (
     DIMENSIONS,
     MODEL_SHA256,
     NextStrategyFeatures,
@@ -37,9 +37,9 @@ def features(minilm=None, client: str = "", reply: str = "", **overrides) -> Nex
 
 
 def test_shipped_parameter_file_is_the_one_the_card_names():
-    data = resources.files("strategies").joinpath("models/next_strategy.npz").read_bytes()
+    data = resources.files("theraloop.strategies").joinpath("models/next_strategy.npz").read_bytes()
     assert hashlib.sha256(data).hexdigest() == MODEL_SHA256
-    card = resources.files("strategies").joinpath("models/next_strategy.md").read_text()
+    card = resources.files("theraloop.strategies").joinpath("models/next_strategy.md").read_text()
     assert MODEL_SHA256 in card
 
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 from pydantic import ValidationError
 
-from strategies import (
+from theraloop.strategies import (
     CATALOG,
     EMOTIONS,
     ESCONV_LABELS,
@@ -267,7 +267,8 @@ def test_after_a_question_the_policy_listens_and_after_listening_it_asks():
     assert after_reflection.strategy in {"question", "open_question"}
 
 
-# --- with a learned prior (strategies.next_strategy) -------------------------------------
+# --- with a learned prior (theraloop.strategies.next_strategy)
+# -------------------------------------
 
 
 def prior(favoured: str, p: float = 0.65) -> dict[str, float]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from strategies import CLIENT_REQUESTS, detect_request
+from theraloop.strategies import CLIENT_REQUESTS, detect_request
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""``python -m agent.safety.training``: train the learned risk reader's head."""
+"""``python -m theraloop.agent.safety.training``: train the learned risk reader's head."""
 
-from agent.safety.training.train import main
+from theraloop.agent.safety.training.train import main
 
 raise SystemExit(main())

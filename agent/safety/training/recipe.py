@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from agent.safety.classifier import CLASS_MAP, load_examples
-from memory.errors import InvalidInputError
+from theraloop.agent.safety.classifier import CLASS_MAP, load_examples
+from theraloop.memory.errors import InvalidInputError
 
 __all__ = ["Example", "expand_recipe", "training_examples"]
 
@@ -35,7 +35,11 @@ class Example:
 def _load_recipe() -> dict:
     import yaml
 
-    text = resources.files("agent.safety.training").joinpath("data/recipe.yaml").read_text("utf-8")
+    text = (
+        resources.files("theraloop.agent.safety.training")
+        .joinpath("data/recipe.yaml")
+        .read_text("utf-8")
+    )
     return yaml.safe_load(text)
 
 

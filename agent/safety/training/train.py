@@ -1,10 +1,10 @@
 """Train the learned risk reader's head on MiniLM sentence vectors; offline and seeded.
 
-    python -m agent.safety.training [--out agent/safety/data/risk_reader.npz] [--seed 0]
+    python -m theraloop.agent.safety.training [--out agent/safety/data/risk_reader.npz] [--seed 0]
         [--cssrs ../shared/data/cssrs/cssrs_dev.csv]
 
-Steps: expand the recipe (:mod:`agent.safety.training.recipe`), embed every sentence with the
-bundled all-MiniLM-L6-v2, fit a one-hidden-layer MLP (torch, CPU, one thread, fixed seed) six
+Steps: expand the recipe (:mod:`theraloop.agent.safety.training.recipe`), embed every sentence with
+the bundled all-MiniLM-L6-v2, fit a one-hidden-layer MLP (torch, CPU, one thread, fixed seed) six
 times, each time holding out one sixth of the templates whole, choose the reader's two thresholds
 on those out-of-fold predictions, refit on everything, and save the weights with their sha256.
 The frozen evaluation sets under ``benchmarks/data`` are never read here.
@@ -23,9 +23,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.safety.classifier import CLASS_MAP, SELF_DIRECTED_CLASSES
-from agent.safety.reader import HeadWeights, head_digest
-from agent.safety.training.recipe import Example, training_examples
+from theraloop.agent.safety.classifier import CLASS_MAP, SELF_DIRECTED_CLASSES
+from theraloop.agent.safety.reader import HeadWeights, head_digest
+from theraloop.agent.safety.training.recipe import Example, training_examples
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cssrs-weight", type=float, default=0.3)
     args = ap.parse_args(argv)
 
-    from memory import MiniLMEmbedder
+    from theraloop.memory import MiniLMEmbedder
 
     t0 = time.perf_counter()
     examples = training_examples(args.seed)
