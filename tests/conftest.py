@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+"""Set before collection, so no test module can reach the Hugging Face Hub or send telemetry."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
+
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -236,7 +236,7 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         pytest.skip("the 'chroma' command is not installed in this environment")
     root = tmp_path_factory.mktemp("chroma-server")
     try:
-        from services import ChromaServer
+        from tests.services import ChromaServer
     except ImportError:
         ChromaServer = None  # noqa: N806
     if ChromaServer is not None:

@@ -1,8 +1,8 @@
 """Real external services for tests: a `chroma run` server on 127.0.0.1 (no mocks).
 
-Import it from any conftest (``tests/`` is on ``sys.path`` through ``tests/conftest.py``)::
+Import it from any conftest (pytest puts the repository root on ``sys.path``)::
 
-    from services import ChromaServer, chroma_binary
+    from tests.services import ChromaServer, chroma_binary
 
     @pytest.fixture(scope="session")
     def chroma_server(tmp_path_factory):

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import sys
-from pathlib import Path
 
 import pytest
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from examples import embed_graphs as example
 from theraloop.agent import ContextError, InvalidInputError, SessionNotStartedError
 from theraloop.agent.graphs import build_cross_session, build_intra_session, checkpoint_serde
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-import embed_graphs as example  # noqa: E402
 
 
 def numbered(messages) -> str:  # noqa: ANN001

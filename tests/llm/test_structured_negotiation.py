@@ -11,15 +11,15 @@ import json
 from typing import Literal
 
 import pytest
-from _model_servers import (
+from pydantic import BaseModel
+
+from tests.llm._model_servers import (
     bare_server,
     llamacpp_server,
     serve_ollama,
     serve_openai,
     vllm_server,
 )
-from pydantic import BaseModel
-
 from theraloop.agent.llm import make_chat_model
 
 pytest.importorskip("langchain_openai")

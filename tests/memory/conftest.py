@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from services import ChromaServer, chroma_binary
 
+from tests.services import ChromaServer, chroma_binary
 from theraloop.memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
 
 BACKENDS = ("ephemeral", "persistent", "server")

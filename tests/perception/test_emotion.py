@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from perception_cases import LABELLED
 
+from tests.perception.perception_cases import LABELLED
 from theraloop.agent._perception_examples import EMOTION_EXAMPLES
 from theraloop.agent.perception import (
     EMOTION_DESCRIPTIONS,

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from perception_cases import REACTIONS as LABELLED_REACTIONS
 
+from tests.perception.perception_cases import REACTIONS as LABELLED_REACTIONS
 from theraloop.agent._perception_examples import REACTION_EXAMPLES
 from theraloop.agent.perception import ReactionReader, ReactionReading, read_reaction
 from theraloop.memory.errors import InvalidInputError

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python tests/reliability/_driver.py kill --data-dir D --point recall [--checkpoint-url URL]
+    python -m tests.reliability._driver kill --data-dir D --point recall [--checkpoint-url URL]
         [--chroma-url URL] [--client kim]
-    python tests/reliability/_driver.py serve --data-dir D --clients a b c [--chroma-url URL]
+    python -m tests.reliability._driver serve --data-dir D --clients a b c [--chroma-url URL]
 
 ``kill`` opens a session for ``kim``, sends two messages and (for the cross-session points) ends
 the session; the point's dependency is wrapped so that, at the chosen moment, the process kills
@@ -25,9 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import _support as s  # noqa: E402
+from tests.reliability import _support as s
 
 # point -> (phase it fires in, whether it fires after the wrapped call returned)
 POINTS: dict[str, tuple[str, bool]] = {

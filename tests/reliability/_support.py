@@ -126,7 +126,8 @@ def python() -> str:
     return sys.executable
 
 
-DRIVER = Path(__file__).resolve().parent / "_driver.py"
+DRIVER_MODULE = "tests.reliability._driver"
+"""The child runs as a module from the repository root, so it imports ``tests.*`` like the suite."""
 
 
 def kill_child(
@@ -136,7 +137,7 @@ def kill_child(
 
     ``options`` become driver flags: ``checkpoint_url``, ``chroma_url``, ``client``.
     """
-    cmd = [python(), str(DRIVER), "kill", "--data-dir", str(data_dir), "--point", point]
+    cmd = [python(), "-m", DRIVER_MODULE, "kill", "--data-dir", str(data_dir), "--point", point]
     for name, value in options.items():
         if value:
             cmd += [f"--{name.replace('_', '-')}", value]

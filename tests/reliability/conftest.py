@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import _support as s  # noqa: E402
-from pg_service import chroma_server_url, postgres_cluster, postgres_url  # noqa: E402,F401
+from tests.pg_service import chroma_server_url, postgres_cluster, postgres_url  # noqa: F401
+from tests.reliability import _support as s
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-import _support as s
 import pytest
 
+from tests.reliability import _support as s
 from theraloop.agent import (
     InvalidInputError,
     SessionNotStartedError,

@@ -12,7 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import _support as s
+from tests.reliability import _support as s
 
 CLIENTS = [f"c{i:02d}" for i in range(8)]
 

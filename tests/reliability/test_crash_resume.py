@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import _support as s
 import pytest
-from _driver import CRISIS_POINTS, CROSS, INTRA
 
+from tests.reliability import _support as s
+from tests.reliability._driver import CRISIS_POINTS, CROSS, INTRA
 from theraloop.agent.testing import ScriptedChatModel
 
 

@@ -12,17 +12,17 @@ import signal
 import subprocess
 from pathlib import Path
 
-import _support as s
 import pytest
 
+from tests.reliability import _support as s
 from theraloop.agent import DataDirInUseError, Settings
 from theraloop.agent._dirlock import LOCK_FILE
 from theraloop.agent._wiring import uses_embedded_stores
 
 _HOLD = """
 import os, signal, sys
-sys.path.insert(0, {tests!r})
-import _support as s
+sys.path.insert(0, {repo!r})
+from tests.reliability import _support as s
 from theraloop.memory import HashingEmbedder
 agent = s.build_agent(__import__("pathlib").Path({data!r}), HashingEmbedder(dim=64))
 agent.start_session(s.CLIENT)
@@ -35,7 +35,7 @@ agent.close()
 
 
 def _start_holder(data: Path, *, die: bool = False) -> subprocess.Popen[str]:
-    code = _HOLD.format(tests=str(s.DRIVER.parent), data=str(data), die=die)
+    code = _HOLD.format(repo=str(s.REPO), data=str(data), die=die)
     proc = subprocess.Popen(
         [s.python(), "-c", code],
         env=s.child_env(),

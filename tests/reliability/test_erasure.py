@@ -13,8 +13,9 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-import _support as s
 import pytest
+
+from tests.reliability import _support as s
 
 GONE = "ailsa-q7"
 KEPT = "bram-x3"

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import time
 
-import _support as s
-
+from tests.reliability import _support as s
 from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 SECRET = "sk-abcdefghijklmnopqrstuvwxyz0123"

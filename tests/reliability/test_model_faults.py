@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import _support as s
 import pytest
 
+from tests.reliability import _support as s
 from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 TIMEOUT = TimeoutError("model call timed out after 120 s")

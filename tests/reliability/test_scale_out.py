@@ -10,8 +10,9 @@ import subprocess
 import uuid
 from datetime import timedelta
 
-import _support as s
 import pytest
+
+from tests.reliability import _support as s
 
 
 def _client(prefix: str) -> str:
@@ -112,7 +113,8 @@ def test_two_worker_processes_serve_different_clients_at_once(
     urls = ["--checkpoint-url", postgres_url, "--chroma-url", chroma_server_url]
     workers = [
         subprocess.Popen(
-            [s.python(), str(s.DRIVER), "serve", "--data-dir", str(data), *urls, "--clients", *g],
+            [s.python(), "-m", s.DRIVER_MODULE, "serve", "--data-dir", str(data), *urls]
+            + ["--clients", *g],
             env=s.child_env(),
             cwd=s.REPO,
             stderr=subprocess.PIPE,

@@ -11,9 +11,9 @@ import json
 import logging
 from pathlib import Path
 
-import _support as s
 import pytest
 
+from tests.reliability import _support as s
 from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 
 KEY = "sk-proj-RELIABILITYtestKEY0123456789abcdef"

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sim_standin import StandInTherapist
 
+from tests.simulations.sim_standin import StandInTherapist
 from theraloop.simulations.runner import RunConfig
 
 

@@ -102,9 +102,8 @@ def test_bad_model_spec_is_a_usage_error(tmp_path, capsys):
 
 
 def test_simulate_then_evaluate_through_the_command_line(tmp_path, monkeypatch, capsys):
-    from sim_standin import StandInTherapist
-
     import theraloop.simulations.runner as runner
+    from tests.simulations.sim_standin import StandInTherapist
 
     monkeypatch.setattr(
         runner,

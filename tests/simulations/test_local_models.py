@@ -37,8 +37,7 @@ def test_local_model_plays_a_client_in_role(small_model):
 
 
 def test_local_model_judges_a_course_with_structured_scores(tmp_path):
-    from sim_standin import StandInTherapist
-
+    from tests.simulations.sim_standin import StandInTherapist
     from theraloop.agent.llm import make_chat_model
     from theraloop.simulations.judge import LLMJudge
     from theraloop.simulations.rundata import load_run

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sim_standin import StandInTherapist
 
+from tests.simulations.sim_standin import StandInTherapist
 from theraloop.memory.errors import InvalidInputError
 from theraloop.simulations.profiles import resolve_profiles
 from theraloop.simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation

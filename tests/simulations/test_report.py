@@ -39,7 +39,7 @@ CLIENTS = ["depression-maya", "risk-alex", "substance-ryan"]
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, request) -> Path:
-    from sim_standin import StandInTherapist
+    from tests.simulations.sim_standin import StandInTherapist
 
     out = tmp_path_factory.mktemp("run")
     run_simulation(
@@ -54,7 +54,7 @@ def run_dir(tmp_path_factory, request) -> Path:
 
 @pytest.fixture(scope="module")
 def ablation_dir(tmp_path_factory) -> Path:
-    from sim_standin import StandInTherapist
+    from tests.simulations.sim_standin import StandInTherapist
 
     out = tmp_path_factory.mktemp("ablation")
     run_ablations(

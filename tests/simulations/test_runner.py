@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from sim_standin import StandInTherapist
 
+from tests.simulations.sim_standin import StandInTherapist
 from theraloop.memory.errors import InvalidInputError
 from theraloop.simulations.profiles import resolve_profiles
 from theraloop.simulations.runner import (

@@ -296,7 +296,7 @@ def test_open_chroma_client_refuses_malformed_urls(url):
 
 
 def test_open_chroma_client_reports_a_dead_server():
-    from services import free_port
+    from tests.services import free_port
 
     with pytest.raises(StoreError, match="chroma run"):
         open_chroma_client(url=f"http://127.0.0.1:{free_port()}")
