@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/memory_probe.py                      # fake model, full grid
     .venv/bin/python benchmarks/memory_probe.py --gaps 30 --decay on --clients probe-maya
     .venv/bin/python benchmarks/memory_probe.py --model local        # also: does the reply use it
+    .venv/bin/python benchmarks/memory_probe.py --reply-model local --limit 2 --gaps 7 --decay off
 
 Scripted clients (``benchmarks/data/memory_probe_v1.yaml``, frozen: the sha256 below) talk to
 the real agent (``TherapistAgent`` with real Chroma and MiniLM; only the chat model is the
@@ -22,7 +23,11 @@ messages are probes whose good reply needs a fact. For each probe the recall nod
   evidence but not the newest value's;
 * **erased recalled** (probes of forgotten facts): a recalled memory holds the erased words;
   after the run, **erased stored** counts memories that still hold them anywhere in the store;
-* **reply uses fact** (``--model local`` only): the reply itself holds the evidence.
+* **reply uses fact** (``--model`` or ``--reply-model`` not ``fake``): the reply itself holds the
+  evidence; ``--reply-model local`` has the embedded model write the probe turns' replies only
+  (every other turn, and the summaries, stay on ``--model``), which makes it affordable on a CPU;
+  ``--limit N`` keeps each client's first N probes of current facts (later turns still run, on
+  ``--model``, when they lead to a kept probe).
 
 Each grid cell (gap x decay) runs twice in the same process: with temporal validity (fact keys
 supersede, forget requests delete; the agent as shipped) and a baseline store that ignores fact
@@ -42,17 +47,22 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 import yaml
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from theraloop.agent import Settings, TherapistAgent  # noqa: E402
 from theraloop.agent._wiring import build_components  # noqa: E402
+from theraloop.agent.llm import make_chat_model  # noqa: E402
 from theraloop.agent.therapist import Reply  # noqa: E402
 from theraloop.memory import (  # noqa: E402
     CachingEmbedder,
@@ -119,6 +129,8 @@ class ProbeResult:
     """The turn took the crisis path, which answers with the protocol and recalls nothing."""
     same_session: bool
     """The fact was told earlier in the probe's own session (in the prompt, not in recall)."""
+    reply_by_model: bool = True
+    """The measured model wrote the reply (``--reply-model`` writes only the chosen probes')."""
 
 
 def load(path: Path, *, check: bool = True) -> ProbeSet:
@@ -189,6 +201,49 @@ class _PlainStore(MemoryStore):
         return []
 
 
+class _ProbeRouter(BaseChatModel):
+    """Therapist model that hands the turns marked ``use_reply`` to the reply model.
+
+    The embedded model on a CPU takes about a minute a reply; writing only the probe turns' replies
+    with it measures whether a reply uses a recalled fact at a fraction of the cost.
+    """
+
+    base: BaseChatModel
+    reply: BaseChatModel
+    use_reply: bool = False
+
+    @property
+    def _llm_type(self) -> str:
+        return "probe-router"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: object,
+    ) -> ChatResult:
+        model = self.reply if self.use_reply else self.base
+        return ChatResult(
+            generations=[ChatGeneration(message=model.invoke(messages, stop=stop, **kwargs))]
+        )
+
+
+def chosen_probes(probes: ProbeSet, client: str, limit: int | None) -> set[tuple[int, int]]:
+    """Return (session, turn) positions of ``limit`` probes of current facts, evenly spread."""
+    found = [
+        (s, t)
+        for s, session in enumerate(probes.clients[client], start=1)
+        for t, turn in enumerate(session)
+        if turn.role == "probe"
+    ]
+    if limit is None or limit >= len(found):
+        return set(found)
+    if limit <= 1:
+        return set(found[:limit])
+    return {found[round(i * (len(found) - 1) / (limit - 1))] for i in range(limit)}
+
+
 def run_cell(
     probes: ProbeSet,
     *,
@@ -199,14 +254,27 @@ def run_cell(
     embedder: Embedder,
     clients: Sequence[str],
     k: int,
+    reply_model: BaseChatModel | None = None,
+    limit: int | None = None,
 ) -> tuple[list[ProbeResult], int]:
-    """Run every client through the agent once; return the probe results and erased leftovers."""
+    """Run every client through the agent once; return the probe results and erased leftovers.
+
+    With ``reply_model``, the replies to the probes :func:`chosen_probes` picks are its own.
+    """
     results: list[ProbeResult] = []
     leftovers = 0
     with tempfile.TemporaryDirectory(prefix="memory-probe-") as tmp:
         clock = ManualClock(START)
-        settings = Settings(data_dir=Path(tmp), therapist_model=model, memory_k=k)
-        parts = build_components(settings, clock=clock, models={}, embedder=embedder)
+        timeout_s = 600.0 if reply_model is not None else 120.0  # a loaded CPU is slow
+        settings = Settings(
+            data_dir=Path(tmp), therapist_model=model, memory_k=k, model_timeout_s=timeout_s
+        )
+        router = None
+        models: dict[str, BaseChatModel] = {}
+        if reply_model is not None:
+            router = _ProbeRouter(base=make_chat_model(model), reply=reply_model)
+            models["therapist"] = router
+        parts = build_components(settings, clock=clock, models=models, embedder=embedder)
         store_type = MemoryStore if validity else _PlainStore
         store = store_type(
             client=open_chroma_client(),
@@ -222,14 +290,18 @@ def run_cell(
             erased: dict[str, list[Fact]] = {c: [] for c in clients}
             told: dict[tuple[str, str], int] = {}
             sessions = max(len(probes.clients[c]) for c in clients)
+            picked = {c: chosen_probes(probes, c, limit) for c in clients}
             for number in range(1, sessions + 1):  # the clients' n-th sessions share a day
                 clock.set(START + timedelta(days=gap_days * (number - 1)))
                 for client in clients:
                     if number > len(probes.clients[client]):
                         continue
                     agent.start_session(client)
-                    for turn in probes.clients[client][number - 1]:
+                    for index, turn in enumerate(probes.clients[client][number - 1]):
                         clock.advance(timedelta(minutes=2))
+                        own = (number, index) in picked[client]
+                        if router is not None:
+                            router.use_reply = own
                         reply = agent.respond(client, turn.say)
                         if turn.role == "forget" and turn.fact is not None:
                             erased[client].append(probes.facts[turn.fact])
@@ -237,7 +309,12 @@ def run_cell(
                             told[(client, turn.fact)] = number
                         if turn.role in ("probe", "probe_erased") and turn.fact is not None:
                             same = told.get((client, turn.fact)) == number
-                            results.append(_score(probes, client, number, turn, reply, same))
+                            scored = _score(probes, client, number, turn, reply, same)
+                            results.append(
+                                scored
+                                if own or turn.role != "probe"
+                                else replace(scored, reply_by_model=False)
+                            )
                     clock.advance(timedelta(minutes=5))
                     agent.end_session(client)
             for client in clients:
@@ -286,6 +363,7 @@ def summarise(results: Sequence[ProbeResult], leftovers: int) -> dict[str, float
     recallable = [r for r in current if not r.crisis and not r.same_session]
     changed = [r for r in results if r.kind == "changed"]
     erased = [r for r in results if r.kind == "erased"]
+    written = [r for r in current if r.reply_by_model and not r.crisis]
 
     def share(rows: Sequence[ProbeResult], field: str) -> float:
         return round(sum(getattr(r, field) for r in rows) / len(rows), 3) if rows else float("nan")
@@ -299,7 +377,9 @@ def summarise(results: Sequence[ProbeResult], leftovers: int) -> dict[str, float
         "superseded_as_current": share(changed, "superseded_as_current"),
         "erased_recalled": sum(r.erased_recalled for r in erased),
         "erased_stored": leftovers,
-        "reply_uses_fact": share(current, "reply_uses"),
+        "replies": len(written),
+        "reply_uses_fact": share(written, "reply_uses"),
+        "reply_uses_fact_given_hit": share([r for r in written if r.hit], "reply_uses"),
     }
 
 
@@ -313,12 +393,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", nargs="+", default=None, help="client ids (default: all)")
     parser.add_argument("--k", type=int, default=5, help="memories the recall node brings")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline store")
+    parser.add_argument(
+        "--reply-model", default=None, help="model spec that writes the probe turns' replies only"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="probes per client the reply model answers"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write figures and rows here")
     args = parser.parse_args(argv)
 
     probes = load(args.data)
     clients = args.clients or list(probes.clients)
     embedder = CachingEmbedder(MiniLMEmbedder(), max_items=50_000)
+    reply_model = None
+    if args.reply_model is not None:
+        reply_model = make_chat_model(args.reply_model, temperature=0.3, seed=0, timeout=600.0)
+    measured = args.reply_model or args.model
     stores = [("validity", True)] + ([] if args.no_baseline else [("baseline", False)])
     header = (
         f"{'gap':>4} {'decay':>5} {'store':>9} {'probes':>6} {'hit@k':>6} {'recall':>6} "
@@ -327,7 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(
         f"memory probes: {len(probes.facts)} facts, clients {clients}, k={args.k}, "
-        f"model {args.model}"
+        f"model {args.model}, replies to probes {measured}"
+        + ("" if args.limit is None else f" (limit {args.limit} per client)")
     )
     print(header)
     cells = []
@@ -344,10 +435,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     embedder=embedder,
                     clients=clients,
                     k=args.k,
+                    reply_model=reply_model,
+                    limit=args.limit,
                 )
                 seconds = time.perf_counter() - started
                 fig = summarise(results, leftovers)
-                uses = f"{fig['reply_uses_fact']:5.2f}" if args.model != "fake" else "    -"
+                uses = f"{fig['reply_uses_fact']:5.2f}" if measured != "fake" else "    -"
                 print(
                     f"{gap:4d} {decay:>5} {name:>9} {fig['probes']:6d} {fig['hit_at_k']:6.3f} "
                     f"{fig['hit_at_k_recallable']:6.3f} "
@@ -367,7 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     if args.json is not None:
         args.json.write_text(
-            json.dumps({"model": args.model, "k": args.k, "cells": cells}, indent=1)
+            json.dumps(
+                {"model": args.model, "reply_model": measured, "k": args.k, "cells": cells},
+                indent=1,
+            )
         )
     return 0
 
