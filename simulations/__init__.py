@@ -68,7 +68,7 @@ __all__ = [
     "default_agent_factory",
     "Therapist",
     "RunStateError",
-    "TurnRecord",
+    "TraceTurn",
     "SessionStartRecord",
     "SessionEndRecord",
     "read_trace",
@@ -131,7 +131,7 @@ _WHERE = {
         "run_simulation run_ablations default_agent_factory Therapist RunStateError"
     ),
     "_ray": "RayOptions",
-    "trace": "TurnRecord SessionStartRecord SessionEndRecord read_trace",
+    "trace": "TraceTurn SessionStartRecord SessionEndRecord read_trace",
     "erase": "RunErasureReport erase_client_from_run",
     "rundata": "Run ClientRun SessionRun load_run find_runs open_client_memory",
     "sample": "SAMPLE_PROFILES SampleRunError sample_run",
@@ -256,7 +256,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from theraloop.simulations.trace import (
         SessionEndRecord,
         SessionStartRecord,
-        TurnRecord,
+        TraceTurn,
         read_trace,
     )
     from theraloop.simulations.utterances import LLMVoice, TemplateVoice

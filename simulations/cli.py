@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _simulate(args: argparse.Namespace) -> int:
     from theraloop.memory.errors import InvalidInputError
-    from theraloop.simulations.profiles import resolve_profiles
+    from theraloop.simulations.profile_specs import resolve_profiles
     from theraloop.simulations.runner import RunConfig, run_ablations, run_simulation
 
     if args.address is not None and args.backend != "ray":

@@ -25,13 +25,9 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+from theraloop.agent.safety.models import RISK_LEVELS
 from theraloop.simulations.moves import Move, TherapistTurn
-from theraloop.simulations.profiles import (
-    RISK_LEVELS,
-    STAGES_OF_CHANGE,
-    ClientEmotion,
-    ClientProfile,
-)
+from theraloop.simulations.profiles import STAGES_OF_CHANGE, ClientEmotion, ClientProfile
 from theraloop.simulations.state import ClientAction, ClientState, QuestionnaireAnswers
 
 __all__ = [

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from theraloop.agent.prompts import REPEAT_WINDOW, draft_problem
 from theraloop.simulations.rundata import ClientRun, Run, SessionRun
-from theraloop.simulations.trace import TurnRecord
+from theraloop.simulations.trace import TraceTurn
 from theraloop.strategies import emotion_family
 
 __all__ = [
@@ -203,7 +203,7 @@ class Judge(Protocol):
 
 
 # ------------------------------------------------------------------------------------ MITI ---
-def miti_counts(turns: Sequence[TurnRecord]) -> MitiCounts:
+def miti_counts(turns: Sequence[TraceTurn]) -> MitiCounts:
     """Count the therapist's behaviours in a session from the coded moves of its turns."""
     c = MitiCounts(turns=len(turns))
     for t in turns:
@@ -232,7 +232,7 @@ def miti_counts(turns: Sequence[TurnRecord]) -> MitiCounts:
     return c
 
 
-def reply_problems(turns: Sequence[TurnRecord]) -> dict[str, int]:
+def reply_problems(turns: Sequence[TraceTurn]) -> dict[str, int]:
     """Count sent replies with a problem of :func:`~theraloop.agent.prompts.draft_problem`.
 
     The agent redrafts such replies, and sends a repeat only when every redraft repeats too, so
@@ -283,7 +283,7 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def _perception(turns: Sequence[TurnRecord]) -> tuple[float, float]:
+def _perception(turns: Sequence[TraceTurn]) -> tuple[float, float]:
     """Return (emotion-family accuracy, intensity accuracy) of the agent's perception."""
     if not turns:
         return 0.0, 0.0

@@ -9,16 +9,14 @@ package.
 
 from __future__ import annotations
 
-import fnmatch
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from theraloop.agent.safety.models import RISK_LEVELS, RiskLevel
+from theraloop.agent.safety.models import RiskLevel
 from theraloop.memory.errors import InvalidInputError
 from theraloop.strategies import Modality
 
@@ -26,8 +24,6 @@ __all__ = [
     "Attitude",
     "StageOfChange",
     "STAGES_OF_CHANGE",
-    "RiskLevel",
-    "RISK_LEVELS",
     "ClientEmotion",
     "Demographics",
     "Complaint",
@@ -40,7 +36,8 @@ __all__ = [
     "load_profile",
     "builtin_profiles",
     "builtin_profile_ids",
-    "resolve_profiles",
+    "PROFILE_SUFFIXES",
+    "profile_files",
 ]
 
 Attitude = Literal["positive", "neutral", "negative"]
@@ -266,7 +263,7 @@ def _render_intake_form(data: dict) -> str:
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 """Folder of the profile library shipped with the package (one YAML file per client)."""
 
-_SUFFIXES = (".yaml", ".yml", ".json")
+PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_profile(path: str | Path) -> ClientProfile:
@@ -290,78 +287,16 @@ def load_profile(path: str | Path) -> ClientProfile:
         raise InvalidInputError(f"profile {str(path)!r} is invalid: {exc}") from exc
 
 
-def _profile_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+def profile_files(folder: Path) -> list[Path]:
+    """Return the profile files (YAML or JSON) directly inside ``folder``, sorted."""
+    return sorted(p for p in folder.iterdir() if p.suffix in PROFILE_SUFFIXES and p.is_file())
 
 
 def builtin_profiles() -> list[ClientProfile]:
     """Return the shipped profile library, sorted by id."""
-    return sorted((load_profile(p) for p in _profile_files(PROFILE_DIR)), key=lambda p: p.id)
+    return sorted((load_profile(p) for p in profile_files(PROFILE_DIR)), key=lambda p: p.id)
 
 
 def builtin_profile_ids() -> list[str]:
     """Return the ids of the shipped profiles (file stems equal the ids)."""
-    return sorted(p.stem for p in _profile_files(PROFILE_DIR))
-
-
-def resolve_profiles(
-    specs: Iterable[str] | None, *, repo_root: Path | None = None
-) -> list[ClientProfile]:
-    """Turn ``--profiles`` arguments into profiles, in the order given, without duplicates.
-
-    Each spec is one of: a shipped profile id (``depression-maya``); a glob over shipped ids
-    (``anx*``); a path to a profile file or a folder of them; a glob over paths; or
-    ``cactus:PATH[:N]`` for the first ``N`` Cactus intake forms in ``PATH`` (``cactus`` or
-    ``cactus::N`` uses ``<repo>/../shared/data/cactus/cactus_dev.json``). ``None`` or an empty
-    list means the whole shipped library.
-
-    Raises:
-        InvalidInputError: a spec matches nothing, or two profiles share an id.
-    """
-    specs = list(specs or [])
-    if not specs:
-        return builtin_profiles()
-    out: list[ClientProfile] = []
-    seen: dict[str, str] = {}
-    for spec in specs:
-        for profile in _resolve_one(spec, repo_root=repo_root):
-            if profile.id in seen:
-                if seen[profile.id] == spec:
-                    continue
-                raise InvalidInputError(
-                    f"profile id {profile.id!r} comes from both {seen[profile.id]!r} and "
-                    f"{spec!r}; give each client a unique id"
-                )
-            seen[profile.id] = spec
-            out.append(profile)
-    return out
-
-
-def _resolve_one(spec: str, *, repo_root: Path | None) -> list[ClientProfile]:
-    spec = spec.strip()
-    if not spec:
-        raise InvalidInputError("empty --profiles entry; give a profile id, glob or path")
-    if spec == "cactus" or spec.startswith("cactus:"):
-        from theraloop.simulations.cactus import load_cactus, parse_cactus_spec
-
-        path, limit = parse_cactus_spec(spec, repo_root=repo_root)
-        return load_cactus(path, limit=limit)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        return [load_profile(p) for p in _profile_files(path)]
-    if path.is_file():
-        return [load_profile(path)]
-    ids = builtin_profile_ids()
-    if spec in ids:
-        return [load_profile(PROFILE_DIR / f"{spec}.yaml")]
-    if any(ch in spec for ch in "*?["):
-        matched = [i for i in ids if fnmatch.fnmatchcase(i, spec)]
-        if matched:
-            return [load_profile(PROFILE_DIR / f"{i}.yaml") for i in matched]
-        files = sorted(p for p in Path().glob(spec) if p.suffix in _SUFFIXES)
-        if files:
-            return [load_profile(p) for p in files]
-    raise InvalidInputError(
-        f"--profiles entry {spec!r} matches no shipped profile, file or folder; shipped ids: "
-        f"{', '.join(ids)}; or use a path, a glob, or 'cactus:PATH[:N]'"
-    )
+    return sorted(p.stem for p in profile_files(PROFILE_DIR))

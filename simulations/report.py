@@ -32,7 +32,7 @@ from theraloop.simulations.judge import (
     reply_problems,
 )
 from theraloop.simulations.rundata import Run, find_runs, load_run
-from theraloop.simulations.trace import TurnRecord
+from theraloop.simulations.trace import TraceTurn
 
 __all__ = [
     "load_run",
@@ -142,7 +142,7 @@ def _frame(row_type: type[_Row], rows: Iterable[_Row]) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in rows], columns=list(row_type.model_fields))
 
 
-def _turns(run: Run) -> Iterator[tuple[dict[str, Any], TurnRecord]]:
+def _turns(run: Run) -> Iterator[tuple[dict[str, Any], TraceTurn]]:
     """Yield every turn of every client with the fields of :class:`_TurnRow` that locate it.
 
     The step counts turns across all of the client's sessions, from 1.

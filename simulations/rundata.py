@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from theraloop.memory.errors import InvalidInputError
 from theraloop.simulations.profiles import ClientProfile
 from theraloop.simulations.runner import ABLATION_LABELS, RunManifest, load_manifest
-from theraloop.simulations.trace import SessionEndRecord, SessionStartRecord, TurnRecord, read_trace
+from theraloop.simulations.trace import SessionEndRecord, SessionStartRecord, TraceTurn, read_trace
 
 if TYPE_CHECKING:
     from theraloop.memory import Embedder, MemoryStore
@@ -26,7 +26,7 @@ class SessionRun:
     client_id: str
     number: int
     start: SessionStartRecord | None
-    turns: list[TurnRecord] = field(default_factory=list)
+    turns: list[TraceTurn] = field(default_factory=list)
     end: SessionEndRecord | None = None
 
     @property
@@ -112,7 +112,7 @@ def load_run(path: str | Path) -> Run:
             slot = by_session.setdefault(rec.session, {"start": None, "turns": [], "end": None})
             if isinstance(rec, SessionStartRecord):
                 slot["start"] = rec
-            elif isinstance(rec, TurnRecord):
+            elif isinstance(rec, TraceTurn):
                 slot["turns"].append(rec)
             else:
                 slot["end"] = rec

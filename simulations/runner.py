@@ -45,8 +45,8 @@ from theraloop.simulations.trace import (
     SessionEndRecord,
     SessionStartRecord,
     TraceRecord,
+    TraceTurn,
     TraceWriter,
-    TurnRecord,
     completed_sessions,
     mark_session_done,
     read_trace,
@@ -489,7 +489,7 @@ class _ClientJob:
     # -- restore --------------------------------------------------------------------------------
     def _restore(self, client: SimulatedClient, records: Sequence[TraceRecord]) -> None:
         last = records[-1]
-        if isinstance(last, TurnRecord):
+        if isinstance(last, TraceTurn):
             state = last.client_state_after
         else:
             state = last.client_state
@@ -562,7 +562,7 @@ class _ClientJob:
     ) -> None:
         cfg = self.config
         start_rec = next((r for r in records if isinstance(r, SessionStartRecord)), None)
-        turn_recs = [r for r in records if isinstance(r, TurnRecord)]
+        turn_recs = [r for r in records if isinstance(r, TraceTurn)]
         end_rec = next((r for r in records if isinstance(r, SessionEndRecord)), None)
         if end_rec is not None:  # ended and recorded; only the marker was missing
             self._mark(end_rec)
@@ -674,7 +674,7 @@ class _ClientJob:
         move = client.hear(heard)
         agent_index = int(getattr(reply, "turn_index", turn) or turn)
         self.writer.append(
-            TurnRecord(
+            TraceTurn(
                 client_id=self.cid,
                 session=session,
                 turn=turn,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from theraloop.memory.errors import InvalidInputError, TheraloopError
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.runner import (
     ABLATIONS,
     Ablation,

@@ -10,8 +10,9 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from theraloop.agent.safety.models import RiskLevel
 from theraloop.simulations.moves import Move
-from theraloop.simulations.profiles import ClientEmotion, RiskLevel, StageOfChange
+from theraloop.simulations.profiles import ClientEmotion, StageOfChange
 
 __all__ = [
     "ClientAction",

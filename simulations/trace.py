@@ -30,7 +30,7 @@ from theraloop.simulations.state import (
 __all__ = [
     "QuestionnaireRecord",
     "SessionStartRecord",
-    "TurnRecord",
+    "TraceTurn",
     "SessionEndRecord",
     "TraceRecord",
     "TraceWriter",
@@ -91,7 +91,7 @@ class SessionStartRecord(BaseModel):
     client_state: ClientState = Field(description="After hearing the opening.")
 
 
-class TurnRecord(BaseModel):
+class TraceTurn(BaseModel):
     """One exchange: what the client said and why, what the therapist answered and why."""
 
     type: Literal["turn"] = "turn"
@@ -130,7 +130,7 @@ class SessionEndRecord(BaseModel):
 
 
 TraceRecord = Annotated[
-    SessionStartRecord | TurnRecord | SessionEndRecord, Field(discriminator="type")
+    SessionStartRecord | TraceTurn | SessionEndRecord, Field(discriminator="type")
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(TraceRecord)
 

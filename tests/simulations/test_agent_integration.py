@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.report import safety_events, write_report
 from theraloop.simulations.rundata import load_run
 from theraloop.simulations.runner import (
@@ -23,7 +23,7 @@ from theraloop.simulations.runner import (
 )
 from theraloop.simulations.trace import (
     SessionEndRecord,
-    TurnRecord,
+    TraceTurn,
     completed_sessions,
     read_trace,
     trace_path,
@@ -63,8 +63,8 @@ def simulate(out: Path, embedder, profiles: list[str], *, factory=None, **kw):
     )
 
 
-def turns(out: Path, cid: str) -> list[TurnRecord]:
-    return [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TurnRecord)]
+def turns(out: Path, cid: str) -> list[TraceTurn]:
+    return [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TraceTurn)]
 
 
 def test_real_agent_run_records_replies_decisions_and_reviews(tmp_path, cached_minilm):
@@ -73,7 +73,7 @@ def test_real_agent_run_records_replies_decisions_and_reviews(tmp_path, cached_m
     for cid in ("depression-maya", "substance-ryan"):
         assert completed_sessions(tmp_path, cid) == [1, 2]
         records = read_trace(trace_path(tmp_path, cid))
-        recorded = [r for r in records if isinstance(r, TurnRecord)]
+        recorded = [r for r in records if isinstance(r, TraceTurn)]
         assert len(recorded) == 6
         first = recorded[0].therapist
         assert first["text"] and first["strategy"] and first["modality"]

@@ -6,7 +6,7 @@ import pytest
 
 from theraloop.memory.errors import InvalidInputError
 from theraloop.simulations.cactus import default_cactus_path, load_cactus, parse_cactus_spec
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 
 REPO = Path(__file__).resolve().parents[2]
 CACTUS = REPO.parent / "shared" / "data" / "cactus" / "cactus_dev.json"

@@ -8,7 +8,8 @@ from theraloop.memory.errors import InvalidInputError
 from theraloop.simulations.client import CLIENT_REGISTRY, StatefulClient, make_client
 from theraloop.simulations.dynamics import ClientDynamics
 from theraloop.simulations.moves import TherapistTurn, classify_move
-from theraloop.simulations.profiles import STAGES_OF_CHANGE, builtin_profiles, resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
+from theraloop.simulations.profiles import STAGES_OF_CHANGE, builtin_profiles
 from theraloop.simulations.utterances import LLMVoice
 
 MI = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from theraloop.simulations.moves import TherapistTurn
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 
 pytestmark = pytest.mark.slow
 

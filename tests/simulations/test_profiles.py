@@ -1,21 +1,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
 import theraloop.agent.safety
-import theraloop.simulations.profiles
 from theraloop.memory.errors import InvalidInputError
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.profiles import (
     PROFILE_DIR,
     ClientProfile,
+    RiskProfile,
     builtin_profile_ids,
     builtin_profiles,
     load_profile,
-    resolve_profiles,
 )
+from theraloop.simulations.state import ClientState
 
 
 def test_shipped_library_has_at_least_24_profiles_that_all_validate():
@@ -25,8 +27,9 @@ def test_shipped_library_has_at_least_24_profiles_that_all_validate():
 
 
 def test_profile_risk_levels_are_the_agents_safety_levels():
-    assert theraloop.simulations.profiles.RiskLevel is theraloop.agent.safety.RiskLevel
-    assert theraloop.simulations.profiles.RISK_LEVELS is theraloop.agent.safety.RISK_LEVELS
+    baseline = RiskProfile.model_fields["baseline"].annotation
+    assert get_args(baseline) == theraloop.agent.safety.RISK_LEVELS
+    assert ClientState.model_fields["risk_level"].annotation is theraloop.agent.safety.RiskLevel
 
 
 def test_profile_ids_equal_their_file_names():

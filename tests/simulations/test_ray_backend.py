@@ -19,9 +19,9 @@ import pytest
 
 from tests.simulations.sim_standin import StandInTherapist
 from theraloop.memory.errors import InvalidInputError
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.runner import RunConfig, load_manifest, run_ablations, run_simulation
-from theraloop.simulations.trace import TurnRecord, completed_sessions, read_trace, trace_path
+from theraloop.simulations.trace import TraceTurn, completed_sessions, read_trace, trace_path
 
 ray = pytest.importorskip("ray")
 from ray._private import ray_constants  # noqa: E402
@@ -155,7 +155,7 @@ def writer_mid_session(out: Path) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for cid in CLIENTS:
-            turns = [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TurnRecord)]
+            turns = [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TraceTurn)]
             holder = out / "progress" / cid / "writer.lock"
             if len(turns) >= 2 and len(turns) % 4 != 0 and holder.is_file():
                 text = holder.read_text().split()

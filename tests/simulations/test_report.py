@@ -15,7 +15,7 @@ from theraloop.simulations.judge import (
     miti_counts,
     reply_problems,
 )
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.report import (
     ablation_table,
     client_outcomes,

@@ -7,7 +7,7 @@ import pytest
 
 from tests.simulations.sim_standin import StandInTherapist
 from theraloop.memory.errors import InvalidInputError
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.runner import (
     ABLATIONS,
     RunConfig,
@@ -19,7 +19,7 @@ from theraloop.simulations.runner import (
 from theraloop.simulations.trace import (
     SessionEndRecord,
     SessionStartRecord,
-    TurnRecord,
+    TraceTurn,
     completed_sessions,
     read_trace,
     trace_path,
@@ -38,8 +38,8 @@ def run(out: Path, factory, *, profiles=CLIENTS, **kw):
     )
 
 
-def turns_of(out: Path, cid: str) -> list[TurnRecord]:
-    return [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TurnRecord)]
+def turns_of(out: Path, cid: str) -> list[TraceTurn]:
+    return [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TraceTurn)]
 
 
 def stripped(out: Path, cid: str) -> list[str]:
@@ -59,7 +59,7 @@ def test_run_writes_a_trace_per_client_markers_and_a_manifest(tmp_path, standin_
         records = read_trace(trace_path(tmp_path, cid))
         kinds = [type(r) for r in records]
         assert kinds.count(SessionStartRecord) == 3 and kinds.count(SessionEndRecord) == 3
-        assert kinds.count(TurnRecord) == 12
+        assert kinds.count(TraceTurn) == 12
         assert completed_sessions(tmp_path, cid) == [1, 2, 3]
     manifest = load_manifest(tmp_path)
     assert manifest.status == "complete" and manifest.config.seed == 1
@@ -93,7 +93,7 @@ def test_simulated_time_advances_per_turn_and_days_between_sessions(tmp_path, st
     records = read_trace(trace_path(tmp_path, "depression-maya"))
     starts = [r.at for r in records if isinstance(r, SessionStartRecord)]
     assert (starts[1] - starts[0]).days == 7
-    turns = [r.at for r in records if isinstance(r, TurnRecord) and r.session == 1]
+    turns = [r.at for r in records if isinstance(r, TraceTurn) and r.session == 1]
     assert (turns[1] - turns[0]).total_seconds() == 300
 
 

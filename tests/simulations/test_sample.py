@@ -7,7 +7,7 @@ import pytest
 from theraloop.memory import HashingEmbedder
 from theraloop.memory.errors import InvalidInputError
 from theraloop.memory.inspect import items_table, recall_timeline
-from theraloop.simulations.profiles import resolve_profiles
+from theraloop.simulations.profile_specs import resolve_profiles
 from theraloop.simulations.rundata import find_runs, load_run, open_client_memory
 from theraloop.simulations.runner import RunConfig, run_ablations
 from theraloop.simulations.sample import SAMPLE_PROFILES, sample_run
