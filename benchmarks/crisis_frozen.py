@@ -1,6 +1,7 @@
 """Crisis detection on the frozen generalization sets, written before the model they measure.
 
     python benchmarks/crisis_frozen.py [benchmarks/data/crisis_frozen_v1.yaml ...] [--latency N]
+        [--record benchmarks/results/crisis_frozen.json]
 
 Each set (``benchmarks/data/crisis_frozen_v*.yaml``) holds client statements that call for the
 crisis protocol, statements that call at least for a safety question, and everyday look-alikes.
@@ -27,7 +28,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _record import Table, add_record_options, write_record  # noqa: E402
 
 from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
 
@@ -110,11 +113,12 @@ def latency(n: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark (see the module docstring)."""
+    """Run the benchmark (see the module docstring); ``--record PATH`` also writes a record."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("paths", type=Path, nargs="*", help="frozen sets (default: every one)")
     ap.add_argument("--latency", type=int, default=200, help="messages to time (0: skip)")
     ap.add_argument("--quiet", action="store_true", help="no per-sentence lines")
+    add_record_options(ap)
     args = ap.parse_args(argv)
     paths = args.paths or [DATA / name for name in FROZEN]
 
@@ -153,12 +157,79 @@ def main(argv: list[str] | None = None) -> int:
         f"Targets: protocol recall >= {TARGET_RECALL}, protocol on look-alikes <= "
         f"{TARGET_PROTOCOL_FA}, guards on look-alikes <= {TARGET_GUARD_RATE}"
     )
-    if args.latency:
-        p50, p90 = latency(args.latency)
+    timing = latency(args.latency) if args.latency else None
+    if timing:
         print(
-            f"assess_risk latency over {args.latency} messages: p50 {p50:.1f} ms, p90 {p90:.1f} ms"
+            f"assess_risk latency over {args.latency} messages: "
+            f"p50 {timing[0]:.1f} ms, p90 {timing[1]:.1f} ms"
         )
+    if args.record:
+        _record(args.record, args.machine, rows, timing, args.latency)
     return 0
+
+
+def _record(path: Path, machine: str, rows: list, timing: tuple | None, messages: int) -> None:
+    """Write the run's figures as the BENCHMARKS.md record at ``path``."""
+    tables = [
+        Table(
+            columns=(
+                "set",
+                "detector",
+                "protocol recall",
+                "any risk, protocol-worthy",
+                "any risk, safety-question",
+                "protocol on look-alikes",
+                "guards on look-alikes",
+            ),
+            rows=tuple(
+                (
+                    set_name.removesuffix(".yaml"),
+                    name,
+                    f"{r['recall']:.3f}",
+                    f"{r['any']:.3f}",
+                    f"{r['ask']:.3f}",
+                    f"{r['fa']:.3f}",
+                    f"{r['guard']:.3f}",
+                )
+                for set_name, name, r in rows
+            ),
+            caption=(
+                f"Targets: protocol recall >= {TARGET_RECALL}, protocol on look-alikes <= "
+                f"{TARGET_PROTOCOL_FA}, guards on look-alikes <= {TARGET_GUARD_RATE}. Sizes "
+                "(protocol-worthy / safety-question / look-alike): "
+                + "; ".join(
+                    f"{s.removesuffix('.yaml')} {size[0]} / {size[1]} / {size[2]}"
+                    for s, size in {s: (r["n"], r["k"], r["m"]) for s, _, r in rows}.items()
+                )
+                + "."
+            ),
+        )
+    ]
+    if timing:
+        tables.append(
+            Table(
+                columns=("`assess_risk`, warm", "p50 ms", "p90 ms"),
+                rows=(
+                    (f"{messages} distinct short messages", f"{timing[0]:.1f}", f"{timing[1]:.1f}"),
+                ),
+                caption="Latency (target p50 <= 30 ms on 2 cores):",
+            )
+        )
+    write_record(
+        path,
+        order=401,
+        area="Safety",
+        title="Learned risk reader on the frozen generalization sets",
+        machine=machine,
+        notes=(
+            "Client statements that call for the crisis protocol, statements that call at least "
+            "for a safety question, and everyday look-alikes (`benchmarks/data/crisis_frozen_v*"
+            ".yaml`, refused unless their sha256 matches), written before the reader they measure "
+            "and never used for training, thresholds or rules; no LLM. The baseline detector "
+            "(patterns + the example-trained classifier) is measured in the same run.",
+        ),
+        tables=tables,
+    )
 
 
 if __name__ == "__main__":
