@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from theraloop.agent.components import Components
 from theraloop.agent.settings import Settings
 from theraloop.agent.state import checkpoint_serde
 from theraloop.memory.clock import Clock
@@ -102,7 +103,7 @@ def build_components(
     clock: Clock,
     models: dict[str, BaseChatModel],
     embedder: Any | None = None,
-) -> dict[str, Any]:
+) -> Components:
     """Build every dependency of :class:`theraloop.agent.TherapistAgent` from settings."""
     from theraloop.agent.llm import make_chat_model
     from theraloop.agent.perception import LLMPerceiver
@@ -168,15 +169,15 @@ def build_components(
     except BaseException:
         stack.close()  # the data-dir lock and any connection opened so far
         raise
-    return {
-        "therapist_model": therapist,
-        "supervisor_model": supervisor,
-        "records_store": records_store,
-        "checkpointer": checkpointer,
-        "embedder": embedder,
-        "perceiver": perceiver,
-        "assessor": RiskAssessor(embedder, chat_model=safety, model_timeout_s=timeout_s),
-        "guard": ReplyGuard(),
-        "memory": memory,
-        "resources": stack,
-    }
+    return Components(
+        therapist_model=therapist,
+        supervisor_model=supervisor,
+        records_store=records_store,
+        checkpointer=checkpointer,
+        embedder=embedder,
+        perceiver=perceiver,
+        assessor=RiskAssessor(embedder, chat_model=safety, model_timeout_s=timeout_s),
+        guard=ReplyGuard(),
+        memory=memory,
+        resources=stack,
+    )

@@ -3,7 +3,7 @@ r"""The cross-session loop: after every session the supervisor reviews and plans
 Data flow::
 
     session turns + questionnaires -> summarize -> measure -> review -> plan -> consolidate
-                                   \\-(review disabled)--> measure -> END
+                                   \\-(review disabled)--> measure -> keep_plan
 
 Every write is keyed by the session (summary memory id, plan version, review key), so a node that
 is re-run after a crash overwrites its own output instead of adding a second one.
@@ -23,6 +23,7 @@ from langgraph.runtime import Runtime
 from theraloop.agent._redact import redact
 from theraloop.agent.context import SupervisorContext, require_context
 from theraloop.agent.efficacy import measure_signals, review_efficacy
+from theraloop.agent.errors import SessionStateError
 from theraloop.agent.llm import NegotiatingModel, invoke_with_timeout
 from theraloop.agent.prompts import summary_messages
 from theraloop.agent.records import (
@@ -385,6 +386,37 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
     return {"review": review_, "archived": archived}
 
 
+def keep_plan(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    """Review the session without re-planning (the no-cross-session ablation) and store it.
+
+    The session is measured like any other, so the ablation's efficacy figures are comparable;
+    the summary is extractive and the plan stays the version the session ran under.
+    """
+    ctx = runtime.context
+    current = ctx.records.current_plan(ctx.client_id)
+    if current is None:
+        raise SessionStateError(
+            f"client {ctx.client_id!r} has no treatment plan; every session starts with one"
+        )
+    review_ = SessionReview(
+        client_id=ctx.client_id,
+        session_id=ctx.session_id,
+        session_number=ctx.session_number,
+        at=ctx.clock(),
+        summary=extractive_summary(state.get("turns") or []),
+        signals=state["signals"].as_dict(),
+        decision="keep",
+        modality_before=current.modality,
+        modality_after=current.modality,
+        reason="Cross-session review is switched off (ablation); the plan stays as it is.",
+        plan_version=current.version,
+        plan=current,
+        summary_source="extractive",
+    )
+    ctx.records.save_review(review_)
+    return {"review": review_}
+
+
 def route_start(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
     """Skip the review when the cross-session loop is switched off (ablation)."""
     ctx = require_context(runtime.context, SupervisorContext, "supervisor")
@@ -392,8 +424,8 @@ def route_start(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
 
 
 def route_after_measure(state: ReviewState, runtime: Runtime[SupervisorContext]) -> str:
-    """Continue to the review unless the loop is switched off."""
-    return "review" if runtime.context.review_enabled else END
+    """Continue to the review, or keep the plan when the loop is switched off."""
+    return "review" if runtime.context.review_enabled else "keep_plan"
 
 
 def build_cross_session(
@@ -407,7 +439,7 @@ def build_cross_session(
     Example:
         >>> graph = build_cross_session()
         >>> [n for n in graph.get_graph().nodes if not n.startswith("__")]
-        ['summarize', 'measure', 'review', 'plan', 'consolidate']
+        ['summarize', 'measure', 'review', 'plan', 'consolidate', 'keep_plan']
     """
     builder = StateGraph(ReviewState, context_schema=SupervisorContext, input_schema=ReviewInput)
     builder.add_node("summarize", summarize)
@@ -415,10 +447,12 @@ def build_cross_session(
     builder.add_node("review", review)
     builder.add_node("plan", plan)
     builder.add_node("consolidate", consolidate)
+    builder.add_node("keep_plan", keep_plan)
     builder.add_conditional_edges(START, route_start, ["summarize", "measure"])
     builder.add_edge("summarize", "measure")
-    builder.add_conditional_edges("measure", route_after_measure, ["review", END])
+    builder.add_conditional_edges("measure", route_after_measure, ["review", "keep_plan"])
     builder.add_edge("review", "plan")
     builder.add_edge("plan", "consolidate")
     builder.add_edge("consolidate", END)
+    builder.add_edge("keep_plan", END)
     return builder.compile(checkpointer=checkpointer, name=name)

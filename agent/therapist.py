@@ -4,129 +4,50 @@ A session is one LangGraph thread (``thread_id = session_id``); every client tur
 invocation of the intra-session graph, checkpointed after each node. If the process dies mid-turn,
 the next call for that client first finishes the interrupted turn from its checkpoint, so no turn
 is lost; memory and record writes are keyed by turn, so nothing is written twice. ``end_session``
-runs the supervisor graph on its own thread with the same guarantees.
+runs the supervisor graph on its own thread with the same guarantees. Openings live in
+:mod:`~theraloop.agent.openings`, sentence-gated streaming in :mod:`~theraloop.agent.streaming`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import ExitStack
-from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from langchain_core.language_models import BaseChatModel
-from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.store.base import BaseStore
-from pydantic import BaseModel, ConfigDict, Field
+from langchain_core.runnables import RunnableConfig
 
 from theraloop.agent._validation import check_client_id, clean_message
+from theraloop.agent.components import Components
 from theraloop.agent.context import SessionContext, SupervisorContext
 from theraloop.agent.errors import InvalidInputError, SessionNotStartedError, UnknownClientError
-from theraloop.agent.prompts import REPEAT_WINDOW, draft_problem, opening_messages
+from theraloop.agent.openings import open_session
+from theraloop.agent.prompts import REPEAT_WINDOW
 from theraloop.agent.records import (
     ClientHistory,
     RecordBook,
     SessionRecord,
     SessionReview,
-    SessionSummary,
     TreatmentPlan,
 )
-from theraloop.agent.session_graph import build_intra_session, call_model
+from theraloop.agent.replies import Reply, SessionInfo, model_errors
+from theraloop.agent.session_graph import build_intra_session
 from theraloop.agent.settings import Settings
-from theraloop.agent.state import RecalledMemory, TurnRecord
+from theraloop.agent.state import TurnRecord
+from theraloop.agent.streaming import pump, release_checked, rest_of_reply
 from theraloop.agent.supervisor_graph import build_cross_session
 from theraloop.memory.clock import Clock, system_clock
 from theraloop.strategies import Modality, score_gad7, score_phq9
-from theraloop.strategies.catalog import strategy_ids
-from theraloop.strategies.vocab import EMOTIONS
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from theraloop.agent.safety import CrisisEvent
+    from theraloop.memory import Embedder
 
 __all__ = ["TherapistAgent", "SessionInfo", "Reply", "Role"]
 
 Role = Literal["therapist", "perception", "safety", "supervisor"]
-
-
-class Reply(BaseModel):
-    """The therapist's answer to one client message, with why it answered so."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    session_id: str
-    turn_index: int
-    trace_id: str
-    emotion: str
-    intensity: int
-    reaction: str | None
-    risk_level: str
-    crisis: bool
-    strategy: str | None
-    strategy_reason: str | None
-    modality: str | None
-    stage: str | None
-    reply_source: str
-    recalled: tuple[RecalledMemory, ...] = ()
-    model_errors: tuple[str, ...] = Field(
-        default=(),
-        description="Every model call of the turn that failed or was rejected, redacted and "
-        "prefixed with its role (therapist, safety, perception); empty when all went well.",
-    )
-    trace: dict[str, Any] = Field(default_factory=dict, description="The turn's decision trace.")
-
-
-class SessionInfo(BaseModel):
-    """A started (or resumed) session and the therapist's opening words."""
-
-    model_config = ConfigDict(frozen=True)
-
-    client_id: str
-    session_id: str
-    session_number: int
-    started_at: datetime
-    opening: str
-    plan: TreatmentPlan | None
-    resumed: bool = False
-    turns_so_far: int = 0
-    model_errors: tuple[str, ...] = ()
-    """Failed therapist-model calls for the opening (redacted); the fallback opening says why."""
-
-
-def _reply(session_id: str, turn: TurnRecord, trace: dict[str, Any]) -> Reply:
-    return Reply(
-        text=turn.reply,
-        session_id=session_id,
-        turn_index=turn.turn_index,
-        trace_id=turn.trace_id,
-        emotion=turn.emotion,
-        intensity=turn.intensity,
-        reaction=turn.reaction,
-        risk_level=turn.risk_level,
-        crisis=turn.crisis,
-        strategy=turn.strategy,
-        strategy_reason=turn.strategy_reason,
-        modality=turn.modality,
-        stage=turn.stage,
-        reply_source=turn.reply_source,
-        recalled=turn.recalled,
-        model_errors=tuple(trace.get("model_errors", ())),
-        trace=trace,
-    )
-
-
-def _model_errors(turn: TurnRecord, values: dict[str, Any]) -> list[str]:
-    """Return the turn's failed model calls by role, from its record and the graph's state."""
-    errors = [f"therapist: {e}" for e in turn.errors]
-    if values.get("turn_index") == turn.turn_index:
-        risk = values.get("risk")
-        errors += [f"safety: {e}" for e in (risk.errors if risk is not None else ())]
-        emotion = values.get("emotion")
-        if emotion is not None and emotion.method == "fallback":
-            errors.append(
-                "perception: the LLM perceiver failed; the embedding classifier read the message"
-            )
-    return errors
 
 
 def _answers(items: Sequence[int] | None, name: str) -> list[int] | None:
@@ -143,7 +64,8 @@ def _answers(items: Sequence[int] | None, name: str) -> list[int] | None:
 class TherapistAgent:
     """A counselor that remembers each client across sessions and adapts its therapy.
 
-    Build it from :class:`Settings` (the composition root) or inject every part yourself.
+    Build it from :class:`Settings` (the composition root) or hand it your own
+    :class:`~theraloop.agent.components.Components`.
 
     Example:
         >>> from datetime import UTC, datetime
@@ -163,37 +85,31 @@ class TherapistAgent:
 
     def __init__(
         self,
+        components: Components,
         *,
-        therapist_model: BaseChatModel,
-        records_store: BaseStore,
-        checkpointer: BaseCheckpointSaver,
-        embedder: Any,
-        perceiver: Any,
-        assessor: Any,
-        guard: Any,
-        memory: Any | None = None,
-        supervisor_model: BaseChatModel | None = None,
         clock: Clock = system_clock,
         settings: Settings | None = None,
-        on_crisis: Callable[[Any], None] | None = None,
-        resources: ExitStack | None = None,
+        on_crisis: Callable[[CrisisEvent], None] | None = None,
     ) -> None:
+        """Wire ``components`` to both graphs; the agent closes their ``resources``."""
         self.settings = settings or Settings(therapist_model="fake")
-        self.therapist_model = therapist_model
-        self.supervisor_model = supervisor_model or therapist_model
-        self.records = RecordBook(records_store)
-        self.memory = memory if self.settings.use_memory else None
-        self._memory_backend = memory
-        self.embedder = embedder
-        self.perceiver = perceiver
-        self.assessor = assessor
-        self.guard = guard
+        self.therapist_model = components.therapist_model
+        self.supervisor_model = components.supervisor_model or components.therapist_model
+        self.records = RecordBook(components.records_store)
+        self.memory = components.memory if self.settings.use_memory else None
+        self._memory_backend = components.memory
+        self.embedder = components.embedder
+        self.perceiver = components.perceiver
+        self.assessor = components.assessor
+        self.guard = components.guard
         self.clock = clock
         self.on_crisis = on_crisis
-        self.checkpointer = checkpointer
-        self.session_graph = build_intra_session(checkpointer=checkpointer, store=records_store)
-        self.supervisor_graph = build_cross_session(checkpointer=checkpointer)
-        self._resources = resources or ExitStack()
+        self.checkpointer = components.checkpointer
+        self.session_graph = build_intra_session(
+            checkpointer=components.checkpointer, store=components.records_store
+        )
+        self.supervisor_graph = build_cross_session(checkpointer=components.checkpointer)
+        self._resources = components.resources
         self._locks: dict[str, threading.RLock] = {}
         # client -> (session, turn) finished by crash recovery whose reply no caller has seen yet
         self._recovered: dict[str, tuple[str, int]] = {}
@@ -207,8 +123,8 @@ class TherapistAgent:
         *,
         clock: Clock = system_clock,
         models: dict[str, BaseChatModel] | None = None,
-        embedder: Any | None = None,
-        on_crisis: Callable[[Any], None] | None = None,
+        embedder: Embedder | None = None,
+        on_crisis: Callable[[CrisisEvent], None] | None = None,
     ) -> TherapistAgent:
         """Build the agent and its stores from settings.
 
@@ -218,16 +134,18 @@ class TherapistAgent:
         from theraloop.agent._wiring import build_components
 
         parts = build_components(settings, clock=clock, models=models or {}, embedder=embedder)
-        return cls(settings=settings, clock=clock, on_crisis=on_crisis, **parts)
+        return cls(parts, settings=settings, clock=clock, on_crisis=on_crisis)
 
     def close(self) -> None:
         """Release database connections and other resources."""
         self._resources.close()
 
     def __enter__(self) -> TherapistAgent:
+        """Return the agent; leaving the block closes it."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the agent."""
         self.close()
 
     # helpers ----------------------------------------------------------------------------------
@@ -236,7 +154,7 @@ class TherapistAgent:
             return self._locks.setdefault(client_id, threading.RLock())
 
     @staticmethod
-    def _config(thread_id: str) -> dict[str, Any]:
+    def _config(thread_id: str) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id}}
 
     def _session_context(self, record: SessionRecord) -> SessionContext:
@@ -359,27 +277,6 @@ class TherapistAgent:
         self.records.save_plan(client_id, plan)
         return plan
 
-    def _opening(
-        self, client_id: str, number: int, plan: TreatmentPlan | None
-    ) -> tuple[str, list[str]]:
-        reviews = self.records.reviews(client_id) if self.memory is not None else []
-        last = reviews[-1].summary if reviews else None
-        portrait = self.records.portrait(client_id) if self.memory is not None else None
-        messages = opening_messages(
-            plan=plan, last_summary=last, portrait=portrait, session_number=number
-        )
-        text, errors = call_model(
-            self.therapist_model,
-            messages,
-            retries=self.settings.model_retries,
-            timeout_s=self.settings.model_timeout_s,
-            max_tokens=120,
-        )
-        errors = [f"therapist: {e}" for e in errors]
-        if text:
-            return text, errors
-        return fallback_opening(last), [*errors, "therapist: the opening is the fixed fallback"]
-
     # public API -------------------------------------------------------------------------------
     def start_session(
         self,
@@ -410,7 +307,16 @@ class TherapistAgent:
                 )
             number = len(self.records.sessions(client_id)) + 1
             plan = self.records.current_plan(client_id) or self._intake_plan(client_id)
-            opening, errors = self._opening(client_id, number, plan)
+            opening = open_session(
+                self.therapist_model,
+                self.records,
+                client_id=client_id,
+                session_number=number,
+                plan=plan,
+                remembers=self.memory is not None,
+                retries=self.settings.model_retries,
+                timeout_s=self.settings.model_timeout_s,
+            )
             record = SessionRecord(
                 client_id=client_id,
                 session_id=f"{client_id}-s{number:03d}",
@@ -418,7 +324,7 @@ class TherapistAgent:
                 started_at=self.clock(),
                 phq9_start=tuple(phq9) if phq9 else None,
                 gad7_start=tuple(gad7) if gad7 else None,
-                opening=opening,
+                opening=opening.text,
             )
             self.records.save_session(record)
             return SessionInfo(
@@ -428,7 +334,7 @@ class TherapistAgent:
                 started_at=record.started_at,
                 opening=record.opening,
                 plan=plan,
-                model_errors=tuple(errors),
+                model_errors=opening.errors,
             )
 
     def respond(self, client_id: str, text: str) -> Reply:
@@ -478,9 +384,14 @@ class TherapistAgent:
         if trace and (
             latency.keys() - trace.get("latency_ms", {}).keys() or "model_errors" not in trace
         ):
-            trace = {**trace, "latency_ms": latency, "model_errors": _model_errors(turn, values)}
+            trace = {**trace, "latency_ms": latency, "model_errors": model_errors(turn, values)}
             self.records.save_trace(client_id, turn.trace_id, trace)
-        return _reply(session_id, turn, trace)
+        return Reply(
+            session_id=session_id,
+            turn=turn,
+            model_errors=tuple(trace.get("model_errors", ())),
+            trace=trace,
+        )
 
     def end_session(
         self,
@@ -513,7 +424,7 @@ class TherapistAgent:
         snapshot = self.supervisor_graph.get_state(config)
         if snapshot.next:
             values = self.supervisor_graph.invoke(None, config, context=ctx, durability="sync")
-        elif snapshot.values.get("signals") is not None:
+        elif snapshot.values.get("review") is not None:
             values = snapshot.values  # finished before a crash; do not review twice
         else:
             values = self.supervisor_graph.invoke(
@@ -530,7 +441,7 @@ class TherapistAgent:
             )
         # a resumed review keeps the questionnaire answers of the call that started it
         phq9, gad7 = values.get("phq9_end", phq9), values.get("gad7_end", gad7)
-        review = values.get("review") or self._plain_review(record, values)
+        review: SessionReview = values["review"]
         self.records.save_session(
             record.model_copy(
                 update={
@@ -541,30 +452,6 @@ class TherapistAgent:
                 }
             )
         )
-        return review
-
-    def _plain_review(self, record: SessionRecord, values: dict[str, Any]) -> SessionReview:
-        """Review of a session when the cross-session loop is off: measured, never re-planned."""
-        from theraloop.agent.supervisor_graph import extractive_summary
-
-        plan = self.records.current_plan(record.client_id)
-        assert plan is not None  # every session starts with a plan
-        review = SessionReview(
-            client_id=record.client_id,
-            session_id=record.session_id,
-            session_number=record.session_number,
-            at=self.clock(),
-            summary=extractive_summary(self._turns(record.session_id)),
-            signals=values["signals"].as_dict(),
-            decision="keep",
-            modality_before=plan.modality,
-            modality_after=plan.modality,
-            reason="Cross-session review is switched off (ablation); the plan stays as it is.",
-            plan_version=plan.version,
-            plan=plan,
-            summary_source="extractive",
-        )
-        self.records.save_review(review)
         return review
 
     def history(self, client_id: str) -> ClientHistory:
@@ -658,159 +545,19 @@ class TherapistAgent:
     def _stream_turn(
         self, record: SessionRecord, text: str, turns: list[TurnRecord]
     ) -> Iterator[str]:
-        turn_index = len(turns) + 1
-        config = self._config(record.session_id)
-        splitter = _SentenceGate()
-        recent = [t.reply for t in turns[-REPEAT_WINDOW:]]
-        draft_id: str | None = None
-        risk = None
-        released = ""
-        for mode, payload in self.session_graph.stream(
-            {"client_text": text, "turn_index": turn_index},
-            config,
-            context=self._session_context(record),
-            stream_mode=["messages", "updates"],
-            durability="sync",
-        ):
-            if mode == "updates":
-                for update in payload.values():
-                    if isinstance(update, dict) and update.get("risk") is not None:
-                        risk = update["risk"]
-                continue
-            chunk, meta = payload
-            if meta.get("langgraph_node") != "respond" or splitter.closed:
-                continue
-            draft_id = draft_id or chunk.id
-            if chunk.id != draft_id:  # a regeneration after the guard fired: not streamed
-                splitter.close()
-                continue
-            for sentence in splitter.feed(str(chunk.content)):
-                sentence = sentence if released else sentence.lstrip()
-                problem = draft_problem(sentence, recent)
-                if (problem is None or problem.kind == "empty") and self.guard.check(
-                    released + sentence, text, risk
-                ).ok:
-                    released += sentence
-                    yield sentence
-                else:
-                    splitter.close()
-                    break
+        released = yield from release_checked(
+            self.session_graph,
+            {"client_text": text, "turn_index": len(turns) + 1},
+            self._config(record.session_id),
+            self._session_context(record),
+            recent=[t.reply for t in turns[-REPEAT_WINDOW:]],
+        )
         last = self._turns(record.session_id)[-1]
         self._reply_for(record.client_id, record.session_id, last)  # completes the turn's trace
-        final = last.reply
-        done = released.rstrip()
-        if final.startswith(done):
-            tail = final[len(done) :]
-            if tail.strip():
-                yield tail.lstrip() if released != done or not released else tail
-        else:
-            yield ("\n\n" if released else "") + final
+        rest = rest_of_reply(released, last.reply)
+        if rest is not None:
+            yield rest
 
-    async def astream(self, client_id: str, text: str) -> AsyncIterator[str]:
+    def astream(self, client_id: str, text: str) -> AsyncIterator[str]:
         """Async twin of :meth:`stream`: the graph runs in a worker thread, pieces arrive here."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        def pump() -> None:
-            try:
-                for piece in self.stream(client_id, text):
-                    loop.call_soon_threadsafe(queue.put_nowait, ("piece", piece))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's task
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
-            else:
-                loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
-
-        worker = asyncio.create_task(asyncio.to_thread(pump))
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "piece":
-                    yield value
-                elif kind == "error":
-                    raise value
-                else:
-                    break
-        finally:
-            await worker
-
-
-def fallback_opening(last: SessionSummary | None) -> str:
-    """Return the opening used when the model gives none: a greeting, a bridge, the homework.
-
-    The bridge names the last session's topics rather than quoting its summary, which is written
-    about the client ("The client discussed ...") and reads wrongly when said to them.
-
-    Example:
-        >>> print(fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work"))))
-        Welcome back. Last time we talked about sleep and work. How have things been since then?
-        >>> print(fallback_opening(SessionSummary(text="...", homework="Log two walks.")))
-        Welcome back. How did it go with log two walks?
-        >>> summary = SessionSummary(text="...", concerns=("depression",), worked_on=("question",))
-        >>> print(fallback_opening(summary))  # perceived labels and strategy ids are not topics
-        Welcome back. How have things been since then?
-    """
-    if last is None:
-        return "Hello, I'm glad you're here. What would you like to talk about today?"
-    topics = [t for t in map(_topic, (*last.concerns, *last.worked_on)) if t][:2]
-    bridge = f" Last time we talked about {' and '.join(topics)}." if topics else ""
-    homework = (last.homework or "").strip().rstrip(".")
-    if homework:
-        if homework[1:2].islower():
-            homework = homework[0].lower() + homework[1:]
-        return f"Welcome back.{bridge} How did it go with {homework}?"
-    return f"Welcome back.{bridge} How have things been since then?"
-
-
-_NO_TOPIC = frozenset({"", "none", "n/a", "na", "nothing", "unknown", "not discussed", "-"})
-_TOPIC_VERB = re.compile(
-    r"^(?:(?:we\s+)?(?:worked|talked|spoke|focused)\s+(?:on|about)|discussed|explored|practi[cs]ed|"
-    r"reviewed|identified)\s+",
-    re.IGNORECASE,
-)
-
-
-def _is_internal_label(topic: str) -> bool:
-    """An emotion label or strategy id (the extractive summary's vocabulary) is not a topic."""
-    label = topic.strip().lower().replace(" ", "_")
-    return label in EMOTIONS or label in strategy_ids()
-
-
-def _topic(text: str) -> str | None:
-    """Return a summary topic fit to say to the client, or ``None``.
-
-    Concerns and work items come from the supervisor model: "Worked on sleep hygiene" becomes
-    "sleep hygiene"; "none", quoted lines and items about "the client" are left out.
-    """
-    topic = _TOPIC_VERB.sub("", " ".join(text.split()).strip().rstrip("."))
-    if (
-        topic.lower() in _NO_TOPIC
-        or _is_internal_label(topic)
-        or ":" in topic
-        or "client" in topic.lower()
-        or len(topic.split()) > 8
-    ):
-        return None
-    return topic[0].lower() + topic[1:] if topic[1:2].islower() else topic
-
-
-class _SentenceGate:
-    """Gather streamed tokens into sentences (ending in . ! ? or a newline, with what follows)."""
-
-    _END = re.compile(r"[.!?…]+[\"')\]]*\s+|\n+")
-
-    def __init__(self) -> None:
-        self._buffer = ""
-        self.closed = False
-
-    def feed(self, token: str) -> list[str]:
-        """Add a token; return the sentences it completed, trailing whitespace included."""
-        self._buffer += token
-        out = []
-        while (match := self._END.search(self._buffer)) is not None:
-            out.append(self._buffer[: match.end()])
-            self._buffer = self._buffer[match.end() :]
-        return out
-
-    def close(self) -> None:
-        """Release nothing more from this draft."""
-        self.closed = True
+        return pump(lambda: self.stream(client_id, text))

@@ -278,14 +278,13 @@ def run_cell(
         store_type = MemoryStore if validity else _PlainStore
         store = store_type(
             client=open_chroma_client(),
-            embedder=parts["embedder"],
+            embedder=parts.embedder,
             clock=clock,
             policy=DecayPolicy() if decay else DecayPolicy(archive_threshold=0.0),
             ranking=RankingPolicy() if decay else RankingPolicy(retention_weight=0.0),
             namespace=f"probe{uuid.uuid4().hex[:10]}",  # the in-process Chroma is shared
         )
-        parts["memory"] = store
-        agent = TherapistAgent(settings=settings, clock=clock, **parts)
+        agent = TherapistAgent(replace(parts, memory=store), settings=settings, clock=clock)
         try:
             erased: dict[str, list[Fact]] = {c: [] for c in clients}
             told: dict[tuple[str, str], int] = {}

@@ -1,9 +1,9 @@
-"""The opening said when the model gives none (theraloop.agent.therapist.fallback_opening)."""
+"""The opening said when the model gives none (theraloop.agent.openings.fallback_opening)."""
 
 from __future__ import annotations
 
+from theraloop.agent.openings import fallback_opening
 from theraloop.agent.records import SessionSummary
-from theraloop.agent.therapist import fallback_opening
 
 
 def test_a_first_session_opens_with_a_plain_greeting():
