@@ -175,7 +175,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a Markdown table (pasteable into the README)."""
+    """Print a Markdown table (the format of a BENCHMARKS.md record's table)."""
 
     def cell(value: Any) -> str:
         if isinstance(value, float):

@@ -1,6 +1,6 @@
 """Many clients at once (threads and asyncio) and two writers on one client: nothing lost or mixed.
 
-Supported topology (see the README, "Running at scale"): one ``TherapistAgent`` per data dir per
+Supported topology (see docs/scaling.md): one ``TherapistAgent`` per data dir per
 process; it may serve any number of clients from any number of threads or tasks. Calls for the
 same client are serialized by a per-client lock, so concurrent writers to one client queue up.
 """

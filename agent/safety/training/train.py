@@ -108,7 +108,7 @@ def _probs(params: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
 def choose_thresholds(risk: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
     """Return (flag, accept) thresholds on self-directed risk, chosen on held-out sentences.
 
-    The costs are issue 17's targets on look-alikes: risk >= flag (guards on) may reach at most
+    The costs are the reader's targets on look-alikes: risk >= flag (guards on) may reach at most
     15% of the held-out negatives, risk >= accept (the head's level, the protocol for active or
     worse) at most 5%; both are as low as that allows, so recall is as high as those costs allow.
     """
