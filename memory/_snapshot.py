@@ -88,6 +88,13 @@ class Snapshot:
         return out
 
 
+def keep_rows(snap: Snapshot, rev: str, rows: np.ndarray) -> Snapshot:
+    """Return ``snap`` at revision ``rev`` with only the positions ``rows`` (in order) left."""
+    kept = rows.tolist()
+    tokens = tuple(snap.lexical.tokens[r] for r in kept)
+    return Snapshot.build(rev, [snap.items[r] for r in kept], snap.matrix[rows], Lazy(tokens))
+
+
 def tokens_of(items: Sequence[MemoryItem]) -> tuple[tuple[str, ...], ...]:
     return tuple(item_tokens(i) for i in items)
 

@@ -8,9 +8,9 @@ forgotten memory (R -> 0) keeps ``1 - w_ret`` of its relevance, so decay reorder
 without hiding strong old evidence. The defaults were tuned on the LoCoMo development half
 (see ``benchmarks/locomo_retrieval.py``).
 
-This module owns the score: the store computes the three signals and calls
-:func:`hybrid_scores` on its candidate arrays; :func:`hybrid_score` is the same formula for one
-candidate.
+This module owns the score: the store computes the three raw signals, normalises BM25 with
+:func:`normalised_lexical` and calls :func:`hybrid_scores` on its candidate arrays;
+:func:`hybrid_score` is the same formula for one candidate.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["RankingPolicy", "hybrid_score", "hybrid_scores"]
+__all__ = ["RankingPolicy", "hybrid_score", "hybrid_scores", "normalised_lexical"]
 
 
 class RankingPolicy(BaseModel):
@@ -44,6 +44,17 @@ class RankingPolicy(BaseModel):
         if self.dense_weight == 0 and self.lexical_weight == 0:
             raise ValueError("dense_weight and lexical_weight cannot both be 0; nothing would rank")
         return self
+
+
+def normalised_lexical(bm25: np.ndarray) -> np.ndarray:
+    """Return the candidates' BM25 scores divided by the best one (all 0 when none matches).
+
+    Example:
+        >>> normalised_lexical(np.array([2.0, 1.0, 0.0])).tolist()
+        [1.0, 0.5, 0.0]
+    """
+    best = bm25.max()
+    return bm25 / best if best > 0 else np.zeros_like(bm25)
 
 
 def hybrid_scores(

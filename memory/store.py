@@ -26,6 +26,13 @@ Concurrency: threads may share one store (writes are serialised by its lock). Th
 server (``open_chroma_client(url=...)``). Writes of different items never interfere; two
 processes reinforcing the *same* item at the same instant may count it once (last write wins).
 
+Where each part lives: this module validates calls, holds the lock and the snapshot cache, and
+applies results; :mod:`~theraloop.memory._collections` finds, creates and reads the Chroma
+collections; :mod:`~theraloop.memory._writes` merges and writes records;
+:mod:`~theraloop.memory._search` filters and ranks a snapshot (the score is
+:mod:`theraloop.memory.ranking`'s); :mod:`~theraloop.memory._erasure` works out what a forget
+request removes; :mod:`~theraloop.memory._events` builds trace events.
+
 Unknown clients: ``search``, ``items`` and ``get_singleton`` read an unknown (valid) client as
 one with no memories yet, since that is every client's first turn; ``get``, ``reinforce``,
 ``restore``, ``archive_forgotten``, ``purge_archived``, ``trace`` and ``export_client`` raise
@@ -34,17 +41,14 @@ one with no memories yet, since that is every client's first turn; ``get``, ``re
 
 from __future__ import annotations
 
-import math
 import re
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from theraloop.memory import _validation as v
 from theraloop.memory._chroma import (
@@ -54,18 +58,16 @@ from theraloop.memory._chroma import (
     scrub,
     segment_folders,
 )
-from theraloop.memory._codec import from_record, to_metadata
-from theraloop.memory._lexical import tokenize
-from theraloop.memory._snapshot import Lazy, Snapshot, item_tokens, unit_rows
+from theraloop.memory._collections import SCHEMA_VERSION, Collections
+from theraloop.memory._erasure import forgotten_ids, scrubbed_trace
+from theraloop.memory._events import event, written_event
+from theraloop.memory._search import SearchFilter, candidates, rank
+from theraloop.memory._snapshot import Snapshot, keep_rows, unit_rows
 from theraloop.memory._trace import TraceLog
 from theraloop.memory._validity import Change, supersede
+from theraloop.memory._writes import check_new, merge, update_metadata, upsert
 from theraloop.memory.clock import Clock, system_clock
-from theraloop.memory.decay import (
-    DecayPolicy,
-    initial_strength,
-    item_retention,
-    reinforced_strength,
-)
+from theraloop.memory.decay import DecayPolicy, item_retention, reinforced_strength
 from theraloop.memory.embeddings import Embedder
 from theraloop.memory.errors import (
     EmbedderMismatchError,
@@ -83,18 +85,14 @@ from theraloop.memory.models import (
     SearchHit,
     SingletonKind,
     TraceEvent,
-    TraceKind,
 )
-from theraloop.memory.ranking import RankingPolicy, hybrid_scores
+from theraloop.memory.ranking import RankingPolicy
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
 __all__ = ["MemoryStore", "open_chroma_client", "collection_name", "SCHEMA_VERSION"]
-
-SCHEMA_VERSION = 1
-"""Layout version written into every collection's metadata."""
 
 _SINGLETON_KINDS = ("portrait", "plan")
 _SINGLETON_PREFIX = "singleton:"
@@ -103,7 +101,6 @@ _SINGLETON_FIELDS = frozenset(
 )
 
 _NAMESPACE = re.compile(r"[a-z][a-z0-9]{0,15}")
-_PAGE = 2000
 
 
 class MemoryStore:
@@ -173,6 +170,7 @@ class MemoryStore:
             )
         self._client = client
         self._embedder = embedder
+        self._cols = Collections(client, embedder, namespace)
         self._clock = clock
         self._policy = policy if policy is not None else DecayPolicy()
         self._ranking = ranking if ranking is not None else RankingPolicy()
@@ -181,7 +179,6 @@ class MemoryStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._erasures: dict[str, int] = {}
         self._lock = threading.RLock()
-        self._max_batch: int | None = None
         self._scrub_on_erase = scrub_on_erase
         # (client, session) -> stems the client asked to forget in that session; later writes of
         # the session (the request itself, the reply, the summary) are redacted. In process only.
@@ -281,7 +278,7 @@ class MemoryStore:
             raise InvalidInputError(
                 f"records must be a list of dicts or NewMemory, got {v.preview(records)}"
             )
-        news = [self._check_new(r, f"records[{i}]") for i, r in enumerate(records)]
+        news = [check_new(r, f"records[{i}]", self._policy) for i, r in enumerate(records)]
         ids = [n.item_id for n in news if n.item_id is not None]
         if len(ids) != len(set(ids)):
             raise InvalidInputError(f"records repeat an item_id: {sorted(ids)!r}")
@@ -328,7 +325,7 @@ class MemoryStore:
                 f"{sorted(_SINGLETON_FIELDS)!r}"
             )
         record = {**fields, "text": text, "kind": kind, "pinned": True}
-        new = self._check_new(record, "set_singleton", allow_singleton=True)
+        new = check_new(record, "set_singleton", self._policy)
         new = new.model_copy(update={"item_id": f"{_SINGLETON_PREFIX}{kind}"})
         return self._write(cid, [new], now=self.now())[0]
 
@@ -382,7 +379,7 @@ class MemoryStore:
                 )
                 updated.append(new)
                 events.append(
-                    self._event(
+                    event(
                         "reinforce",
                         new,
                         at,
@@ -393,7 +390,7 @@ class MemoryStore:
                         query=ref,
                     )
                 )
-            self._update_metadata(cid, col, snap, updated)
+            self._update(cid, col, snap, updated)
             self._trace.append(self._key(cid), events)
             return updated
 
@@ -425,7 +422,7 @@ class MemoryStore:
                 for i in items
             ]
             events = [
-                self._event(
+                event(
                     "restore",
                     new,
                     at,
@@ -436,7 +433,7 @@ class MemoryStore:
                 )
                 for old, new in zip(items, updated, strict=True)
             ]
-            self._update_metadata(cid, col, snap, updated)
+            self._update(cid, col, snap, updated)
             self._trace.append(self._key(cid), events)
             return updated
 
@@ -477,8 +474,8 @@ class MemoryStore:
                 new = item.model_copy(update={"archived": True, "archived_at": at})
                 updated.append(new)
                 r = float(retention[pos])
-                events.append(self._event("archive", new, at, r, r, item.strength, item.strength))
-            self._update_metadata(cid, col, snap, updated)
+                events.append(event("archive", new, at, r, r, item.strength, item.strength))
+            self._update(cid, col, snap, updated)
             self._trace.append(self._key(cid), events)
             return [i.id for i in updated]
 
@@ -502,15 +499,12 @@ class MemoryStore:
             except Exception as exc:
                 self._snapshots.pop(cid, None)
                 raise StoreError(f"Chroma failed to purge {len(ids)} memories: {exc}") from exc
-            keep = [i for i in snap.items if not i.archived]
-            rows = np.flatnonzero(~snap.archived)
-            rev = self._bump(col)
-            tokens = tuple(snap.lexical.tokens[i] for i in rows.tolist())
-            self._snapshots[cid] = Snapshot.build(rev, keep, snap.matrix[rows], Lazy(tokens))
+            rev = self._cols.bump(col)
+            self._snapshots[cid] = keep_rows(snap, rev, np.flatnonzero(~snap.archived))
             self._trace.append(
                 self._key(cid),
                 [
-                    self._event("purge", i, at, None, None, i.strength, None, detail=i.kind)
+                    event("purge", i, at, None, None, i.strength, None, detail=i.kind)
                     for i in doomed
                 ],
             )
@@ -556,16 +550,7 @@ class MemoryStore:
             snap = self._current(cid)
             if snap is None:
                 return []
-            doomed = {
-                snap.items[pos].id
-                for pos, tokens in enumerate(snap.lexical.tokens)
-                if terms.intersection(tokens)
-            }
-            grew = bool(doomed)
-            while grew:  # follow derivations to a fixed point
-                derived = {i.id for i in snap.items if doomed.intersection(i.source_ids)}
-                grew = not derived <= doomed
-                doomed |= derived
+            doomed = forgotten_ids(snap, terms)
             if not doomed:
                 return []
             col, _ = self._require(cid)
@@ -576,23 +561,10 @@ class MemoryStore:
                 self._snapshots.pop(cid, None)
                 raise StoreError(f"Chroma failed to forget {len(ids)} memories: {exc}") from exc
             rows = np.flatnonzero([i.id not in doomed for i in snap.items])
-            keep = [snap.items[r] for r in rows.tolist()]
-            rev = self._bump(col)
-            tokens = tuple(snap.lexical.tokens[r] for r in rows.tolist())
-            self._snapshots[cid] = Snapshot.build(rev, keep, snap.matrix[rows], Lazy(tokens))
+            rev = self._cols.bump(col)
+            self._snapshots[cid] = keep_rows(snap, rev, rows)
             key = self._key(cid)
-            kept = [
-                e.model_copy(
-                    update={
-                        "query": redact(e.query, terms) if e.query else e.query,
-                        "detail": redact(e.detail, terms) if e.detail else e.detail,
-                    }
-                )
-                for e in self._trace.read(key)
-                if e.item_id not in doomed
-            ]
-            gone = [TraceEvent(kind="forget", client_id=cid, item_id=i, at=at) for i in ids]
-            self._trace.rewrite(key, kept + gone)
+            self._trace.rewrite(key, scrubbed_trace(self._trace.read(key), doomed, terms, cid, at))
             return ids
 
     def erase_client(self, client_id: str) -> EraseReport:
@@ -607,7 +579,7 @@ class MemoryStore:
         with self._lock:
             at = self.now()
             key = self._key(cid)
-            col = self._find(cid, check_embedder=False)
+            col = self._cols.find(cid, check_embedder=False)
             items = archived = collections = folders = 0
             vacuumed, zeroed = False, []
             root = local_directory(self._client)
@@ -621,7 +593,7 @@ class MemoryStore:
                 try:
                     self._client.delete_collection(name=key)
                 except Exception as exc:
-                    if self._find(cid, check_embedder=False) is not None:
+                    if self._cols.find(cid, check_embedder=False) is not None:
                         raise StoreError(f"Chroma failed to drop {key!r}: {exc}") from exc
                 collections = 1
                 if root is not None and self._scrub_on_erase:
@@ -630,7 +602,7 @@ class MemoryStore:
             self._tombstones = {k: t for k, t in self._tombstones.items() if k[0] != cid}
             self._erasures[cid] = self._erasures.get(cid, 0) + 1
             events, files = self._trace.delete(key)
-            if self._find(cid, check_embedder=False) is not None:
+            if self._cols.find(cid, check_embedder=False) is not None:
                 raise StoreError(f"collection {key!r} still exists after erasure; call again")
             return EraseReport(
                 client_id=cid,
@@ -705,43 +677,32 @@ class MemoryStore:
             epoch = self._erasures.get(cid, 0)
         if snap is None or not snap.items:
             return []
-        mask = ~snap.archived if include_superseded else ~snap.archived & ~snap.superseded
-        if kind_set is not None:
-            mask &= np.isin(snap.kinds, list(kind_set))
-        if session is not None:
-            mask &= snap.sessions == session
-        if skipped is not None:
-            mask &= snap.sessions != skipped
-        if start is not None:
-            mask &= snap.created_ts >= start.timestamp()
-        if end is not None:
-            mask &= snap.created_ts <= end.timestamp()
-        candidates = np.flatnonzero(mask)
-        if candidates.size == 0:
+        where = SearchFilter(
+            kinds=kind_set,
+            session_id=session,
+            exclude_session_id=skipped,
+            since=start,
+            until=end,
+            include_superseded=include_superseded,
+        )
+        positions = candidates(snap, where)
+        if positions.size == 0:
             return []
         query_vec = self._embed([text], query=True)[0]
-        similarity = (snap.matrix @ query_vec)[candidates].astype(np.float64)
-        lexical = snap.lexical.get().scores(tokenize(text))[candidates]
-        best = lexical.max()
-        lexical = lexical / best if best > 0 else np.zeros_like(lexical)
-        retention = snap.retention(at, self._policy)[candidates]
-        score = hybrid_scores(similarity, lexical, retention, self._ranking)
-        order = np.lexsort((-snap.created_ts[candidates], -score))
-        order = _first_distinct(snap, candidates, order, k) if distinct else order[:k]
-        hits = [
-            SearchHit(
-                item=snap.items[candidates[j]],
-                similarity=float(similarity[j]),
-                lexical=float(lexical[j]),
-                retention=float(retention[j]),
-                score=float(score[j]),
-                rank=rank,
-            )
-            for rank, j in enumerate(order.tolist(), 1)
-        ]
+        hits = rank(
+            snap,
+            positions,
+            text,
+            query_vec,
+            at,
+            decay=self._policy,
+            ranking=self._ranking,
+            k=k,
+            distinct=distinct,
+        )
         if record and hits:
             events = [
-                self._event(
+                event(
                     "recall",
                     h.item,
                     at,
@@ -805,33 +766,32 @@ class MemoryStore:
         pos = snap.positions.get(f"{_SINGLETON_PREFIX}{kind}")
         return None if pos is None else snap.items[pos]
 
+    def current_facts(self, client_id: str) -> dict[str, MemoryItem]:
+        """Return, per fact key, the memory that holds it now ({} for a client with none).
+
+        Superseded, forgotten and archived memories are never among them.
+        """
+        cid = v.check_client_id(client_id)
+        with self._lock:
+            snap = self._current(cid)
+        if snap is None:
+            return {}
+        return {
+            key: snap.items[pos]
+            for key, pos in sorted(snap.current_facts.items())
+            if not snap.items[pos].archived
+        }
+
     def has_client(self, client_id: str) -> bool:
         """Return whether the store holds memories for ``client_id``."""
         cid = v.check_client_id(client_id)
         with self._lock:
-            return self._find(cid, check_embedder=False) is not None
+            return self._cols.find(cid, check_embedder=False) is not None
 
     def clients(self) -> list[str]:
         """Return the ids of every client this store (its namespace) holds, sorted."""
         with self._lock:
-            try:
-                collections = self._client.list_collections()
-            except Exception as exc:
-                raise StoreError(f"Chroma failed to list collections: {exc}") from exc
-        out = []
-        prefix = f"{self._namespace}_"
-        for col in collections:
-            meta = col.metadata or {}
-            cid = meta.get("client_id")
-            if (
-                col.name.startswith(prefix)
-                and meta.get("theraloop_schema") is not None
-                and isinstance(cid, str)
-                and v.CLIENT_ID_PATTERN.fullmatch(cid)
-                and collection_name(cid, self._namespace) == col.name
-            ):
-                out.append(cid)
-        return sorted(out)
+            return self._cols.client_ids()
 
     def trace(self, client_id: str) -> list[TraceEvent]:
         """Return the client's memory trace, oldest first.
@@ -842,7 +802,7 @@ class MemoryStore:
         cid = v.check_client_id(client_id)
         key = self._key(cid)
         with self._lock:
-            if self._find(cid, check_embedder=False) is None and not self._trace.exists(key):
+            if self._cols.find(cid, check_embedder=False) is None and not self._trace.exists(key):
                 raise self._unknown(cid)
             return self._trace.read(key)
 
@@ -873,7 +833,7 @@ class MemoryStore:
 
     # ------------------------------------------------------------------ internals
     def _key(self, client_id: str) -> str:
-        return collection_name(client_id, self._namespace)
+        return self._cols.key(client_id)
 
     def _now(self, now: datetime | None) -> datetime:
         return self.now() if now is None else v.check_time(now, "now")
@@ -882,42 +842,6 @@ class MemoryStore:
         return UnknownClientError(
             f"no memories stored for client {client_id!r}; check the id, or add a memory first "
             "(store.clients() lists known clients)"
-        )
-
-    def _check_new(
-        self, record: Mapping[str, Any] | NewMemory, where: str, *, allow_singleton: bool = False
-    ) -> NewMemory:
-        """Validate one record completely; return it with normalised values."""
-        if isinstance(record, NewMemory):
-            new = record
-        elif isinstance(record, Mapping):
-            try:
-                new = NewMemory.model_validate(dict(record))
-            except ValidationError as exc:
-                raise InvalidInputError(f"{where} is invalid: {exc}") from exc
-        else:
-            raise InvalidInputError(f"{where} must be a dict or NewMemory, got {v.preview(record)}")
-        v.check_text(new.text, f"{where}.text")
-        v.check_kind(new.kind, f"{where}.kind")
-        strength = new.strength
-        if strength is not None:
-            strength = v.check_strength(
-                strength, f"{where}.strength", maximum=self._policy.max_strength
-            )
-        return new.model_copy(
-            update={
-                "context": v.check_optional_text(new.context, f"{where}.context"),
-                "session_id": v.check_optional_label(new.session_id, f"{where}.session_id"),
-                "speaker": v.check_optional_label(new.speaker, f"{where}.speaker"),
-                "importance": v.check_fraction(new.importance, f"{where}.importance"),
-                "emotion_tags": v.check_labels(new.emotion_tags, f"{where}.emotion_tags"),
-                "source_ids": v.check_labels(new.source_ids, f"{where}.source_ids"),
-                "created_at": v.check_optional_time(new.created_at, f"{where}.created_at"),
-                "strength": strength,
-                "item_id": v.check_optional_label(new.item_id, f"{where}.item_id"),
-                "fact_key": v.check_optional_label(new.fact_key, f"{where}.fact_key"),
-                "pinned": bool(new.pinned) or new.kind == "crisis",
-            }
         )
 
     def _embed(self, texts: list[str], *, query: bool = False) -> np.ndarray:
@@ -945,76 +869,9 @@ class MemoryStore:
             )
         return unit_rows(matrix, dims)
 
-    def _find(self, client_id: str, *, check_embedder: bool = True) -> Collection | None:
-        """Return the client's collection, or ``None`` if it does not exist."""
-        from chromadb.errors import NotFoundError as ChromaNotFound
-
-        name = self._key(client_id)
-        try:
-            col = self._client.get_collection(name=name, embedding_function=None)
-        except ChromaNotFound:
-            return None
-        except ValueError as exc:  # older chromadb raised ValueError for a missing collection
-            if "does not exist" in str(exc):
-                return None
-            raise StoreError(f"Chroma failed to open {name!r}: {exc}") from exc
-        except Exception as exc:
-            if "does not exist" in str(exc):
-                return None
-            raise StoreError(f"Chroma failed to open {name!r}: {exc}") from exc
-        self._check_collection(client_id, col, check_embedder=check_embedder)
-        return col
-
-    def _check_collection(self, client_id: str, col: Collection, *, check_embedder: bool) -> None:
-        meta = col.metadata or {}
-        if meta.get("theraloop_schema") is None or meta.get("client_id") != client_id:
-            raise StoreError(
-                f"collection {col.name!r} exists but does not hold theraloop memories of client "
-                f"{client_id!r} (metadata {meta!r}); use another namespace"
-            )
-        if check_embedder and (
-            meta.get("embedder") != self._embedder.name
-            or meta.get("dimensions") != self._embedder.dimensions
-        ):
-            raise EmbedderMismatchError(
-                f"client {client_id!r}'s memories were embedded with {meta.get('embedder')!r} "
-                f"({meta.get('dimensions')!r} dims) but this store uses "
-                f"{self._embedder.name!r} ({self._embedder.dimensions} dims); open the store "
-                "with the original embedder, or export the client and re-add its memories"
-            )
-
-    def _create(self, client_id: str) -> tuple[Collection, bool]:
-        """Create the client's collection, or join one another process just created.
-
-        Returns:
-            The collection, and whether this call created it (and may drop it on rollback).
-        """
-        name = self._key(client_id)
-        metadata = {
-            "theraloop_schema": SCHEMA_VERSION,
-            "client_id": client_id,
-            "embedder": self._embedder.name,
-            "dimensions": self._embedder.dimensions,
-            "created_at": self.now().isoformat(),
-            "rev": uuid.uuid4().hex,
-        }
-        try:
-            col = self._client.create_collection(
-                name=name,
-                metadata=metadata,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-            return col, True
-        except Exception as exc:
-            existing = self._find(client_id)
-            if existing is None:
-                raise StoreError(f"Chroma failed to create {name!r}: {exc}") from exc
-            return existing, False
-
     def _current(self, client_id: str) -> Snapshot | None:
         """Return an up-to-date snapshot, or ``None`` for an unknown client (lock held)."""
-        col = self._find(client_id)
+        col = self._cols.find(client_id)
         if col is None:
             self._snapshots.pop(client_id, None)
             return None
@@ -1024,52 +881,16 @@ class MemoryStore:
         snap = self._snapshots.get(client_id)
         rev = (col.metadata or {}).get("rev")
         if snap is None or snap.rev != rev:
-            snap = self._load(client_id, col)
+            snap = self._cols.load(client_id, col)
             self._snapshots[client_id] = snap
         return snap
 
     def _require(self, client_id: str) -> tuple[Collection, Snapshot]:
-        col = self._find(client_id)
+        col = self._cols.find(client_id)
         if col is None:
             self._snapshots.pop(client_id, None)
             raise self._unknown(client_id)
         return col, self._fresh(client_id, col)
-
-    def _load(self, client_id: str, col: Collection) -> Snapshot:
-        """Read the whole collection (paged) into a snapshot."""
-        rev = str((col.metadata or {}).get("rev"))
-        items: list[MemoryItem] = []
-        vectors: list[np.ndarray] = []
-        offset = 0
-        try:
-            while True:
-                page = col.get(
-                    include=["documents", "metadatas", "embeddings"], limit=_PAGE, offset=offset
-                )
-                ids = page["ids"]
-                if not ids:
-                    break
-                docs = page["documents"] or [None] * len(ids)
-                metas = page["metadatas"] or [None] * len(ids)
-                items.extend(from_record(i, d, m) for i, d, m in zip(ids, docs, metas, strict=True))
-                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-                offset += len(ids)
-                if len(ids) < _PAGE:
-                    break
-        except StoreError:
-            raise
-        except Exception as exc:
-            raise StoreError(f"Chroma failed to read {col.name!r}: {exc}") from exc
-        foreign = [i.id for i in items if i.client_id != client_id]
-        if foreign:
-            raise StoreError(
-                f"collection {col.name!r} holds items of another client ({foreign[:3]!r}); "
-                "refusing to read it"
-            )
-        dims = self._embedder.dimensions
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, dims), dtype=np.float32)
-        order = sorted(range(len(items)), key=lambda i: (items[i].created_at, items[i].id))
-        return Snapshot.build(rev, [items[i] for i in order], unit_rows(matrix[order], dims))
 
     def _lookup(self, client_id: str, snap: Snapshot, ids: Sequence[str]) -> list[MemoryItem]:
         missing = [i for i in ids if i not in snap.positions]
@@ -1080,32 +901,15 @@ class MemoryStore:
             )
         return [snap.items[snap.positions[i]] for i in ids]
 
-    def _bump(self, col: Collection) -> str:
-        """Give the collection a new revision so every process reloads its snapshot."""
-        rev = uuid.uuid4().hex
-        try:
-            col.modify(metadata={**(col.metadata or {}), "rev": rev})
-        except Exception as exc:
-            raise StoreError(f"Chroma failed to update {col.name!r}'s revision: {exc}") from exc
-        return rev
-
-    def _batch_size(self) -> int:
-        if self._max_batch is None:
-            try:
-                self._max_batch = max(1, int(self._client.get_max_batch_size()))
-            except Exception:  # servers that do not report it
-                self._max_batch = 1000
-        return self._max_batch
-
     def _write(self, client_id: str, news: list[NewMemory], *, now: datetime) -> list[MemoryItem]:
         """Embed, then upsert ``news`` into the client's collection in one logical write."""
         news = [self._redacted(client_id, n) for n in news]
         vectors = self._embed([n.text for n in news])
         with self._lock:
-            col = self._find(client_id)
+            col = self._cols.find(client_id)
             created = False
             if col is None:
-                col, created = self._create(client_id)
+                col, created = self._cols.create(client_id, self.now())
             if created:
                 rev = str((col.metadata or {}).get("rev"))
                 empty = np.zeros((0, self._embedder.dimensions), dtype=np.float32)
@@ -1118,22 +922,22 @@ class MemoryStore:
             for new, vec in zip(news, vectors, strict=True):
                 old_pos = snap.positions.get(new.item_id) if new.item_id else None
                 old = snap.items[old_pos] if old_pos is not None else None
-                item = self._merge(client_id, new, old, now)
+                item = merge(client_id, new, old, now, self._policy)
                 results.append(item)
                 if old is not None and item == old:
                     continue  # a replayed identical write: nothing to do
                 changed.append((item, vec, old))
-                events.append(self._written_event(item, old, now))
+                events.append(written_event(item, old, now, self._policy))
             if not changed:
                 return results
             changed, superseded = supersede(snap, changed)
             events += [
-                self._event("supersede", i, now, None, None, None, None, detail=i.superseded_by)
+                event("supersede", i, now, None, None, None, None, detail=i.superseded_by)
                 for i in superseded
             ]
             latest = {item.id: item for item, _, _ in changed}
             results = [latest.get(r.id, r) for r in results]
-            self._upsert(client_id, col, snap, changed, created=created)
+            self._store(client_id, col, snap, changed, created=created)
             self._trace.append(self._key(client_id), events)
             return results
 
@@ -1145,225 +949,33 @@ class MemoryStore:
         context = redact(new.context, terms) if new.context is not None else None
         return new.model_copy(update={"text": redact(new.text, terms), "context": context})
 
-    def _merge(
-        self, client_id: str, new: NewMemory, old: MemoryItem | None, now: datetime
-    ) -> MemoryItem:
-        content = {
-            "kind": new.kind,
-            "text": new.text,
-            "context": new.context,
-            "session_id": new.session_id,
-            "speaker": new.speaker,
-            "importance": new.importance,
-            "emotion_tags": tuple(new.emotion_tags),
-            "source_ids": tuple(new.source_ids),
-            "pinned": new.pinned,
-            "fact_key": new.fact_key,
-        }
-        if old is not None:
-            if all(getattr(old, k) == val for k, val in content.items()):
-                return old
-            text_changed = old.text != new.text or old.context != new.context
-            return old.model_copy(
-                update={
-                    **content,
-                    "updated_at": now if text_changed else old.updated_at,
-                    "version": old.version + 1 if text_changed else old.version,
-                }
-            )
-        created = new.created_at or now
-        strength = new.strength or initial_strength(self._policy, new.importance)
-        return MemoryItem(
-            id=new.item_id or uuid.uuid4().hex,
-            client_id=client_id,
-            created_at=created,
-            updated_at=created,
-            last_recalled_at=created,
-            strength=strength,
-            **content,
-        )
-
-    def _written_event(self, item: MemoryItem, old: MemoryItem | None, now: datetime) -> TraceEvent:
-        r = item_retention(item, now, self._policy)
-        if old is None:
-            return self._event("add", item, now, None, r, None, item.strength)
-        detail = f"previous version {old.version}: {old.text}" if old.text != item.text else None
-        return self._event(
-            "update",
-            item,
-            now,
-            item_retention(old, now, self._policy),
-            r,
-            old.strength,
-            item.strength,
-            detail=detail,
-        )
-
-    def _upsert(
+    def _store(
         self,
         client_id: str,
         col: Collection,
         snap: Snapshot,
-        changed: list[tuple[MemoryItem, np.ndarray, MemoryItem | None]],
+        changed: list[Change],
         *,
         created: bool,
     ) -> None:
-        """Write ``changed`` in batches; undo the earlier batches if a later one fails."""
-        size = self._batch_size()
-        done: list[tuple[MemoryItem, np.ndarray, MemoryItem | None]] = []
+        """Upsert ``changed`` and cache the patched snapshot (dropped if Chroma failed)."""
         try:
-            for start in range(0, len(changed), size):
-                chunk = changed[start : start + size]
-                col.upsert(
-                    ids=[i.id for i, _, _ in chunk],
-                    embeddings=np.stack([vec for _, vec, _ in chunk]),
-                    documents=[i.text for i, _, _ in chunk],
-                    metadatas=[to_metadata(i) for i, _, _ in chunk],  # type: ignore[misc]
-                )
-                done.extend(chunk)
-            rev = self._bump(col)
-        except Exception as exc:
+            self._snapshots[client_id] = upsert(self._cols, col, snap, changed, created=created)
+        except StoreError:
             self._snapshots.pop(client_id, None)
-            self._rollback(client_id, col, snap, done, created=created)
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"Chroma failed to store {len(changed)} memories: {exc}") from exc
-        self._snapshots[client_id] = self._patched(snap, rev, changed)
+            raise
         try:
             if col.count() != len(self._snapshots[client_id].items):
                 self._snapshots.pop(client_id, None)  # another process wrote too: reload later
         except Exception:
             self._snapshots.pop(client_id, None)
 
-    def _rollback(
-        self,
-        client_id: str,
-        col: Collection,
-        snap: Snapshot,
-        done: list[tuple[MemoryItem, np.ndarray, MemoryItem | None]],
-        *,
-        created: bool,
-    ) -> None:
-        """Best-effort undo of a partly applied write (new ids deleted, old versions put back)."""
-        try:
-            if created:
-                self._client.delete_collection(name=col.name)
-                return
-            fresh = [i.id for i, _, old in done if old is None]
-            if fresh:
-                col.delete(ids=fresh)
-            restored = [old for _, _, old in done if old is not None]
-            if restored:
-                col.upsert(
-                    ids=[o.id for o in restored],
-                    embeddings=np.stack([snap.matrix[snap.positions[o.id]] for o in restored]),
-                    documents=[o.text for o in restored],
-                    metadatas=[to_metadata(o) for o in restored],  # type: ignore[misc]
-                )
-            self._bump(col)
-        except Exception:  # the original error is the one to report; the next read reloads
-            self._snapshots.pop(client_id, None)
-
-    def _update_metadata(
+    def _update(
         self, client_id: str, col: Collection, snap: Snapshot, updated: list[MemoryItem]
     ) -> None:
-        """Write new decay state for existing items (texts and vectors unchanged)."""
-        size = self._batch_size()
+        """Write new decay state of existing items and cache the snapshot (dropped on failure)."""
         try:
-            for start in range(0, len(updated), size):
-                chunk = updated[start : start + size]
-                col.update(ids=[i.id for i in chunk], metadatas=[to_metadata(i) for i in chunk])  # type: ignore[misc]
-            rev = self._bump(col)
-        except Exception as exc:
+            self._snapshots[client_id] = update_metadata(self._cols, col, snap, updated)
+        except StoreError:
             self._snapshots.pop(client_id, None)
-            try:  # put the previous state back
-                old = [snap.items[snap.positions[i.id]] for i in updated]
-                col.update(ids=[i.id for i in old], metadatas=[to_metadata(i) for i in old])  # type: ignore[misc]
-                self._bump(col)
-            except Exception:
-                pass
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"Chroma failed to update {len(updated)} memories: {exc}") from exc
-        items = list(snap.items)
-        for item in updated:
-            items[snap.positions[item.id]] = item
-        self._snapshots[client_id] = Snapshot.build(rev, items, snap.matrix, snap.lexical)
-
-    def _patched(
-        self,
-        snap: Snapshot,
-        rev: str,
-        changed: list[tuple[MemoryItem, np.ndarray, MemoryItem | None]],
-    ) -> Snapshot:
-        """Return ``snap`` with ``changed`` applied, reusing what did not change."""
-        items = list(snap.items)
-        tokens = list(snap.lexical.tokens)
-        matrix = snap.matrix
-        replaced = [(snap.positions[i.id], i, vec) for i, vec, old in changed if old is not None]
-        appended = [(i, vec) for i, vec, old in changed if old is None]
-        if replaced:
-            matrix = matrix.copy()
-            for pos, item, vec in replaced:
-                items[pos] = item
-                tokens[pos] = item_tokens(item)
-                matrix[pos] = vec
-        if appended:
-            items.extend(i for i, _ in appended)
-            new_tokens = [item_tokens(i) for i, _ in appended]
-            tokens.extend(new_tokens)
-            matrix = np.vstack([matrix, np.stack([vec for _, vec in appended])])
-        lexical = Lazy(tuple(tokens))
-        built = snap.lexical.index
-        if not replaced and built is not None:
-            # appending only: extend the built index instead of rebuilding it at the next search
-            lexical.index = built.appended(new_tokens) if appended else built
-        return Snapshot.build(rev, items, matrix, lexical)
-
-    def _event(
-        self,
-        kind: TraceKind,
-        item: MemoryItem,
-        at: datetime,
-        r_before: float | None,
-        r_after: float | None,
-        s_before: float | None,
-        s_after: float | None,
-        *,
-        query: str | None = None,
-        score: float | None = None,
-        detail: str | None = None,
-    ) -> TraceEvent:
-        return TraceEvent(
-            kind=kind,
-            client_id=item.client_id,
-            item_id=item.id,
-            at=at,
-            query=query,
-            retention_before=_finite_or_none(r_before),
-            retention_after=_finite_or_none(r_after),
-            strength_before=s_before,
-            strength_after=s_after,
-            score=score,
-            detail=detail,
-        )
-
-
-def _first_distinct(
-    snap: Snapshot, candidates: np.ndarray, order: np.ndarray, k: int
-) -> np.ndarray:
-    """Return the first ``k`` positions of ``order`` whose texts differ."""
-    seen: set[str] = set()
-    out: list[int] = []
-    for j in order.tolist():
-        text = snap.items[candidates[j]].text
-        if text not in seen:
-            seen.add(text)
-            out.append(j)
-            if len(out) == k:
-                break
-    return np.asarray(out, dtype=np.int64)
-
-
-def _finite_or_none(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+            raise
