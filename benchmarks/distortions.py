@@ -2,7 +2,8 @@
 
 Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/distortions.py \\
-        ../shared/data/cbt-bench/distortions_seed.json
+        ../shared/data/cbt-bench/distortions_seed.json \\
+        [--record benchmarks/results/distortions.json]
 
 Each CBT-Bench item gives a client's automatic thoughts (``thoughts``) and one to three
 distortion labels out of ten. Every system reads the thoughts and names a set of labels; the
@@ -37,6 +38,7 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]
 
 import numpy as np  # noqa: E402
 from _esconv import print_table  # noqa: E402
+from _record import Table, add_record_options, write_record  # noqa: E402
 
 from theraloop.strategies.distortions import detect_distortions  # noqa: E402
 
@@ -81,6 +83,7 @@ def scores(gold: list[set[str]], pred: list[set[str]]) -> tuple[float, float]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="CBT-Bench distortions_seed.json")
+    add_record_options(parser)
     args = parser.parse_args(argv)
     from theraloop.memory import MiniLMEmbedder
 
@@ -120,6 +123,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         ["system", "items", "macro-F1", "micro-F1", "labels named per item"],
         rows,
     )
+    if args.record is not None:
+        labels = sum(map(len, gold)) / len(items)
+        write_record(
+            args.record,
+            order=304,
+            area="Strategy and perception",
+            title="CBT-Bench distortions",
+            machine=args.machine,
+            notes=(
+                f"{len(items)} items with {labels:.1f} of 10 labels each; every system reads the "
+                "client's thoughts and names a set of labels. Too few items to fit a learned head "
+                "and still measure it, so none was fitted.",
+            ),
+            tables=(
+                Table(
+                    columns=("system", "macro-F1", "micro-F1", "labels named per item"),
+                    rows=tuple((n, f"{a:.3f}", f"{b:.3f}", f"{c:.2f}") for n, _, a, b, c in rows),
+                ),
+            ),
+        )
 
 
 if __name__ == "__main__":

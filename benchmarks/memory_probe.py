@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/memory_probe.py                      # fake model, full grid
     .venv/bin/python benchmarks/memory_probe.py --gaps 30 --decay on --clients probe-maya
     .venv/bin/python benchmarks/memory_probe.py --model local        # also: does the reply use it
+    .venv/bin/python benchmarks/memory_probe.py --record benchmarks/results/memory_probe.json
     .venv/bin/python benchmarks/memory_probe.py --reply-model local --limit 2 --gaps 7 --decay off
 
 Scripted clients (``benchmarks/data/memory_probe_v1.yaml``, frozen: the sha256 below) talk to
@@ -58,7 +59,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _record import Table, add_record_options, write_record  # noqa: E402
 
 from theraloop.agent import Settings, TherapistAgent  # noqa: E402
 from theraloop.agent._wiring import build_components  # noqa: E402
@@ -399,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limit", type=int, default=None, help="probes per client the reply model answers"
     )
     parser.add_argument("--json", type=Path, default=None, help="write figures and rows here")
+    add_record_options(parser)
     args = parser.parse_args(argv)
 
     probes = load(args.data)
@@ -464,7 +468,52 @@ def main(argv: Sequence[str] | None = None) -> int:
                 indent=1,
             )
         )
+    if args.record is not None:
+        _record(args.record, args.machine, cells, k=args.k, uses=measured != "fake")
     return 0
+
+
+def _record(path: Path, machine: str, cells: list[dict], *, k: int, uses: bool) -> None:
+    """Write the grid as the BENCHMARKS.md record at ``path``."""
+    columns = ("gap (days)", "decay", "store", f"hit@{k}", "recallable", "changed", "stale")
+    columns += ("erased", "stored") + (("reply uses fact",) if uses else ())
+    rows = tuple(
+        (
+            str(c["gap_days"]),
+            c["decay"],
+            c["store"],
+            f"{c['hit_at_k']:.3f}",
+            f"{c['hit_at_k_recallable']:.3f}",
+            f"{c['hit_at_k_changed']:.3f}",
+            f"{c['superseded_as_current']:.3f}",
+            str(c["erased_recalled"]),
+            str(c["erased_stored"]),
+        )
+        + ((f"{c['reply_uses_fact']:.2f}",) if uses else ())
+        for c in cells
+    )
+    seconds = sum(c["seconds"] for c in cells)
+    write_record(
+        path,
+        order=201,
+        area="Memory",
+        title="Memory probes: does the therapist recall the fact a reply needs, sessions later?",
+        machine=machine,
+        notes=(
+            "Scripted clients (`benchmarks/data/memory_probe_v1.yaml`, frozen by sha256) talk to "
+            "the real agent (real Chroma and MiniLM) for six sessions each, spaced by the gap; "
+            f"probes are messages whose good reply needs a fact. k = {k}. **hit@k**: a recalled "
+            "memory holds the fact's evidence words (all probes); **recallable**: the same over "
+            "the probes the recall node is meant to answer (not crisis-path turns, not facts told "
+            "in the probe's own session); **changed**: hit@k on probes of changed facts (the "
+            "newest value); **stale**: share of those where a recalled memory holds an older "
+            "value but not the newest; **erased**: erased-fact probes whose recall held the "
+            "erased words; **stored**: memories still holding erased words at the end; "
+            "**baseline**: the same agent and store with fact keys and forget requests ignored, "
+            f"in the same run. {seconds:.0f} s of cells in all.",
+        ),
+        tables=(Table(columns=columns, rows=rows),),
+    )
 
 
 if __name__ == "__main__":
