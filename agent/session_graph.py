@@ -51,7 +51,7 @@ from theraloop.agent.state import (
 )
 from theraloop.agent.strategy_prior import learned_prior
 from theraloop.memory import NewMemory
-from theraloop.memory.facts import fact_key, forget_request
+from theraloop.memory.facts import current_text, fact_key, forget_request
 from theraloop.strategies import PolicyInput, detect_request, get_strategy, strategy_guidance
 from theraloop.strategies import choose_strategy as policy_choose
 
@@ -221,10 +221,13 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
         exclude_session_id=ctx.session_id,  # this session's turns are already in the prompt
         distinct=True,  # a repeated text (a stock reply) would crowd out distinct memories
     )
+    # a summary or reply quoting a fact the client has since changed drops that sentence
+    facts = ctx.memory.current_facts(ctx.client_id) if hits else {}
+    texts = [current_text(h.item, facts) for h in hits]
     recalled = [
         RecalledMemory(
             item_id=h.item.id,
-            text=h.item.text,
+            text=text,
             kind=h.item.kind,
             session_id=h.item.session_id,
             created_at=h.item.created_at.date().isoformat(),
@@ -233,7 +236,8 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
             retention=round(float(h.retention), 4),
             score=round(float(h.score), 4),
         )
-        for h in hits
+        for h, text in zip(hits, texts, strict=True)
+        if text
     ]
     portrait = ctx.records.portrait(ctx.client_id).render()
     return {"recalled": recalled, "portrait": portrait, "plan": plan}

@@ -7,7 +7,9 @@ when a newer one is written (kept for history, left out of recall), the way Zep 
 edge. A statement without a key is an episode: it never supersedes anything.
 
 The rules are data (``memory/fact_rules.yaml``) a clinician can review; this module only applies
-them. Both functions are pure and deterministic, so supersession and forgetting are too.
+them. Its functions are pure and deterministic, so supersession and forgetting are too. A memory
+without a key of its own (a session summary, the therapist's reply) can still state a fact in one
+of its sentences: :func:`current_text` leaves out the sentences whose fact has changed since.
 
 Example:
     >>> fact_key("I've moved to Bristol, into a shared house.")
@@ -23,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -31,8 +34,18 @@ from typing import Literal, get_args
 import yaml
 
 from theraloop.memory._lexical import STOPWORDS, tokenize
+from theraloop.memory.models import MemoryItem
 
-__all__ = ["FactKey", "FactSlot", "ForgetRequest", "fact_key", "forget_request", "redact"]
+__all__ = [
+    "FactKey",
+    "FactSlot",
+    "ForgetRequest",
+    "current_text",
+    "fact_key",
+    "forget_request",
+    "keyed_sentences",
+    "redact",
+]
 
 FactSlot = Literal["name", "relationship", "residence", "job", "medication", "homework"]
 """Slots of a client's life whose newest statement replaces the older ones."""
@@ -125,21 +138,44 @@ def _rules() -> _Rules:
 def fact_key(text: str) -> FactKey | None:
     """Return the key of the first declarative sentence of ``text`` that sets a slot, if any.
 
-    Questions state no fact, so a sentence ending in ``?`` is never keyed.
+    Questions state no fact, so a sentence ending in ``?`` (before any closing quote) is never
+    keyed.
+    """
+    return next((key for _, key in keyed_sentences(text) if key is not None), None)
+
+
+def keyed_sentences(text: str) -> list[tuple[str, FactKey | None]]:
+    """Return the sentences of ``text``, each with the slot it sets (``None`` for none).
+
+    A summary or a reply can state several facts; this is how a sentence that states an older
+    value is found once a newer memory holds its key.
+
+    Example:
+        >>> [k and k.text for _, k in keyed_sentences("I live in Leeds. It rains a lot.")]
+        ['residence', None]
     """
     rules = _rules()
+    out: list[tuple[str, FactKey | None]] = []
     for sentence in _SENTENCE.split(text.strip()):
-        if not sentence or sentence.rstrip().endswith("?"):
+        if not sentence:
             continue
-        for slot in rules.slots:
-            match = next((m for p in slot.patterns if (m := p.search(sentence))), None)
-            if match is None:
-                continue
-            if slot.subject is None:
-                return FactKey(slot.slot)
-            subject = _subject(slot.subject, sentence, match, rules)
-            if subject is not None:
-                return FactKey(slot.slot, subject)
+        key = None
+        if not sentence.rstrip(" \"'\u201d).").endswith("?"):
+            key = _sentence_key(sentence, rules)
+        out.append((sentence, key))
+    return out
+
+
+def _sentence_key(sentence: str, rules: _Rules) -> FactKey | None:
+    for slot in rules.slots:
+        match = next((m for p in slot.patterns if (m := p.search(sentence))), None)
+        if match is None:
+            continue
+        if slot.subject is None:
+            return FactKey(slot.slot)
+        subject = _subject(slot.subject, sentence, match, rules)
+        if subject is not None:
+            return FactKey(slot.slot, subject)
     return None
 
 
@@ -156,6 +192,27 @@ def _subject(
         return kin.group(1).lower()
     names = [w for w in _CAPITALISED.findall(sentence) if w.lower() not in STOPWORDS]
     return names[0].lower() if names else None
+
+
+def current_text(item: MemoryItem, current: Mapping[str, MemoryItem]) -> str:
+    """Return ``item``'s text without the sentences stating a fact that has changed since.
+
+    A sentence with fact key K states the value K had when ``item`` was formed; once a memory
+    formed later holds K (``current``: ``MemoryStore.current_facts``), the sentence is out
+    of date and left out. The stored memory keeps it for history.
+
+    Returns:
+        The text, or ``""`` when every sentence stated a changed fact.
+    """
+    kept = [
+        sentence
+        for sentence, key in keyed_sentences(item.text)
+        if key is None
+        or (holder := current.get(key.text)) is None
+        or holder.id == item.id
+        or holder.created_at <= item.created_at
+    ]
+    return " ".join(kept)
 
 
 def forget_request(text: str) -> ForgetRequest | None:

@@ -754,6 +754,22 @@ class MemoryStore:
         ]
         return sorted(out, key=lambda i: (i.created_at, i.id))
 
+    def current_facts(self, client_id: str) -> dict[str, MemoryItem]:
+        """Return, per fact key, the memory that holds it now ({} for a client with none).
+
+        Superseded, forgotten and archived memories are never among them.
+        """
+        cid = v.check_client_id(client_id)
+        with self._lock:
+            snap = self._current(cid)
+        if snap is None:
+            return {}
+        return {
+            key: snap.items[pos]
+            for key, pos in sorted(snap.current_facts.items())
+            if not snap.items[pos].archived
+        }
+
     def get_singleton(self, client_id: str, kind: SingletonKind) -> MemoryItem | None:
         """Return the client's current portrait or plan, or ``None`` if none was written."""
         cid = v.check_client_id(client_id)

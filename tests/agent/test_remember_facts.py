@@ -46,3 +46,16 @@ def test_a_forget_request_deletes_the_memory_and_is_not_stored(
     _say(agent, clock, "Please forget what I told you about Daniel.")
     texts = [i.text for i in agent.memory.items("ana", include_archived=True)]
     assert texts and not [t for t in texts if "Daniel" in t]
+
+
+def test_a_summary_quoting_the_old_address_is_recalled_without_it(
+    make_agent,  # noqa: ANN001
+    clock: ManualClock,
+) -> None:
+    agent = make_agent(memory_k=8)
+    _say(agent, clock, "I live in a small flat in Leeds.", "Work has been hard.")
+    _say(agent, clock, "I've moved to Bristol, near the harbour.")
+    agent.start_session("ana")
+    reply = agent.respond("ana", "The flat in Leeds... I mean where I live now is noisy.")
+    summaries = [m.text for m in reply.recalled if m.kind == "session_summary"]
+    assert len(summaries) == 2 and not [t for t in summaries if "Leeds" in t]
