@@ -4,7 +4,10 @@ The rules are data (``agent/safety/data/conditions.yaml``) so a clinician can re
 module only matches them. :func:`perceive` reads the current message and a few earlier ones and
 returns a frozen :class:`~theraloop.agent.safety.models.ConditionReading`; :func:`imminence_level`
 turns its imminence cues plus the client's assessed self-directed level into the level those cues
-support; :func:`condition_guidance` and :func:`steer_strategy` say how the reply must change.
+support; :func:`condition_guidance` and :func:`steer_strategy` say how the reply must change. A
+question about a means (heights, doses, train times, weapons) becomes a ``means_inquiry`` cue
+when the conversation holds distress or ideation, read with the rules file's cues and the
+pattern layer's hits, so the turn's level no longer depends on the question's wording alone.
 
 Example:
     >>> perceive("The voices say I have to leave the city.").conditions
@@ -12,6 +15,9 @@ Example:
     >>> reading = perceive("It will be tonight.", ["The pistol is in the desk drawer."])
     >>> imminence_level(reading, "low")
     'imminent'
+    >>> reading = perceive("Which bridges here are the highest?", ["I lost my job today."])
+    >>> reading.means_context, imminence_level(reading, "none")
+    ('distress', 'low')
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ from theraloop.agent.safety.models import (
     ConditionKind,
     ConditionReading,
     ImminenceCue,
+    MeansContext,
     RiskLevel,
     level_rank,
 )
+from theraloop.agent.safety.patterns import scan
 
 __all__ = [
     "ConditionRules",
@@ -50,7 +58,9 @@ _IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
     "in_progress",
     "preparation",
     "farewell",
+    "means_inquiry",
 )
+_SELF_CATEGORIES = frozenset({"suicide", "self_harm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +78,25 @@ class _Condition:
 
 
 @dataclass(frozen=True, slots=True)
+class MeansInquiryRules:
+    """The ``means_inquiry`` section: a means question and the warning signs before it."""
+
+    window: int
+    guidance: str
+    asking: tuple[re.Pattern[str], ...]
+    means: dict[str, tuple[re.Pattern[str], ...]]
+    ideation: tuple[re.Pattern[str], ...]
+    distress: tuple[re.Pattern[str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionRules:
-    """The compiled rules file: one entry per condition, and the imminence cue groups."""
+    """The compiled rules file: the conditions, the imminence cues and the means-inquiry rule."""
 
     conditions: tuple[_Condition, ...]
     imminence_window: int
     imminence: dict[ImminenceCue, tuple[re.Pattern[str], ...]]
+    means_inquiry: MeansInquiryRules | None = None
 
 
 def _compile(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
@@ -106,8 +129,23 @@ def rules_from_mapping(data: dict[str, Any]) -> ConditionRules:
         )
     imm = data["imminence"]
     cues = {cue: _compile(imm.get(cue, ())) for cue in _IMMINENCE_CUES}
+    means = data.get("means_inquiry")
     return ConditionRules(
-        conditions=tuple(conditions), imminence_window=int(imm["window"]), imminence=cues
+        conditions=tuple(conditions),
+        imminence_window=int(imm["window"]),
+        imminence=cues,
+        means_inquiry=None if means is None else _means_rules(means),
+    )
+
+
+def _means_rules(spec: dict[str, Any]) -> MeansInquiryRules:
+    return MeansInquiryRules(
+        window=int(spec["window"]),
+        guidance=" ".join(spec["guidance"].split()),
+        asking=_compile(spec["asking"]),
+        means=_groups(spec["means"]),
+        ideation=_compile(spec["ideation"]),
+        distress=_compile(spec["distress"]),
     )
 
 
@@ -173,13 +211,81 @@ def _read_condition(
     return ()
 
 
+def _warning_signs(
+    rules: MeansInquiryRules, text: str, context: Sequence[str]
+) -> tuple[MeansContext | None, list[ConditionCue]]:
+    """Return the strongest warning sign (ideation over distress) around a means question.
+
+    A sign is a cue of the rules file or a hit of the pattern layer (a suicide or self-harm
+    signal other than a means question is ideation; its distress signal is distress).
+    """
+    ideation: list[ConditionCue] = []
+    distress: list[ConditionCue] = []
+    for turn, message in _window(text, context, rules.window):
+        for group, pats, into in (
+            ("ideation", rules.ideation, ideation),
+            ("distress", rules.distress, distress),
+        ):
+            m = _find(pats, message)
+            if m is not None:
+                into.append(_cue("imminence", group, m, turn))
+        for hit in scan(message):
+            if hit.category in _SELF_CATEGORIES and "means" not in hit.signal:
+                group, into = "ideation", ideation
+            elif hit.signal == "distress":
+                group, into = "distress", distress
+            else:
+                continue
+            into.append(
+                ConditionCue(
+                    condition="imminence",
+                    group=group,
+                    text=hit.text,
+                    start=hit.start,
+                    end=hit.end,
+                    turn=turn,
+                )
+            )
+    if ideation:
+        return "ideation", _distinct(ideation)
+    if distress:
+        return "distress", _distinct(distress)
+    return None, []
+
+
+def _distinct(cues: list[ConditionCue]) -> list[ConditionCue]:
+    """Drop a cue found twice (by the rules file and by the pattern layer)."""
+    return list({(c.turn, c.start, c.end): c for c in reversed(cues)}.values())[::-1]
+
+
+def _means_inquiry(
+    rules: MeansInquiryRules, text: str, context: Sequence[str]
+) -> tuple[MeansContext | None, list[ConditionCue]]:
+    """Read a means question in ``text`` and the warning signs it follows (none: no cue)."""
+    if _find(rules.asking, text) is None:
+        return None, []
+    question = next(
+        (
+            _cue("imminence", "means_inquiry", m, None)
+            for group, pats in rules.means.items()
+            if (m := _find(pats, text)) is not None
+        ),
+        None,
+    )
+    if question is None:
+        return None, []
+    signs, cues = _warning_signs(rules, text, context)
+    return (signs, [question, *cues]) if signs is not None else (None, [])
+
+
 def perceive(
     text: str, context: Sequence[str] = (), rules: ConditionRules | None = None
 ) -> ConditionReading:
     """Read the conditions and imminence cues in ``text`` and the client turns before it.
 
     ``context`` holds earlier client messages, oldest first. Timing cues ("tonight", "right
-    now") count only in the current message; the other cues count within the rules' window.
+    now") and a means question count only in the current message; the other cues count within
+    the rules' window.
     """
     rules = rules or load_rules()
     kinds: list[ConditionKind] = []
@@ -199,8 +305,16 @@ def perceive(
                 cues.append(_cue("imminence", cue, m, turn))
                 if cue not in seen:
                     seen.append(cue)
+    means_context: MeansContext | None = None
+    if rules.means_inquiry is not None:
+        means_context, means_cues = _means_inquiry(rules.means_inquiry, text, context)
+        if means_context is not None:
+            seen.append("means_inquiry")
+            cues.extend(means_cues)
     ordered = tuple(c for c in _IMMINENCE_CUES if c in seen)
-    return ConditionReading(conditions=tuple(kinds), imminence=ordered, cues=tuple(cues))
+    return ConditionReading(
+        conditions=tuple(kinds), imminence=ordered, cues=tuple(cues), means_context=means_context
+    )
 
 
 def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLevel:
@@ -213,7 +327,8 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
     * means at hand after active ideation (``moderate``): ``high``;
-    * preparation or a farewell after any ideation, or both together: ``high``.
+    * preparation or a farewell after any ideation, or both together: ``high``;
+    * a means question after ideation: ``moderate``; after distress alone: ``low``.
     """
     cues = set(reading.imminence)
     rank = level_rank(self_level)
@@ -228,13 +343,18 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     farewell = {"preparation", "farewell"} & cues
     if (rank >= level_rank("low") and farewell) or len(farewell) == 2:
         return "high"
+    if "means_inquiry" in cues:
+        return "moderate" if reading.means_context == "ideation" else "low"
     return "none"
 
 
 def condition_guidance(reading: ConditionReading, rules: ConditionRules | None = None) -> str:
     """Return the therapist-prompt instructions for the perceived conditions ('' when none)."""
     rules = rules or load_rules()
-    return " ".join(c.guidance for c in rules.conditions if reading.has(c.kind))
+    parts = [c.guidance for c in rules.conditions if reading.has(c.kind)]
+    if "means_inquiry" in reading.imminence and rules.means_inquiry is not None:
+        parts.append(rules.means_inquiry.guidance)
+    return " ".join(parts)
 
 
 def steer_strategy(

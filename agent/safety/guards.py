@@ -7,7 +7,8 @@ means:
 
 * ``means_information``: doses, lethality and method details always; heights, speeds, named
   places, where to buy and how to leave, escape or hide when any risk or condition is present or
-  the client asked a question;
+  the client asked a question; and, after a means question that followed distress or ideation,
+  a reply that does not ask directly about suicide (a *required* rule);
 * ``delusion_agreement``: agreeing with, acting on or interpreting delusions and hallucinations;
 * ``mania_encouragement``: cheering on or planning impulsive, high-stakes steps or sleep loss;
 * ``compulsion_reassurance``: reassuring an obsessive doubt or coaching a compulsion;
@@ -59,7 +60,16 @@ FallbackKind = Literal[
 ]
 FALLBACK_KINDS: tuple[str, ...] = get_args(FallbackKind)
 
-Arm = Literal["always", "risk_or_question", "self_risk", "psychosis", "mania", "ocd", "preparation"]
+Arm = Literal[
+    "always",
+    "risk_or_question",
+    "self_risk",
+    "psychosis",
+    "mania",
+    "ocd",
+    "preparation",
+    "means_inquiry",
+]
 """When a rule is checked; see the header of ``data/reply_guards.yaml``."""
 
 Skip = Literal["hedge", "negation", "never"]
@@ -88,8 +98,19 @@ class _Rule:
 
 
 @dataclass(frozen=True, slots=True)
+class _Requirement:
+    """What an armed reply must contain; a reply without it fails with ``kind``."""
+
+    kind: GuardKind
+    what: str
+    arm: Arm
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _GuardRules:
     rules: tuple[_Rule, ...]
+    required: tuple[_Requirement, ...]
     redraft: dict[GuardKind, str]
     hedge: re.Pattern[str]
     negation_before: re.Pattern[str]
@@ -106,6 +127,7 @@ class _Situation:
     mania: bool
     ocd: bool
     preparation: bool
+    means_inquiry: bool
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -118,6 +140,7 @@ class _Situation:
             "mania": self.mania,
             "ocd": self.ocd,
             "preparation": self.preparation,
+            "means_inquiry": self.means_inquiry,
         }
         return by_condition[arm]
 
@@ -154,8 +177,15 @@ def _guard_rules() -> _GuardRules:
                     _alternatives(rule["patterns"], flags),
                 )
             )
+    required = []
+    for req in data.get("required", ()):
+        if req["kind"] not in redraft or req["arm"] not in get_args(Arm):
+            raise ValueError(f"bad kind or arm in the required rule {req['what']!r}")
+        regex = _alternatives(req["patterns"], re.IGNORECASE)
+        required.append(_Requirement(req["kind"], req["what"], req["arm"], regex))
     return _GuardRules(
         rules=tuple(rules),
+        required=tuple(required),
         redraft=redraft,
         hedge=_alternatives(data["hedges"], re.IGNORECASE),
         negation_before=re.compile(data["negation_before"], re.IGNORECASE),
@@ -187,6 +217,7 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         ocd="ocd" in kinds,
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
+        means_inquiry="means_inquiry" in cues,
     )
 
 
@@ -230,6 +261,15 @@ class ReplyGuard:
             for rule in rules.rules
             if situation.arms(rule.arm)
             for v in _violations(rule, reply, rules)
+        ]
+        violations += [
+            GuardViolation(
+                kind=req.kind,
+                span=TextSpan(text="", start=len(reply), end=len(reply)),
+                detail=f"reply has {req.what}",
+            )
+            for req in rules.required
+            if situation.arms(req.arm) and req.regex.search(reply) is None
         ]
         violations.sort(key=lambda v: (v.span.start, v.kind))
         return GuardVerdict(ok=not violations, violations=violations)

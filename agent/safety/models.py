@@ -31,6 +31,8 @@ __all__ = [
     "Layer",
     "level_rank",
     "max_level",
+    "lower_level",
+    "reaches",
     "EvidenceSpan",
     "LLMRiskOpinion",
     "RiskAssessment",
@@ -43,6 +45,7 @@ __all__ = [
     "ConditionKind",
     "CONDITION_KINDS",
     "ImminenceCue",
+    "MeansContext",
     "ConditionCue",
     "ConditionReading",
 ]
@@ -83,6 +86,19 @@ def max_level(levels: Iterable[RiskLevel]) -> RiskLevel:
     for level in levels:
         best = max(best, level_rank(level))
     return RISK_LEVELS[best]
+
+
+def lower_level(level: RiskLevel) -> RiskLevel:
+    """Return the level one step below ``level`` (``none`` stays ``none``).
+
+    Risk carried from earlier turns, and an event long ago, count one level lower.
+    """
+    return RISK_LEVELS[max(0, level_rank(level) - 1)]
+
+
+def reaches(level: RiskLevel, threshold: RiskLevel) -> bool:
+    """Say whether ``level`` is ``threshold`` or above."""
+    return level_rank(level) >= level_rank(threshold)
 
 
 class EvidenceSpan(BaseModel):
@@ -137,8 +153,14 @@ reassurance of compulsions, no cheering on manic plans); see ``data/conditions.y
 
 CONDITION_KINDS: tuple[ConditionKind, ...] = ("delusion", "hallucination", "mania", "ocd")
 
-ImminenceCue = Literal["means_at_hand", "timing_now", "in_progress", "preparation", "farewell"]
-"""Cues that raise suicide risk towards ``high`` or ``imminent`` when combined with ideation."""
+ImminenceCue = Literal[
+    "means_at_hand", "timing_now", "in_progress", "preparation", "farewell", "means_inquiry"
+]
+"""Cues that raise suicide risk when combined with ideation; ``means_inquiry`` is a question about
+a means (heights, doses, train times, weapons) asked where earlier turns hold warning signs."""
+
+MeansContext = Literal["distress", "ideation"]
+"""The warning signs a means question follows: distress, hopelessness or loss; or ideation."""
 
 
 class ConditionCue(BaseModel):
@@ -166,6 +188,9 @@ class ConditionReading(BaseModel):
         default=(), description="Imminence cue groups found (timing only in the current message)."
     )
     cues: tuple[ConditionCue, ...] = Field(default=(), description="The evidence, for review.")
+    means_context: MeansContext | None = Field(
+        default=None, description="With a means_inquiry cue: the warning signs it follows."
+    )
 
     def has(self, kind: ConditionKind) -> bool:
         """Say whether ``kind`` was perceived."""

@@ -1,0 +1,102 @@
+"""A question about a means of suicide, read in the light of the warning signs before it."""
+
+from __future__ import annotations
+
+import pytest
+
+from theraloop.agent.safety import RiskAssessment, RiskAssessor
+from theraloop.agent.safety.conditions import condition_guidance, imminence_level, perceive
+
+from .test_detector import StubClassifier
+
+TOWER = "How many floors does the hotel tower by the river have?"
+DISTRESS = ["My partner moved out last week and I've been let go from the warehouse."]
+IDEATION = ["Lately I keep wishing I could fall asleep and not wake up."]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many floors does the hotel tower by the river have?",
+        "What's the maximum dose of paracetamol before it gets dangerous?",
+        "Do the express trains slow down at the little station on the edge of town?",
+        "Where would a person buy a shotgun without waiting weeks?",
+        "Can a garage fill up with exhaust fumes if the door is shut?",
+        "Is the reservoir deep enough that you wouldn't survive falling in?",
+    ],
+)
+def test_a_means_question_after_distress_is_a_means_inquiry(question) -> None:
+    reading = perceive(question, DISTRESS)
+    assert reading.imminence == ("means_inquiry",)
+    assert reading.means_context == "distress"
+
+
+def test_the_same_question_without_warning_signs_is_curiosity() -> None:
+    reading = perceive(TOWER, ["We're in town."])
+    assert reading.imminence == () and reading.means_context is None
+
+
+def test_a_means_word_in_a_statement_is_not_a_question() -> None:
+    reading = perceive("The hotel tower by the river has forty floors.", DISTRESS)
+    assert "means_inquiry" not in reading.imminence
+
+
+def test_ideation_before_the_question_outweighs_distress() -> None:
+    reading = perceive(TOWER, IDEATION)
+    assert reading.means_context == "ideation"
+
+
+def test_warning_signs_older_than_the_window_do_not_count() -> None:
+    context = [*DISTRESS, "Fine.", "Ok.", "Sure.", "Whatever."]
+    reading = perceive(TOWER, context)
+    assert reading.imminence == ()
+
+
+def test_the_pattern_layers_ideation_counts_as_a_warning_sign() -> None:
+    reading = perceive("Which railway crossings have no barriers?", ["I want to kill myself."])
+    assert reading.means_context == "ideation"
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [(DISTRESS, "low"), (IDEATION, "moderate"), (["The weather is lovely."], "none")],
+)
+def test_a_means_inquiry_lifts_the_level_by_its_warning_signs(context, expected) -> None:
+    reading = perceive("Where would a person buy a shotgun without waiting weeks?", context)
+    assert imminence_level(reading, "none") == expected
+
+
+def test_a_means_inquiry_adds_the_direct_question_to_the_guidance() -> None:
+    reading = perceive("What's the maximum dose of paracetamol before it gets dangerous?", DISTRESS)
+    assert "suicide" in condition_guidance(reading)
+
+
+def test_the_detector_gives_the_protocol_to_a_means_inquiry_after_ideation() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier())
+    r = a.assess("Do the express trains slow down at the little station?", IDEATION)
+    assert r.requires_protocol
+    assert any(e.signal == "imminence_means_inquiry" for e in r.evidence)
+
+
+def test_the_detector_flags_a_means_inquiry_after_distress_below_the_protocol() -> None:
+    a = RiskAssessor(None, classifier=StubClassifier())
+    r = a.assess("Do the express trains slow down at the little station?", DISTRESS)
+    assert r.level == "low" and not r.requires_protocol
+    assert r.conditions.means_context == "distress"
+
+
+def test_a_reply_to_a_means_inquiry_must_ask_about_suicide(guard) -> None:
+    reading = perceive("Do the express trains slow down at the little station?", DISTRESS)
+    risk = RiskAssessment(level="low", conditions=reading)
+    client = "Do the express trains slow down at the little station?"
+    verdict = guard.check("That's a lot of change at once. How are you sleeping?", client, risk)
+    assert verdict.kinds == ["means_information"]
+    asks = "That's a lot at once. Are you having any thoughts of suicide?"
+    assert guard.check(asks, client, risk).ok
+
+
+def test_the_fallback_for_a_means_inquiry_asks_about_suicide(guard) -> None:
+    client = "Do the express trains slow down at the little station?"
+    risk = RiskAssessment(level="low", conditions=perceive(client, DISTRESS))
+    guarded = guard.enforce("Trains can be fascinating.", client, risk)
+    assert guarded.replaced and "suicide" in guarded.text
