@@ -1,6 +1,6 @@
 """Run a simulation's clients as Ray tasks, one task per client (``--backend ray``).
 
-Each task runs the same :class:`~theraloop.simulations.runner._ClientJob` the thread backend runs,
+Each task runs the same :class:`~theraloop.simulations.job.ClientJob` the thread backend runs,
 against the run directory itself, so traces, session markers and agent data land in the usual layout
 and a task resumes exactly as a thread does. The run directory must therefore be reachable at the
 same path from every node: any directory on a single machine, a shared filesystem on a cluster.
@@ -26,24 +26,24 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from theraloop.memory.errors import InvalidInputError
-from theraloop.simulations.profiles import ClientProfile
-from theraloop.simulations.runner import (
+from theraloop.simulations.config import RunConfig
+from theraloop.simulations.factories import default_agent_factory, default_client_model_factory
+from theraloop.simulations.job import (
     AgentFactory,
+    ClientJob,
+    ClientModelFactory,
     ClientOutcome,
-    RunConfig,
-    _client_model_factory,
-    _ClientJob,
-    _Progress,
-    _safe_run,
-    default_agent_factory,
+    safe_run,
 )
+from theraloop.simulations.profiles import ClientProfile
+from theraloop.simulations.progress import ProgressBars
 from theraloop.simulations.trace import completed_sessions
 
 __all__ = ["RayOptions", "ray_connection", "run_on_ray"]
@@ -100,12 +100,12 @@ class _TaskSpec:
     config: RunConfig
     out: str
     factory: AgentFactory | None
-    client_model_factory: Callable[[ClientProfile], Any] | None
+    client_model_factory: ClientModelFactory | None
     lock_timeout_s: float
 
 
 class _QueueProgress:
-    """The progress interface of ``_ClientJob``, turned into events on a queue."""
+    """The progress interface of a ``ClientJob``, turned into events on a queue."""
 
     def __init__(self, events: queue.Queue[_Event | None]) -> None:
         self._events = events
@@ -131,13 +131,13 @@ def _worker_default_factory() -> AgentFactory:
         return _worker_factories.setdefault("agent", default_agent_factory())
 
 
-def _worker_client_models(config: RunConfig) -> Callable[[ClientProfile], Any] | None:
+def _worker_client_models(config: RunConfig) -> ClientModelFactory | None:
     """Return this worker process's client-model factory for ``config.client_model``."""
     if config.client_model == "fake":
         return None
     with _worker_lock:
         key = f"client:{config.client_model}:{config.seed}"
-        return _worker_factories.setdefault(key, _client_model_factory(config))
+        return _worker_factories.setdefault(key, default_client_model_factory(config))
 
 
 @contextlib.contextmanager
@@ -179,7 +179,7 @@ def _client_task(spec: _TaskSpec) -> Iterator[_Event | ClientOutcome]:
     stop = threading.Event()
     result: list[ClientOutcome] = []
     with _writer_lock(out, spec.profile.id, spec.lock_timeout_s):
-        job = _ClientJob(
+        job = ClientJob(
             spec.profile,
             spec.config,
             out,
@@ -191,7 +191,7 @@ def _client_task(spec: _TaskSpec) -> Iterator[_Event | ClientOutcome]:
 
         def work() -> None:
             try:
-                result.append(_safe_run(job))
+                result.append(safe_run(job))
             finally:
                 events.put(None)
 
@@ -211,7 +211,7 @@ def _client_task(spec: _TaskSpec) -> Iterator[_Event | ClientOutcome]:
 class _ClientBar:
     """The driver's bar of one client; a retried task re-opens it at the turns on disk."""
 
-    def __init__(self, bars: _Progress) -> None:
+    def __init__(self, bars: ProgressBars) -> None:
         self._bars = bars
         self._task: Any = None
         self._done = 0
@@ -274,8 +274,8 @@ def run_on_ray(
     profiles: Sequence[ClientProfile],
     *,
     agent_factory: AgentFactory | None,
-    client_model_factory: Callable[[ClientProfile], Any] | None,
-    progress: _Progress,
+    client_model_factory: ClientModelFactory | None,
+    progress: ProgressBars,
 ) -> tuple[list[ClientOutcome], bool]:
     """Run every client as a Ray task; return the outcomes (``profiles`` order), if interrupted.
 

@@ -128,6 +128,10 @@ class SimulatedClient(Protocol):
         """Continue from a saved state (resuming an interrupted run)."""
         ...
 
+    def set_turns(self, turns: int) -> None:
+        """Set the session length that times scripted disclosures (needed after a restore)."""
+        ...
+
 
 @dataclass(frozen=True)
 class StatefulClientConfig:

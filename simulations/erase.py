@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field
 from theraloop.memory._chroma import zero_index_slack
 from theraloop.memory._validation import check_client_id
 from theraloop.memory.errors import InvalidInputError
-from theraloop.simulations.runner import _write_manifest, load_manifest
+from theraloop.simulations.runner import load_manifest, write_manifest
 
 __all__ = ["RunErasureReport", "erase_client_from_run"]
 
@@ -104,7 +104,7 @@ def _erase_from_manifest(run: Path, client_id: str, report: RunErasureReport) ->
     )
     if erased == manifest:
         return False
-    _write_manifest(run, erased)
+    write_manifest(run, erased)
     report.rewritten.append(run / _MANIFEST)
     return True
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from theraloop.strategies import CATALOG, MODALITIES
+
+if TYPE_CHECKING:
+    from theraloop.agent import Reply
 
 __all__ = ["MoveKind", "TherapistTurn", "Move", "therapist_turn", "classify_move", "MOVE_KINDS"]
 
@@ -132,26 +135,18 @@ class Move(BaseModel):
     crisis: bool = False
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def therapist_turn(reply: Any, *, opening: bool = False) -> TherapistTurn:
-    """Build a :class:`TherapistTurn` from an agent ``Reply`` (object or dict) or a plain string."""
+def therapist_turn(reply: Reply | str, *, opening: bool = False) -> TherapistTurn:
+    """Build a :class:`TherapistTurn` from the agent's ``Reply`` or from plain words."""
     if isinstance(reply, str):
         return TherapistTurn(text=reply, opening=opening)
-    recalled = _get(reply, "recalled", ()) or ()
-    kinds = tuple(str(_get(r, "kind", "")) for r in recalled if _get(r, "kind", None))
     return TherapistTurn(
-        text=str(_get(reply, "text", "") or ""),
-        strategy=_get(reply, "strategy", None),
-        modality=_get(reply, "modality", None),
-        stage=_get(reply, "stage", None),
-        crisis=bool(_get(reply, "crisis", False)),
-        risk_level=_get(reply, "risk_level", None),
-        recalled_kinds=kinds,
+        text=reply.text,
+        strategy=reply.strategy,
+        modality=reply.modality,
+        stage=reply.stage,
+        crisis=reply.crisis,
+        risk_level=reply.risk_level,
+        recalled_kinds=tuple(r.kind for r in reply.recalled if r.kind),
         opening=opening,
     )
 

@@ -181,7 +181,7 @@ def open_client_memory(
             without long-term memory (ablation ``no-memory``).
     """
     from theraloop.memory import ManualClock
-    from theraloop.memory.inspect import open_memory_dir
+    from theraloop.memory.datadir import open_memory_dir
 
     client = run.clients.get(client_id)
     if client is None:

@@ -38,9 +38,14 @@ from theraloop.agent.llm.errors import (
     ModelTimeoutError,
     WeightsError,
 )
+from theraloop.agent.llm.roles import MODEL_ROLES, ModelRole, make_role_model, role_model_spec
 
 __all__ = [
     "make_chat_model",
+    "make_role_model",
+    "role_model_spec",
+    "ModelRole",
+    "MODEL_ROLES",
     "invoke_with_timeout",
     "parse_model_spec",
     "ModelSpec",

@@ -8,12 +8,21 @@ real ``TherapistAgent`` does with its SQLite checkpoints.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
+from theraloop.agent import (
+    ClientHistory,
+    Reply,
+    SessionInfo,
+    SessionReview,
+    SessionSummary,
+    TreatmentPlan,
+)
+from theraloop.agent.records import SessionRecord
+from theraloop.agent.state import RecalledMemory, TurnRecord
 from theraloop.simulations.runner import RunConfig
 
 _PLAN = {
@@ -29,69 +38,12 @@ _PLAN = {
 _CRISIS_WORDS = ("killing myself", "how i'd do it", "point of going on", "tablets")
 
 
-class Plan(BaseModel):
-    modality: str
-    stage: str = "exploration"
-
-
-class Info(BaseModel):
-    client_id: str
-    session_id: str
-    session_number: int
-    started_at: datetime
-    opening: str
-    plan: Plan | None
-    resumed: bool = False
-    turns_so_far: int = 0
-
-
-class Reply(BaseModel):
-    text: str
-    session_id: str
-    turn_index: int
-    trace_id: str
-    emotion: str
-    intensity: int
-    reaction: str | None
-    risk_level: str
-    crisis: bool
-    strategy: str | None
-    strategy_reason: str | None
-    modality: str | None
-    stage: str | None
-    recalled: list[dict[str, Any]] = []
-    trace: dict[str, Any] = {}
-
-
-class Review(BaseModel):
-    client_id: str
-    session_id: str
-    session_number: int
-    decision: str
-    modality_before: str
-    modality_after: str
-    reason: str
-    plan_version: int
-    summary: dict[str, Any]
-    signals: dict[str, float | None] = {}
-
-
-class SessionRow(BaseModel):
-    session_number: int
-    status: str
-
-
-class History(BaseModel):
-    sessions: list[SessionRow]
-    reviews: list[Review]
-
-
 class PowerCut(RuntimeError):
     """Simulated crash of the therapist process."""
 
 
 class StandInTherapist:
-    """Deterministic therapist with the runner's protocol, persisted in ``data_dir``.
+    """Deterministic therapist with the runner's protocol and the agent's types, in ``data_dir``.
 
     Modality starts person-centred and switches to ``switch_to`` after session 1 when
     ``switch_to`` is given (a crude supervisor); ``fixed`` pins it. ``fail_after`` raises
@@ -125,12 +77,28 @@ class StandInTherapist:
     def _save(self) -> None:
         self.path.write_text(json.dumps(self.state))
 
-    def _modality(self, number: int) -> str:
+    def _modality(self, number: int) -> Any:
         if self.fixed:
             return self.fixed
         return self.switch_to if (self.switch_to and number >= 2) else "person_centred"
 
-    def start_session(self, client_id: str, *, phq9: Any = None, gad7: Any = None) -> Info:
+    def _plan(self, number: int) -> TreatmentPlan:
+        return TreatmentPlan(
+            version=number,
+            created_at=self.clock(),
+            after_session=number - 1,
+            modality=self._modality(number),
+            stage="exploration",
+            reason="stand-in plan",
+        )
+
+    def start_session(
+        self,
+        client_id: str,
+        *,
+        phq9: Sequence[int] | None = None,
+        gad7: Sequence[int] | None = None,
+    ) -> SessionInfo:
         self.calls.append("start")
         sessions = self.state["sessions"]
         if sessions and sessions[-1]["status"] == "open":
@@ -152,13 +120,13 @@ class StandInTherapist:
             sessions.append(s)
             resumed = False
             self._save()
-        return Info(
+        return SessionInfo(
             client_id=client_id,
             session_id=f"{client_id}-s{s['number']:03d}",
             session_number=s["number"],
             started_at=datetime.fromisoformat(s["started"]),
             opening=s["opening"],
-            plan=Plan(modality=self._modality(s["number"])),
+            plan=self._plan(s["number"]),
             resumed=resumed,
             turns_so_far=len(s["turns"]),
         )
@@ -183,15 +151,17 @@ class StandInTherapist:
         s["turns"].append({"text": text, "reply": reply_text})
         self._save()
         recalled = (
-            [{"kind": "session_summary", "text": "last time"}]
+            (RecalledMemory(item_id="m1", text="last time", kind="session_summary"),)
             if (self.memory and s["number"] > 1 and index == 1)
-            else []
+            else ()
         )
-        return Reply(
-            text=reply_text,
-            session_id=f"{client_id}-s{s['number']:03d}",
+        turn = TurnRecord(
             turn_index=index,
             trace_id=f"{client_id}-s{s['number']:03d}-t{index:03d}",
+            at=self.clock().isoformat(),
+            client_text=text,
+            reply=reply_text,
+            reply_source="crisis_protocol" if crisis else "model",
             emotion="sadness",
             intensity=3,
             reaction="engaged",
@@ -202,36 +172,61 @@ class StandInTherapist:
             modality=modality,
             stage="exploration",
             recalled=recalled,
+        )
+        return Reply(
+            session_id=f"{client_id}-s{s['number']:03d}",
+            turn=turn,
             trace={"nodes": ["perceive", "respond"], "ms": 1.0},
         )
 
-    def end_session(self, client_id: str, *, phq9: Any = None, gad7: Any = None) -> Review:
+    def end_session(
+        self,
+        client_id: str,
+        *,
+        phq9: Sequence[int] | None = None,
+        gad7: Sequence[int] | None = None,
+    ) -> SessionReview:
         self.calls.append("end")
         s = self.state["sessions"][-1]
         s["status"] = "closed"
         before, after = self._modality(s["number"]), self._modality(s["number"] + 1)
-        review = Review(
+        review = SessionReview(
             client_id=client_id,
             session_id=f"{client_id}-s{s['number']:03d}",
             session_number=s["number"],
+            at=self.clock(),
+            summary=SessionSummary(text=f"Session {s['number']} summary."),
+            signals={},
             decision="switch" if before != after else "keep",
             modality_before=before,
             modality_after=after,
             reason="stand-in supervisor",
-            plan_version=s["number"],
-            summary={"text": f"Session {s['number']} summary."},
+            plan_version=s["number"] + 1,
+            plan=self._plan(s["number"] + 1),
         )
         s["review"] = review.model_dump(mode="json")
         self._save()
         return review
 
-    def history(self, client_id: str) -> History:
+    def history(self, client_id: str) -> ClientHistory:
         sessions = self.state["sessions"]
         if not sessions:
             raise KeyError(client_id)
-        return History(
-            sessions=[SessionRow(session_number=s["number"], status=s["status"]) for s in sessions],
-            reviews=[Review.model_validate(s["review"]) for s in sessions if "review" in s],
+        return ClientHistory(
+            client_id=client_id,
+            sessions=tuple(
+                SessionRecord(
+                    client_id=client_id,
+                    session_id=f"{client_id}-s{s['number']:03d}",
+                    session_number=s["number"],
+                    started_at=datetime.fromisoformat(s["started"]),
+                    status=s["status"],
+                )
+                for s in sessions
+            ),
+            reviews=tuple(
+                SessionReview.model_validate(s["review"]) for s in sessions if "review" in s
+            ),
         )
 
     def close(self) -> None:
