@@ -4,6 +4,7 @@
 a backend is built (``TherapistAgent.from_settings`` or ``make_chat_model``).
 """
 
+from theraloop.agent.components import Components
 from theraloop.agent.context import SessionContext, SupervisorContext
 from theraloop.agent.errors import (
     ConfigError,
@@ -32,6 +33,7 @@ from theraloop.agent.therapist import Reply, SessionInfo, TherapistAgent
 __all__ = [
     "TherapistAgent",
     "Settings",
+    "Components",
     "SessionInfo",
     "Reply",
     "SessionReview",

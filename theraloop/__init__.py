@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "TherapistAgent",
     "Settings",
+    "Components",
     "SessionInfo",
     "Reply",
     "SessionReview",
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from theraloop.agent import (
         ClientHistory,
         ClientPortrait,
+        Components,
         ConfigError,
         ContextError,
         CrisisRecord,

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from langchain_core.messages import BaseMessage
 
+from theraloop.agent import build_cross_session
+
 # PHQ-9 answers per session (start, end): improving over sessions 1-2, then stalling at 13.
 PHQ9 = [
     ([2, 2, 2, 2, 2, 2, 2, 2, 0], [2, 2, 2, 2, 2, 2, 2, 2, 0]),  # 16 -> 16
@@ -69,7 +71,6 @@ def test_portrait_collects_concerns_and_distortions(make_agent, clock):
     assert portrait.version == 4
     assert {"labeling", "overgeneralization"} <= set(portrait.distortions)
     assert portrait.concerns
-    assert "Concerns" in agent.memory.get_singleton("carla", "portrait").text
 
 
 def test_session_five_opens_with_a_bridge_to_session_four(make_agent, clock):
@@ -133,3 +134,20 @@ def test_a_failed_opening_quotes_neither_the_third_person_summary_nor_internal_l
     # the extractive summary's concerns and work items are perceived emotions and strategy ids
     labels = [t.lower() for t in (*summary.concerns, *summary.worked_on)]
     assert labels and not any(label in opening.lower() for label in labels), (labels, opening)
+
+
+def test_an_apps_own_supervisor_graph_stores_the_review_when_the_loop_is_off(make_agent):
+    agent = make_agent(therapist=bridging_therapist, cross_session=False)
+    agent.start_session("carla", phq9=PHQ9[0][0])
+    reply = agent.respond("carla", TOPICS[0])
+    out = build_cross_session().invoke(
+        {"turns": [reply.turn]}, context=agent.supervisor_context("carla")
+    )
+    review = out["review"]
+    assert (review.decision, review.summary_source, review.plan_version) == (
+        "keep",
+        "extractive",
+        1,
+    )
+    assert [r.session_id for r in agent.records.reviews("carla")] == ["carla-s001"]
+    assert [p.version for p in agent.history("carla").plans] == [1]

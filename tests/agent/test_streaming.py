@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from theraloop.agent.streaming import SentenceGate, rest_of_reply
+
 THREE_SENTENCES = (
     "That sounds exhausting. You have carried a lot since the move. What has helped, even a little?"
 )
@@ -66,3 +68,23 @@ def test_astream_yields_the_same_pieces_as_stream(make_agent):
         return [p async for p in agent.astream("bob", "I can't sleep since the move.")]
 
     assert asyncio.run(collect()) == sync
+
+
+def test_the_sentence_gate_releases_a_sentence_only_once_what_follows_it_arrives():
+    gate = SentenceGate()
+    assert gate.feed("That sounds exhaus") == []
+    assert gate.feed("ting.") == []  # "." could still be "..." or end a quote
+    assert gate.feed(' "Really." And') == ["That sounds exhausting. ", '"Really." ']
+    assert gate.feed(" then\nmore") == ["And then\n"]
+
+
+def test_after_the_released_text_only_the_rest_of_the_recorded_reply_is_sent():
+    released = "That sounds exhausting. "
+    assert rest_of_reply(released, "That sounds exhausting. What helps?") == "What helps?"
+    assert rest_of_reply(released, "That sounds exhausting.") is None
+
+
+def test_a_replaced_draft_is_followed_by_the_safe_reply_in_full_after_a_blank_line():
+    safe = "I can't help with that, but I'm here to talk."
+    assert rest_of_reply("I hear you are curious. ", safe) == f"\n\n{safe}"
+    assert rest_of_reply("", safe) == safe  # nothing released: the safe reply alone
