@@ -105,7 +105,7 @@ def build_components(
     embedder: Any | None = None,
 ) -> Components:
     """Build every dependency of :class:`theraloop.agent.TherapistAgent` from settings."""
-    from theraloop.agent.llm import make_chat_model
+    from theraloop.agent.llm import make_role_model
     from theraloop.agent.perception import LLMPerceiver
     from theraloop.agent.perception_heads import default_perceiver
     from theraloop.agent.safety import ReplyGuard, RiskAssessor
@@ -114,37 +114,19 @@ def build_components(
 
     stack = ExitStack()
 
-    def model(role: str, spec: str) -> BaseChatModel:
-        if role in models:
-            return models[role]
-        # No pool: each role gets its own llama.cpp instance and so its own KV cache, which keeps
-        # that role's stable prompt prefix cached between calls (the weights are memory-mapped,
-        # so the OS shares them between instances).
-        return make_chat_model(
-            spec,
-            temperature=settings.temperature,
-            seed=settings.seed,
-            timeout=settings.model_timeout_s,  # the provider stops its own work at the deadline
-        )
-
-    therapist = model("therapist", settings.therapist_model)
-    supervisor = model("supervisor", settings.model_for("supervisor"))
-    safety_spec = settings.model_for("safety")
-    safety = models.get("safety") or (
-        None if safety_spec == "fake" else model("safety", safety_spec)
-    )
+    # A role not given in ``models`` gets its own llama.cpp instance, and so its own KV cache.
+    therapist = models.get("therapist") or make_role_model(settings, "therapist")
+    supervisor = models.get("supervisor") or make_role_model(settings, "supervisor")
+    safety = models.get("safety") or make_role_model(settings, "safety")
     embedder = embedder if embedder is not None else MiniLMEmbedder()
     if not isinstance(embedder, CachingEmbedder):
         # perception, risk assessment and memory each embed the same client text in a turn
         embedder = CachingEmbedder(embedder, max_items=20_000)
     fast = default_perceiver(embedder)  # learned heads with MiniLM, prototypes otherwise
     timeout_s = settings.model_timeout_s
-    if "perception" in models:
-        perceiver: Any = LLMPerceiver(models["perception"], fallback=fast, timeout_s=timeout_s)
-    elif settings.perception_model:
-        perceiver = LLMPerceiver(
-            model("perception", settings.perception_model), fallback=fast, timeout_s=timeout_s
-        )
+    perception = models.get("perception") or make_role_model(settings, "perception")
+    if perception is not None:
+        perceiver: Any = LLMPerceiver(perception, fallback=fast, timeout_s=timeout_s)
     else:
         perceiver = fast
     if uses_embedded_stores(settings):

@@ -7,7 +7,7 @@ samples, seeds and times out the same way wherever it is built.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, overload
 
 from theraloop.agent.llm._factory import make_chat_model
 
@@ -37,6 +37,18 @@ def role_model_spec(settings: Settings, role: ModelRole) -> str | None:
     if role == "safety" and spec == "fake":
         return None
     return spec
+
+
+@overload
+def make_role_model(
+    settings: Settings, role: Literal["therapist", "supervisor"], *, pool: ModelPool | None = None
+) -> BaseChatModel: ...
+
+
+@overload
+def make_role_model(
+    settings: Settings, role: ModelRole, *, pool: ModelPool | None = None
+) -> BaseChatModel | None: ...
 
 
 def make_role_model(
