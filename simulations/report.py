@@ -671,25 +671,22 @@ def plot_ablation(table: pd.DataFrame, metrics: Sequence[str] = _ABLATION_PLOT_M
 
 
 # ------------------------------------------------------------------------------ markdown -----
-def _fmt(value: Any) -> str:
-    if value is None:
+def _cell(value: Any) -> Any:
+    """Keep a value on its table row: pipes escaped, lines joined, NaN shown empty."""
+    if isinstance(value, str):
+        return value.replace("|", "\\|").replace("\n", " ")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.2f}"
-    text = str(value).replace("|", "\\|").replace("\n", " ")
-    return text
+    return value
 
 
-def _md(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
+def _md(frame: pd.DataFrame | None, columns: Sequence[str] | None = None) -> str:
+    """Return ``frame`` (or its ``columns``) as a markdown table; ``_none_`` when empty."""
     if frame is None or frame.empty:
         return "_none_\n"
-    cols = list(columns or frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for _, row in frame.iterrows():
-        lines.append("| " + " | ".join(_fmt(row[c]) for c in cols) + " |")
-    return "\n".join(lines) + "\n"
+    shown = frame[list(columns)] if columns else frame
+    table = shown.astype(object).map(_cell)
+    return table.to_markdown(index=False, floatfmt=".2f") + "\n"
 
 
 def _save(fig: Figure, path: Path) -> str:

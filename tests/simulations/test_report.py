@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+import theraloop.simulations.report as report_module
 from theraloop.simulations.judge import (
     HeuristicJudge,
     LLMJudge,
@@ -251,3 +253,14 @@ def test_evaluating_an_ablation_folder_writes_variant_reports_and_a_comparison(a
     assert (ablation_dir / "plots" / "ablation.png").is_file()
     for label in ("full", "no-memory", "no-cross-session", "fixed-cbt"):
         assert (ablation_dir / label / "report.md").is_file()
+
+
+def test_report_tables_keep_each_row_on_one_line_and_show_missing_values_empty():
+    frame = pd.DataFrame(
+        {"client_id": ["a|b", "two\nlines", None], "score": [1.234, float("nan"), 3.0]}
+    )
+    rows = report_module._md(frame).splitlines()
+    assert len(rows) == 2 + len(frame)
+    assert "a\\|b" in rows[2] and "1.23" in rows[2]
+    assert "two lines" in rows[3] and "nan" not in rows[3].lower()
+    assert report_module._md(frame.iloc[:0]) == "_none_\n"
