@@ -172,6 +172,10 @@ def drop_repeated_sentences(text: str, recent: Sequence[str]) -> str:
     return " ".join(s for key, s in _sentences(text) if s and (key is None or key not in earlier))
 
 
+EXEMPLAR_MARK = "[Example exchange with another client, not part of this conversation. Strategy:"
+"""Opens an exemplar's client message, so the model never takes it for this client's words."""
+
+
 def fence(tag: DataTag, lines: str | Sequence[str]) -> str:
     """Return ``lines`` as a ``<tag>`` data block that the text inside cannot break out of.
 
@@ -227,11 +231,21 @@ def therapist_messages(
     intensity: int,
     reaction: str,
     extra_instruction: str | None = None,
+    exemplars: Sequence[tuple[str, str]] = (),
 ) -> list[BaseMessage]:
-    """Build the therapist's chat messages for one turn."""
+    """Build the therapist's chat messages for one turn.
+
+    ``exemplars`` are ``(client, reply)`` exchanges showing the chosen strategy. They go in as
+    earlier message pairs, marked as another client's, after the session's history and before the
+    turn's notes: a small model follows examples given as turns more faithfully than examples
+    quoted in its instructions, and the system prompt and history stay a stable cached prefix.
+    """
     messages: list[BaseMessage] = [_therapist_system(plan, portrait)]
     for said, answered in history:
         messages.append(HumanMessage(said))
+        messages.append(AIMessage(answered))
+    for said, answered in exemplars:
+        messages.append(HumanMessage(f"{EXEMPLAR_MARK} {strategy_name}]\n{said}"))
         messages.append(AIMessage(answered))
     notes = [
         f"Client seems {emotion} (intensity {intensity}/5) and {reaction.replace('_', '-')}.",

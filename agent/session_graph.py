@@ -222,7 +222,7 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
         distinct=True,  # a repeated text (a stock reply) would crowd out distinct memories
     )
     # a summary or reply quoting a fact the client has since changed drops that sentence
-    facts = ctx.memory.current_facts(ctx.client_id) if hits else {}
+    facts = ctx.memory.current_facts(ctx.client_id)
     texts = [current_text(h.item, facts) for h in hits]
     recalled = [
         RecalledMemory(
@@ -239,7 +239,8 @@ def recall(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, A
         for h, text in zip(hits, texts, strict=True)
         if text
     ]
-    portrait = ctx.records.portrait(ctx.client_id).render()
+    # the facts as they stand now: one told or forgotten earlier in this session counts already
+    portrait = ctx.records.portrait(ctx.client_id).with_facts(facts).render()
     return {"recalled": recalled, "portrait": portrait, "plan": plan}
 
 
@@ -290,7 +291,8 @@ def _messages(
         history=history,
         client_text=state["client_text"],
         strategy_name=strategy.name,
-        strategy_guidance=strategy_guidance(strategy.id),
+        strategy_guidance=strategy_guidance(strategy.id, examples=False),
+        exemplars=[(exemplar.client, exemplar.reply) for exemplar in strategy.exemplars],
         memories=memories,
         emotion=state["emotion"].label,
         intensity=state["emotion"].intensity,
@@ -308,7 +310,9 @@ def _draft(
         _messages(state, history, extra),
         retries=ctx.model_retries,
         timeout_s=ctx.model_timeout_s,
-        recent=[reply for _, reply in history[-REPEAT_WINDOW:]],
+        # an exemplar's reply copied word for word counts as a repeat, so it is redrafted
+        recent=[reply for _, reply in history[-REPEAT_WINDOW:]]
+        + list(get_strategy(state["strategy"].strategy).examples),
         revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
         max_tokens=ctx.max_reply_tokens,
     )

@@ -17,9 +17,12 @@ person_centred; recent strategies are the supporter's previous annotated strateg
 strategy is mapped to its ``esconv_label``. Baselines in the same run: majority class and random
 (uniform, and by label frequency), fitted on train.json beside the given file when present.
 
-Realization mode: for the first N dialogs, take the dialog up to its third seeker turn, give
-the local model the reply prompt with ``strategy_guidance`` for a target strategy (cycling
-through the chosen targets), and classify the generated reply twice: with theraloop's
+Realization mode: for the first N dialogs, take the dialog up to its third seeker turn and a
+target strategy (cycling through the chosen targets), give the local model each reply prompt of
+``--prompts`` in turn (``plain``: a short system prompt with ``strategy_guidance``; ``inline``:
+the agent's turn prompt with the examples quoted in the guidance; ``pairs``: the agent's turn
+prompt with the catalog's exemplars as earlier message pairs, the agent's default), and
+classify every generated reply twice: with theraloop's
 StrategyClassifier (MiniLM similarity to the catalog's example replies plus surface cues; its
 agreement with ESConv's annotations is printed as its yardstick) and with the reply-strategy
 instrument of ``reply_strategy.py`` (fitted on train.json beside the given file; 0.562 on
@@ -292,6 +295,42 @@ def realization_prompt(
     return [("system", _REPLY_SYSTEM + strategy_guidance(target)), *history[-turns:]]
 
 
+def agent_prompt(prompt: list[tuple[str, str]], target: str, *, pairs: bool) -> list[Any]:
+    """Build the agent's own turn prompt for the same dialog: inline examples or exemplar pairs.
+
+    The dialog's earlier exchanges become the session history and its last seeker message the
+    client's text; perception is left neutral (the benchmark measures the reply, not the notes).
+    """
+    from theraloop.agent.prompts import therapist_messages
+
+    turns = [(role, text) for role, text in prompt if role != "system"]
+    history = [
+        (said, answered)
+        for (r1, said), (r2, answered) in zip(turns[:-1:2], turns[1:-1:2], strict=False)
+        if r1 == "human" and r2 == "ai"
+    ]
+    strategy = CATALOG[target]
+    return therapist_messages(
+        plan=None,
+        portrait="No portrait yet.",
+        history=history,
+        client_text=turns[-1][1],
+        strategy_name=strategy.name,
+        strategy_guidance=strategy_guidance(target, examples=not pairs),
+        memories=[],
+        emotion="neutral",
+        intensity=3,
+        reaction="engaged",
+        exemplars=[(e.client, e.reply) for e in strategy.exemplars] if pairs else (),
+    )
+
+
+PROMPTS = ("plain", "inline", "pairs")
+"""Reply prompts compared in one run: the benchmark's plain prompt with inline guidance, the
+agent's turn prompt with the examples quoted in the guidance, and the agent's turn prompt with
+the catalog's exemplars as earlier message pairs (the agent's default)."""
+
+
 def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
     from theraloop.agent.llm import make_chat_model
     from theraloop.memory import MiniLMEmbedder
@@ -326,23 +365,64 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
     )
     instrument = ReplyStrategyInstrument(train_replies, train_gold)
     model = make_chat_model(args.llm, temperature=0.0, seed=args.seed, max_tokens=args.max_tokens)
-    records = []
-    measured: list[str] = []
+    variants = args.prompts
+    records: dict[str, list[tuple[str, str | None, str | None, str]]] = {v: [] for v in variants}
+    measured: dict[str, list[str]] = {v: [] for v in variants}
     start = time.perf_counter()
     usable = [d for d in dialogs if sum(t["speaker"] == "usr" for t in d["dialog"]) >= 3]
     for index, dialog in enumerate(usable[: args.limit]):
         target = targets[index % len(targets)]
         prompt = realization_prompt(dialog, target)
-        reply = str(model.invoke(prompt).content).strip()
-        if not reply:
-            reply = "(empty)"
-        got = classifier.classify(reply)
-        records.append((target, got.strategy, got.esconv_label, reply))
-        measured.append(instrument.predict([reply_in_context(embedder, prompt, reply)])[0])
-        if args.show:
-            print(f"[{target} -> {got.strategy}] {reply}")
-    seconds = (time.perf_counter() - start) / max(1, len(records))
+        for variant in variants:  # interleaved, so machine load falls on every variant alike
+            messages: Any = (
+                prompt
+                if variant == "plain"
+                else agent_prompt(prompt, target, pairs=variant == "pairs")
+            )
+            reply = str(model.invoke(messages).content).strip() or "(empty)"
+            got = classifier.classify(reply)
+            records[variant].append((target, got.strategy, got.esconv_label, reply))
+            measured[variant].append(
+                instrument.predict([reply_in_context(embedder, prompt, reply)])[0]
+            )
+            if args.show:
+                print(f"[{variant}: {target} -> {got.strategy}] {reply}", flush=True)
+    calls = sum(len(r) for r in records.values())
+    seconds = (time.perf_counter() - start) / max(1, calls)
+    for variant in variants:
+        _realization_table(args, variant, records[variant], measured[variant], seconds)
+    print_table(
+        "Strategy realization by reply prompt (instrument: same ESConv label as the target)",
+        ["prompt", "replies", "realized (instrument)", "realized (catalog similarity)"],
+        [
+            [
+                variant,
+                len(records[variant]),
+                _share(records[variant], measured[variant], "instrument"),
+                _share(records[variant], measured[variant], "similarity"),
+            ]
+            for variant in variants
+        ],
+    )
 
+
+def _share(
+    records: list[tuple[str, str | None, str | None, str]], measured: list[str], by: str
+) -> float:
+    if by == "instrument":
+        hits = [m == CATALOG[r[0]].esconv_label for r, m in zip(records, measured, strict=True)]
+    else:
+        hits = [r[2] == CATALOG[r[0]].esconv_label for r in records]
+    return sum(hits) / max(1, len(hits))
+
+
+def _realization_table(
+    args: argparse.Namespace,
+    variant: str,
+    records: list[tuple[str, str | None, str | None, str]],
+    measured: list[str],
+    seconds: float,
+) -> None:
     rows = []
     by_target: dict[str, list[int]] = {}
     for index, record in enumerate(records):
@@ -360,7 +440,7 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
             ]
         )
     print_table(
-        f"Strategy realization, {args.llm} model ({seconds:.1f} s/reply)",
+        f"Strategy realization, {args.llm} model, {variant} prompt ({seconds:.1f} s/reply)",
         [
             "target strategy",
             "replies",
@@ -396,6 +476,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-tokens", type=int, default=80)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", action="store_true", help="print every generated reply")
+    parser.add_argument(
+        "--prompts",
+        nargs="+",
+        choices=PROMPTS,
+        default=list(PROMPTS),
+        help="reply prompts to compare in the same run (realization mode)",
+    )
     args = parser.parse_args(argv)
     dialogs = load_dialogs(args.path)
     if args.realization:

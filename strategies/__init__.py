@@ -6,6 +6,7 @@ Imports nothing else of theraloop and nothing heavy, so any layer can use it.
 from theraloop.strategies.catalog import (
     CATALOG,
     ESCONV_LABELS,
+    Exemplar,
     Strategy,
     StrategyFamily,
     get_strategy,
@@ -54,6 +55,7 @@ from theraloop.strategies.vocab import (
 __all__ = [
     # catalog
     "Strategy",
+    "Exemplar",
     "StrategyFamily",
     "CATALOG",
     "ESCONV_LABELS",

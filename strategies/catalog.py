@@ -22,6 +22,7 @@ from theraloop.strategies.vocab import TreatmentStage
 
 __all__ = [
     "Strategy",
+    "Exemplar",
     "StrategyFamily",
     "ESCONV_LABELS",
     "CATALOG",
@@ -48,6 +49,19 @@ ESCONV_LABELS: tuple[str, ...] = (
 _CATALOG_FILE = "catalog.yaml"
 
 
+class Exemplar(BaseModel):
+    """One short exchange showing a strategy: what a client said and a reply that makes the move."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client: str = Field(min_length=1, max_length=200, description="The client's message.")
+    reply: str = Field(
+        min_length=1,
+        max_length=200,
+        description="A reply making the move; short, because a small model copies the length.",
+    )
+
+
 class Strategy(BaseModel):
     """One counselling move with the knowledge needed to choose it and to realise it in a reply."""
 
@@ -67,23 +81,19 @@ class Strategy(BaseModel):
     directive: bool = Field(
         description="Pushes advice, information or a challenge; withheld while the client resists."
     )
-    examples: tuple[str, ...] = Field(
-        min_length=2, max_length=3, description="Short example replies used as few-shot guidance."
+    exemplars: tuple[Exemplar, ...] = Field(
+        min_length=2,
+        max_length=3,
+        description="Exchanges the reply model gets as few-shot pairs.",
     )
     esconv_label: str | None = Field(
         default=None, description="The ESConv annotation an utterance of this kind would get."
     )
 
-    @field_validator("examples")
-    @classmethod
-    def _examples_are_short(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
-        for example in examples:
-            if not example.strip() or len(example) > 200:
-                raise ValueError(
-                    f"example {example!r} must be a non-empty reply of at most 200 characters; "
-                    "a small model copies the length of its examples"
-                )
-        return examples
+    @property
+    def examples(self) -> tuple[str, ...]:
+        """The exemplars' replies (what the strategy classifier compares replies with)."""
+        return tuple(exemplar.reply for exemplar in self.exemplars)
 
     @field_validator("esconv_label")
     @classmethod
