@@ -202,9 +202,11 @@ def _read_condition(
             m = _find(pats, message)
             if m is not None and (group not in weak or turn is None):
                 weak[group] = _cue(cond.kind, group, m, turn)
+    # a strong cue earlier in the window holds when a weak one is in the current message
+    # (an intrusive thought, then a request for reassurance about it)
     weak_now = any(c.turn is None for c in weak.values())
     held_by_weak = cond.min_weak > 0 and len(weak) >= cond.min_weak
-    if strong and (current or cond.sticky):
+    if strong and (current or cond.sticky or weak_now):
         return tuple(strong) + tuple(weak.values())
     if held_by_weak and (weak_now or cond.sticky):
         return tuple(weak.values())

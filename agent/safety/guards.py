@@ -72,7 +72,7 @@ Arm = Literal[
 ]
 """When a rule is checked; see the header of ``data/reply_guards.yaml``."""
 
-Skip = Literal["hedge", "negation", "never"]
+Skip = Literal["hedge", "belief", "negation", "never"]
 
 _PRIORITY: tuple[GuardKind, ...] = (
     "means_information",
@@ -113,6 +113,7 @@ class _GuardRules:
     required: tuple[_Requirement, ...]
     redraft: dict[GuardKind, str]
     hedge: re.Pattern[str]
+    belief_hedge: re.Pattern[str]
     negation_before: re.Pattern[str]
 
 
@@ -188,6 +189,7 @@ def _guard_rules() -> _GuardRules:
         required=tuple(required),
         redraft=redraft,
         hedge=_alternatives(data["hedges"], re.IGNORECASE),
+        belief_hedge=_alternatives(data["belief_hedges"], re.IGNORECASE),
         negation_before=re.compile(data["negation_before"], re.IGNORECASE),
     )
 
@@ -231,6 +233,8 @@ def _violations(rule: _Rule, reply: str, rules: _GuardRules) -> list[GuardViolat
     found = []
     for m in rule.regex.finditer(reply):
         if rule.skip == "hedge" and rules.hedge.search(_clause_prefix(reply, m.start())):
+            continue
+        if rule.skip == "belief" and rules.belief_hedge.search(_clause_prefix(reply, m.start())):
             continue
         if rule.skip == "negation" and rules.negation_before.search(reply[: m.start()]):
             continue

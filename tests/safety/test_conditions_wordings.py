@@ -1,0 +1,57 @@
+"""Condition cues beyond the first wordings: mania, OCD loops, persecution and unseen voices."""
+
+from __future__ import annotations
+
+import pytest
+
+from theraloop.agent.safety.conditions import perceive
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I feel totally supercharged, I've got five new startups going at once.",
+        "Who needs sleep? I'm remortgaging the house to fund the tour.",
+        "Two hours of sleep a night is plenty, nothing can stop me now.",
+    ],
+)
+def test_two_signs_of_mania_in_new_words_are_perceived(text) -> None:
+    assert perceive(text).has("mania")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I barely slept before my driving test, I'm shattered.",
+        "I feel amazing after a week at the seaside.",
+        "We spent our savings on the wedding and it was worth it.",
+    ],
+)
+def test_one_sign_of_mania_alone_is_not_mania(text) -> None:
+    assert not perceive(text).has("mania")
+
+
+def test_washing_until_the_skin_breaks_is_a_compulsion() -> None:
+    assert perceive("I rinse my hands till they sting and start again.").has("ocd")
+
+
+def test_a_reassurance_request_after_an_intrusive_thought_is_an_ocd_loop() -> None:
+    context = ["An image of me pushing a stranger onto the tracks keeps popping into my head."]
+    assert perceive("Does that make me a dangerous person?", context).has("ocd")
+
+
+def test_a_reassurance_request_alone_is_not_ocd() -> None:
+    assert not perceive("Does that make me a bad person? I forgot her birthday.").has("ocd")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("My flatmate keeps slipping something into my coffee.", "delusion"),
+        ("They're recording me through the smoke alarm.", "delusion"),
+        ("The pipes hiss my name at night.", "hallucination"),
+        ("I heard a child laughing upstairs but nobody was there.", "hallucination"),
+    ],
+)
+def test_persecution_and_unseen_voices_in_new_words_are_perceived(text, kind) -> None:
+    assert perceive(text).has(kind)
