@@ -8,18 +8,21 @@ deterministically, which makes a node that is re-run after a crash overwrite rat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 from langgraph.store.base import BaseStore
 from pydantic import BaseModel, ConfigDict, Field
 
+from theraloop.memory.models import MemoryItem
 from theraloop.strategies import Modality, TreatmentStage
 
 __all__ = [
     "SummarySource",
     "TreatmentPlan",
     "ClientPortrait",
+    "PortraitFact",
     "SessionRecord",
     "SessionSignals",
     "SessionSummary",
@@ -57,6 +60,26 @@ class TreatmentPlan(_Record):
     escalated: bool = Field(default=False, description="A human clinician should review the case.")
 
 
+class PortraitFact(_Record):
+    """The client's latest statement of one fact key: where they live, a medication, a name."""
+
+    key: str = Field(description="Fact key (theraloop.memory.facts), e.g. residence, name:sister.")
+    text: str = Field(description="The client's words that state it, shortened.")
+    stated_at: datetime = Field(description="When the client said it.")
+
+    @classmethod
+    def from_memory(cls, item: MemoryItem) -> PortraitFact:
+        """Return the fact a memory holds (the memory must have a fact key)."""
+        if item.fact_key is None:
+            raise ValueError(f"memory {item.id!r} holds no fact key")
+        text = item.text if len(item.text) <= _FACT_CHARS else item.text[: _FACT_CHARS - 1] + "…"
+        return cls(key=item.fact_key, text=text, stated_at=item.created_at)
+
+
+_FACT_CHARS = 160
+_MAX_FACTS = 12
+
+
 class ClientPortrait(_Record):
     """MemoryBank-style evolving picture of the client, rewritten after each session."""
 
@@ -68,9 +91,24 @@ class ClientPortrait(_Record):
     core_beliefs: tuple[str, ...] = Field(default=(), description="Core beliefs voiced.")
     distortions: tuple[str, ...] = Field(default=(), description="Cognitive distortions observed.")
     what_helped: tuple[str, ...] = Field(default=(), description="Strategies followed by relief.")
+    facts: tuple[PortraitFact, ...] = Field(
+        default=(), description="Current value of each fact key, oldest statement first."
+    )
+
+    def with_facts(self, current: Mapping[str, MemoryItem]) -> ClientPortrait:
+        """Return the portrait holding ``current`` (the store's current facts) as its facts.
+
+        Only the newest twelve are kept, so the prompt stays short; a fact that was superseded or
+        forgotten is not among ``current`` and so leaves the portrait.
+        """
+        facts = sorted(
+            (PortraitFact.from_memory(item) for item in current.values()),
+            key=lambda f: (f.stated_at, f.key),
+        )
+        return self.model_copy(update={"facts": tuple(facts[-_MAX_FACTS:])})
 
     def render(self) -> str:
-        """Return the portrait as compact text for prompts and for the memory store."""
+        """Return the portrait as compact text for prompts."""
         parts = [
             ("Concerns", self.concerns),
             ("Patterns", self.patterns),
@@ -80,6 +118,11 @@ class ClientPortrait(_Record):
             ("What helped", self.what_helped),
         ]
         lines = [f"{name}: {'; '.join(values)}" for name, values in parts if values]
+        if self.facts:
+            said = "; ".join(
+                f'{f.key} ({f.stated_at.date().isoformat()}): "{f.text}"' for f in self.facts
+            )
+            lines.append(f"Current facts, in the client's latest words: {said}")
         return "\n".join(lines) if lines else "No portrait yet."
 
 

@@ -329,7 +329,7 @@ def _merge(old: tuple[str, ...], new: list[str], cap: int = 8) -> tuple[str, ...
 
 
 def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
-    """Update the client portrait, store the review, archive what decayed below threshold."""
+    """Update the client portrait and its current facts, store the review, archive what decayed."""
     ctx = runtime.context
     turns = state.get("turns") or []
     summary, signals = state["summary"], state["signals"]
@@ -359,7 +359,10 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
             old.distortions, sorted({d.kind for d in found if d.kind != "core_belief"})
         ),
         what_helped=_merge(old.what_helped, [s for s, _ in Counter(helped).most_common(3)]),
+        facts=old.facts,
     )
+    if ctx.memory is not None:  # each fact key's newest statement; changed or forgotten ones go
+        portrait = portrait.with_facts(ctx.memory.current_facts(ctx.client_id))
     ctx.records.save_portrait(ctx.client_id, portrait)
     archived: list[str] = []
     if ctx.memory is not None:
