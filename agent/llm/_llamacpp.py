@@ -230,8 +230,9 @@ class ModelPool:
     or none.
 
     Example:
+        >>> from theraloop.agent.llm import make_chat_model
         >>> pool = ModelPool()
-        >>> therapist = pool.get("fake")  # same as make_chat_model("fake", pool=pool)
+        >>> therapist = make_chat_model("fake", pool=pool)  # a llama.cpp spec shares its weights
         >>> len(pool)  # nothing is loaded until a llama.cpp model is first called
         0
     """
@@ -240,16 +241,6 @@ class ModelPool:
         self._loader = loader
         self._models: dict[LoadConfig, LoadedModel] = {}
         self._lock = threading.Lock()
-
-    def get(self, spec: str, **kwargs: Any) -> BaseChatModel:
-        """Build the chat model ``spec`` names, sharing this pool's loaded weights.
-
-        Shorthand for ``make_chat_model(spec, pool=self, **kwargs)``; pass
-        ``pool_key="<role>"`` to give a role its own instance (and KV cache) in this pool.
-        """
-        from theraloop.agent.llm._factory import make_chat_model
-
-        return make_chat_model(spec, pool=self, **kwargs)
 
     def load(self, config: LoadConfig) -> LoadedModel:
         """Return the model loaded with ``config``, loading it on first request."""
