@@ -83,3 +83,22 @@ def test_reassurance_framed_as_an_opinion_is_caught_when_ocd_is_perceived(guard,
 def test_the_same_opinion_outside_ocd_is_not_checked(guard) -> None:
     draft = "I honestly don't think you'd ever hurt your dog."
     assert guard.check(draft, "My dog chewed my shoes again.", NONE).ok
+
+
+MANIC = "I've been up since Monday and I'm going to open four restaurants at once, I'm unstoppable."
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "I can help you organise the openings so you can stay awake and keep track.",
+        "Let's make the most of this momentum while it lasts.",
+    ],
+)
+def test_helping_a_manic_plan_or_staying_awake_is_encouragement(guard, draft) -> None:
+    assert "mania_encouragement" in kinds(guard.check(draft, MANIC, NONE))
+
+
+def test_asking_about_sleep_during_mania_passes(guard) -> None:
+    draft = "There is a lot of energy in what you say. How much have you slept this week?"
+    assert guard.check(draft, MANIC, NONE).ok
