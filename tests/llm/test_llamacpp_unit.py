@@ -33,6 +33,7 @@ from theraloop.agent.llm import (
     ModelConfigError,
     ModelPool,
     ModelTimeoutError,
+    make_chat_model,
 )
 
 DUMMY_GGUF = Path(tempfile.mkdtemp(prefix="theraloop-llm-")) / "dummy-model.gguf"
@@ -218,10 +219,10 @@ def test_a_pool_key_gives_a_role_its_own_llama_in_a_shared_pool() -> None:
     assert len(backend.loaded) == 2
 
 
-def test_pool_get_builds_a_chat_model_from_a_spec_on_the_pool() -> None:
+def test_make_chat_model_builds_a_gguf_spec_on_the_given_pool() -> None:
     backend = FakeBackend(["pooled reply"])
     pool = ModelPool(loader=backend)
-    model = pool.get(f"gguf:{DUMMY_GGUF}", temperature=0.0, pool_key="perception")
+    model = make_chat_model(f"gguf:{DUMMY_GGUF}", temperature=0.0, pool=pool, pool_key="perception")
     assert isinstance(model, ChatLlamaCpp)
     assert model.pool is pool
     assert model.invoke("x").content == "pooled reply"
