@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--example-classifier",
         action="store_true",
-        help="the project-example classifier instead of the learned reader (the old default)",
+        help="the project-example classifier instead of the learned reader (the baseline)",
     )
     args = ap.parse_args(argv)
 
