@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _record import Table
 
 # ESConv emotion_type -> theraloop Emotion. The eight types in valid.json map to themselves;
 # the three rare ones are merged into their nearest label (see theraloop.strategies.vocab.Emotion).
@@ -174,16 +175,22 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a Markdown table (the format of a BENCHMARKS.md record's table)."""
+def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Table:
+    """Print a Markdown table and return it as a BENCHMARKS.md record's table."""
 
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return "nan" if value != value else f"{value:.3f}"
         return str(value)
 
+    table = Table(
+        columns=tuple(header),
+        rows=tuple(tuple(cell(v) for v in row) for row in rows),
+        caption=f"{title}:",
+    )
     print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
+    print("| " + " | ".join(table.columns) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(cell(v) for v in row) + " |")
+    for row in table.rows:
+        print("| " + " | ".join(row) + " |")
+    return table

@@ -3,6 +3,7 @@
 Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/perception.py ../shared/data/esconv/valid.json
     ... --llm local --limit 150        # add the local LLM in JSON mode on the first 150 turns
+    ... --record benchmarks/results/esconv_perception.json   # write the BENCHMARKS.md record
 
 Each seeker ("usr") turn is labelled with its dialog's ``emotion_type`` mapped to theraloop's
 label set (identity for the eight types in valid.json; nervousness -> anxiety, pain -> sadness,
@@ -54,6 +55,7 @@ from _esconv import (  # noqa: E402
     print_table,
     spearman,
 )
+from _record import add_record_options, write_record  # noqa: E402
 
 from theraloop.strategies import EMOTIONS, emotion_family  # noqa: E402
 
@@ -135,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--llm", choices=["local", "local-small"], help="also run the LLM")
     parser.add_argument("--limit", type=int, default=120, help="turns for the LLM subset")
     parser.add_argument("--min-words", type=int, default=8, help="word floor of table 2")
+    add_record_options(parser)
     args = parser.parse_args(argv)
 
     from theraloop.agent.perception import LLMPerceiver, PrototypePerceiver
@@ -188,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     header = ["system", "turns", "accuracy", "macro-F1", "family acc", "ms/turn"]
     rows = [evaluate(name, gold, pred, latency[name]) for name, pred in predictions.items()]
-    print_table("All seeker turns (dialog emotion_type as label)", header, rows)
+    tables = [print_table("All seeker turns (dialog emotion_type as label)", header, rows)]
 
     keep = [i for i, t in enumerate(turns) if t.words >= args.min_words]
     sub_gold = [gold[i] for i in keep]
@@ -196,15 +199,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         evaluate(name, sub_gold, [pred[i] for i in keep], latency[name])
         for name, pred in predictions.items()
     ]
-    print_table(f"Seeker turns with >= {args.min_words} words", header, rows)
+    tables.append(print_table(f"Seeker turns with >= {args.min_words} words", header, rows))
 
     default = predictions["learned heads, ESConv train (theraloop default)"]
     recall = per_label_recall(gold, default)
-    print_table(
+    table = print_table(
         "Per-label recall, learned heads (all turns)",
         ["label", "turns", "recall"],
         [[label, gold.count(label), value] for label, value in recall.items()],
     )
+    tables.append(table)
 
     # Intensity: per dialog, the mean predicted intensity of its first three seeker turns against
     # the seeker's own pre-chat rating (survey initial_emotion_intensity, 1-5).
@@ -224,11 +228,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 xs.append(float(np.mean(values[:3])))
                 ys.append(float(rated["initial_emotion_intensity"]))
         rows.append([name, len(xs), spearman(xs, ys), float(np.mean(xs)), float(np.mean(ys))])
-    print_table(
+    table = print_table(
         "Intensity vs seeker's initial_emotion_intensity (per dialog)",
         ["system", "dialogs", "Spearman rho", "mean predicted", "mean rated"],
         rows,
     )
+    tables.append(table)
 
     if args.llm:
         from theraloop.agent.llm import make_chat_model
@@ -251,10 +256,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append(
             evaluate(f"LLM {args.llm} JSON mode", sub_gold, [r.label for r in llm_readings], llm_ms)
         )
-        print_table(
+        table = print_table(
             f"{len(subset)} seeker turns at an even stride, with the LLM ({fallbacks} fallbacks)",
             header,
             rows,
+        )
+        tables.append(table)
+    if args.record is not None:
+        write_record(
+            args.record,
+            order=303,
+            area="Strategy and perception",
+            title="Perception on ESConv",
+            machine=args.machine,
+            notes=(
+                f"{len(turns)} seeker turns of ESConv's validation split, each labelled with its "
+                "dialog's emotion (so short turns carry a label their text cannot show); every "
+                "system in the same run. Targets: accuracy >= 0.40 and macro-F1 >= 0.35. "
+                "ms/turn excludes embedding (the turn has already embedded the message).",
+            ),
+            tables=tables,
         )
 
 
