@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
@@ -60,7 +60,7 @@ def release_checked(
     context: SessionContext,
     *,
     recent: Sequence[str] = (),
-) -> Iterator[str]:
+) -> Generator[str, None, str]:
     """Run one turn through ``graph``, yielding the first draft's sentences that pass the checks.
 
     ``recent`` are the session's latest replies, which a sentence may not repeat. Risk is read
