@@ -17,7 +17,7 @@ from langgraph.store.base import BaseStore
 if TYPE_CHECKING:
     from theraloop.agent.perception import EmotionPerceiver
     from theraloop.agent.safety import ReplyGuard, RiskAssessor
-    from theraloop.memory import Embedder, MemoryStore
+    from theraloop.memory import Embedder, LongTermMemory
 
 __all__ = ["Components"]
 
@@ -40,7 +40,7 @@ class Components:
     """Layered crisis-risk detector, run before any reply is drafted."""
     guard: ReplyGuard
     """Checks every drafted reply, streamed ones sentence by sentence."""
-    memory: MemoryStore | None = None
+    memory: LongTermMemory | None = None
     """Long-term memory; ``None`` runs without it."""
     supervisor_model: BaseChatModel | None = None
     """Writes session summaries; ``None`` uses the therapist model."""

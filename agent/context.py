@@ -15,7 +15,7 @@ from theraloop.memory.clock import Clock
 if TYPE_CHECKING:
     from theraloop.agent.perception import EmotionPerceiver
     from theraloop.agent.safety import CrisisEvent, ReplyGuard, RiskAssessor
-    from theraloop.memory import Embedder, MemoryStore
+    from theraloop.memory import Embedder, LongTermMemory
 
 __all__ = ["SessionContext", "SupervisorContext", "require_context", "check_turn_input"]
 
@@ -46,7 +46,7 @@ class SessionContext:
     """The only source of 'now'."""
     embedder: Embedder
     """Shared sentence embedder (reaction reading, used-memory detection)."""
-    memory: MemoryStore | None = None
+    memory: LongTermMemory | None = None
     """Long-term memory; ``None`` is the no-memory ablation."""
     memory_k: int = 4
     """How many memories ``recall`` brings in."""
@@ -73,7 +73,7 @@ class SupervisorContext:
     """Summarizes the session and updates the portrait."""
     records: RecordBook
     clock: Clock
-    memory: MemoryStore | None = None
+    memory: LongTermMemory | None = None
     fixed_modality: str | None = None
     """Pinned modality (ablation): the review never switches away from it."""
     review_enabled: bool = True

@@ -307,17 +307,8 @@ def plan(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict[str, A
         escalated=decision == "escalate",
     )
     ctx.records.save_plan(ctx.client_id, new_plan)
-    if ctx.memory is not None:
-        ctx.memory.set_singleton(ctx.client_id, "plan", _render(new_plan))
     # checkpointed with this node, so a consolidate re-run after a crash merges into the same base
     return {"plan": new_plan, "portrait_before": ctx.records.portrait(ctx.client_id)}
-
-
-def _render(p: TreatmentPlan) -> str:
-    return (
-        f"Plan v{p.version} ({p.modality}, {p.stage}): goals {', '.join(p.goals) or '-'}; "
-        f"homework {p.homework or '-'}"
-    )
 
 
 def _merge(old: tuple[str, ...], new: list[str], cap: int = 8) -> tuple[str, ...]:
@@ -366,7 +357,6 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
     ctx.records.save_portrait(ctx.client_id, portrait)
     archived: list[str] = []
     if ctx.memory is not None:
-        ctx.memory.set_singleton(ctx.client_id, "portrait", portrait.render())
         archived = ctx.memory.archive_forgotten(ctx.client_id, now=ctx.clock())
     new_plan = state["plan"]
     review_ = SessionReview(

@@ -36,10 +36,12 @@ from theraloop.memory.models import (
     SearchHit,
     TraceEvent,
 )
+from theraloop.memory.protocol import LongTermMemory
 from theraloop.memory.ranking import RankingPolicy
 from theraloop.memory.store import MemoryStore, open_chroma_client
 
 __all__ = [
+    "LongTermMemory",
     "MemoryStore",
     "open_chroma_client",
     "MemoryItem",

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 __all__ = [
     "MAX_TEXT_CHARS",
     "MemoryKind",
-    "SingletonKind",
     "TraceKind",
     "MemoryItem",
     "NewMemory",
@@ -32,13 +31,12 @@ the embedder's useful window (MiniLM reads the first 256 word pieces; the lexica
 """
 
 MemoryKind = Literal["turn", "session_summary", "portrait", "plan", "insight", "crisis"]
-"""The memory hierarchy: turns -> session summaries -> one portrait and one plan per client.
+"""The memory hierarchy: turns -> session summaries -> insights.
 
 ``insight`` holds a distilled observation; ``crisis`` records a risk event and is always pinned.
+``portrait`` and ``plan`` are no longer written (the agent's records keep a client's portrait and
+plan); stores written by earlier versions may still hold one of each, readable and erasable.
 """
-
-SingletonKind = Literal["portrait", "plan"]
-"""Kinds a client has at most one of; written with :meth:`MemoryStore.set_singleton`."""
 
 TraceKind = Literal[
     "add", "update", "recall", "reinforce", "archive", "restore", "purge", "supersede", "forget"
@@ -87,7 +85,7 @@ class MemoryItem(BaseModel):
     created_at: datetime
     """When the memory was formed (timezone-aware, UTC)."""
     updated_at: datetime
-    """When its content last changed (creation, or a new portrait/plan version)."""
+    """When its content last changed (creation, or a rewrite of its text)."""
     last_recalled_at: datetime
     """Start of the current forgetting curve: creation or the last confirmed use."""
     strength: float = Field(gt=0)
@@ -99,7 +97,7 @@ class MemoryItem(BaseModel):
     source_ids: tuple[str, ...] = ()
     """Items this one was derived from (the turns behind a summary, for instance)."""
     pinned: bool = False
-    """Pinned memories (every ``crisis``, every portrait and plan) never fade and never archive."""
+    """Pinned memories (every ``crisis``) never fade and never archive."""
     archived: bool = False
     """Soft-forgotten: out of search, still stored, inspectable, restorable, purgeable."""
     archived_at: datetime | None = None
@@ -107,7 +105,7 @@ class MemoryItem(BaseModel):
     recall_count: int = Field(default=0, ge=0)
     """How many confirmed uses reinforced it."""
     version: int = Field(default=1, ge=1)
-    """Content version; grows when a portrait/plan is replaced or an item id is rewritten."""
+    """Content version; grows when an item id is written again with a new text."""
     fact_key: str | None = None
     """What slot of the client's life it states (``residence``, ``name:sister``; see
     :mod:`theraloop.memory.facts`); a newer memory with the same key supersedes it."""
@@ -125,7 +123,7 @@ class NewMemory(BaseModel):
     text: str = Field(strict=True)
     """The content to remember (1 to ``MAX_TEXT_CHARS`` characters, not only whitespace)."""
     kind: MemoryKind = "turn"
-    """Level in the hierarchy; ``portrait``/``plan`` go through ``set_singleton`` instead."""
+    """Level in the hierarchy (not ``portrait`` or ``plan``: the agent's records keep those)."""
     session_id: str | None = Field(default=None, strict=True)
     """Session the memory came from."""
     speaker: str | None = Field(default=None, strict=True)

@@ -33,7 +33,7 @@ collections; :mod:`~theraloop.memory._writes` merges and writes records;
 :mod:`theraloop.memory.ranking`'s); :mod:`~theraloop.memory._erasure` works out what a forget
 request removes; :mod:`~theraloop.memory._events` builds trace events.
 
-Unknown clients: ``search``, ``items`` and ``get_singleton`` read an unknown (valid) client as
+Unknown clients: ``search`` and ``items`` read an unknown (valid) client as
 one with no memories yet, since that is every client's first turn; ``get``, ``reinforce``,
 ``restore``, ``archive_forgotten``, ``purge_archived``, ``trace`` and ``export_client`` raise
 :class:`UnknownClientError`; ``erase_client`` is idempotent and reports zeros.
@@ -83,7 +83,6 @@ from theraloop.memory.models import (
     MemoryKind,
     NewMemory,
     SearchHit,
-    SingletonKind,
     TraceEvent,
 )
 from theraloop.memory.ranking import RankingPolicy
@@ -94,11 +93,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MemoryStore", "open_chroma_client", "collection_name", "SCHEMA_VERSION"]
 
-_SINGLETON_KINDS = ("portrait", "plan")
-_SINGLETON_PREFIX = "singleton:"
-_SINGLETON_FIELDS = frozenset(
-    {"session_id", "speaker", "context", "importance", "emotion_tags", "source_ids"}
-)
+_RETIRED_KINDS = ("portrait", "plan")
 
 _NAMESPACE = re.compile(r"[a-z][a-z0-9]{0,15}")
 
@@ -283,51 +278,14 @@ class MemoryStore:
         if len(ids) != len(set(ids)):
             raise InvalidInputError(f"records repeat an item_id: {sorted(ids)!r}")
         for i, n in enumerate(news):
-            if n.kind in _SINGLETON_KINDS:
+            if n.kind in _RETIRED_KINDS:
                 raise InvalidInputError(
-                    f"records[{i}] has kind {n.kind!r}; a client has one {n.kind}, so write it "
-                    f"with store.set_singleton(client_id, {n.kind!r}, text)"
-                )
-            if n.item_id is not None and n.item_id.startswith(_SINGLETON_PREFIX):
-                raise InvalidInputError(
-                    f"records[{i}].item_id {n.item_id!r} uses the reserved prefix "
-                    f"{_SINGLETON_PREFIX!r}; choose another id"
+                    f"records[{i}] has kind {n.kind!r}; a client's portrait and plan are kept "
+                    "in the agent's records (theraloop.agent.records.RecordBook), not in memory"
                 )
         if not news:
             return []
         return self._write(cid, news, now=self.now())
-
-    def set_singleton(
-        self, client_id: str, kind: SingletonKind, text: str, **fields: Any
-    ) -> MemoryItem:
-        """Write the client's portrait or plan, replacing the previous version in place.
-
-        The item keeps its id and creation time, its ``version`` grows, and the trace records the
-        replaced text. Portraits and plans are pinned: they never fade or archive.
-
-        Args:
-            client_id: Whose portrait or plan.
-            kind: ``"portrait"`` or ``"plan"``.
-            text: The new full text.
-            **fields: Optional ``session_id``, ``speaker``, ``context``, ``importance``,
-                ``emotion_tags``, ``source_ids``.
-
-        Raises:
-            InvalidInputError: unknown kind or field, or an invalid value.
-        """
-        cid = v.check_client_id(client_id)
-        if kind not in _SINGLETON_KINDS:
-            raise InvalidInputError(f"kind must be 'portrait' or 'plan', got {v.preview(kind)}")
-        unknown = set(fields) - _SINGLETON_FIELDS
-        if unknown:
-            raise InvalidInputError(
-                f"set_singleton got unknown fields {sorted(unknown)!r}; allowed: "
-                f"{sorted(_SINGLETON_FIELDS)!r}"
-            )
-        record = {**fields, "text": text, "kind": kind, "pinned": True}
-        new = check_new(record, "set_singleton", self._policy)
-        new = new.model_copy(update={"item_id": f"{_SINGLETON_PREFIX}{kind}"})
-        return self._write(cid, [new], now=self.now())[0]
 
     def reinforce(
         self,
@@ -753,34 +711,6 @@ class MemoryStore:
             if (include_archived or not i.archived) and (kind_set is None or i.kind in kind_set)
         ]
         return sorted(out, key=lambda i: (i.created_at, i.id))
-
-    def current_facts(self, client_id: str) -> dict[str, MemoryItem]:
-        """Return, per fact key, the memory that holds it now ({} for a client with none).
-
-        Superseded, forgotten and archived memories are never among them.
-        """
-        cid = v.check_client_id(client_id)
-        with self._lock:
-            snap = self._current(cid)
-        if snap is None:
-            return {}
-        return {
-            key: snap.items[pos]
-            for key, pos in sorted(snap.current_facts.items())
-            if not snap.items[pos].archived
-        }
-
-    def get_singleton(self, client_id: str, kind: SingletonKind) -> MemoryItem | None:
-        """Return the client's current portrait or plan, or ``None`` if none was written."""
-        cid = v.check_client_id(client_id)
-        if kind not in _SINGLETON_KINDS:
-            raise InvalidInputError(f"kind must be 'portrait' or 'plan', got {v.preview(kind)}")
-        with self._lock:
-            snap = self._current(cid)
-        if snap is None:
-            return None
-        pos = snap.positions.get(f"{_SINGLETON_PREFIX}{kind}")
-        return None if pos is None else snap.items[pos]
 
     def current_facts(self, client_id: str) -> dict[str, MemoryItem]:
         """Return, per fact key, the memory that holds it now ({} for a client with none).

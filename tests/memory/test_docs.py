@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = [
-    "memory",
+    "theraloop.memory",
+    "theraloop.memory.protocol",
     "theraloop.memory.store",
     "theraloop.memory.decay",
     "theraloop.memory.models",

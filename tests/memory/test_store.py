@@ -104,7 +104,6 @@ def test_search_returns_at_most_k_hits(store):
 def test_search_on_a_client_without_memories_returns_nothing(store):
     assert store.search("nobody", "anything") == []
     assert store.items("nobody") == []
-    assert store.get_singleton("nobody", "portrait") is None
 
 
 def test_search_filters_by_kind_session_and_time(store, clock):
@@ -214,7 +213,7 @@ def test_archive_moves_forgotten_items_out_of_search_but_keeps_them(store, clock
 
 def test_pinned_items_are_never_archived(store, clock):
     store.add("ana", "crisis on day one", kind="crisis")
-    store.set_singleton("ana", "portrait", "Ana, 34")
+    store.add("ana", "an explicitly pinned note", pinned=True)
     clock.advance(10_000 * DAY)
     assert store.archive_forgotten("ana") == []
 
@@ -243,27 +242,21 @@ def test_purge_deletes_only_archived_items(store, clock):
 
 
 # ---------------------------------------------------------------- hierarchy
-def test_singletons_are_replaced_in_place_with_a_version(store, clock):
-    first = store.set_singleton("ana", "portrait", "Ana, 34, teacher.", session_id="s1")
+def test_rewriting_an_item_id_keeps_it_in_place_with_a_version(store, clock):
+    first = store.add("ana", "Ana, 34, teacher.", item_id="note", session_id="s1")
     clock.advance(DAY)
-    second = store.set_singleton("ana", "portrait", "Ana, 34, teacher, two kids.")
-    assert second.id == first.id and second.version == 2 and second.pinned
+    second = store.add("ana", "Ana, 34, teacher, two kids.", item_id="note")
+    assert second.id == first.id and second.version == 2
     assert second.created_at == first.created_at and second.updated_at == clock()
-    assert store.get_singleton("ana", "portrait") == second
-    assert store.get_singleton("ana", "plan") is None
-    assert len(store.items("ana", kinds="portrait")) == 1
+    assert store.items("ana") == [second]
     update = [e for e in store.trace("ana") if e.kind == "update"][0]
     assert "Ana, 34, teacher." in (update.detail or "")
 
 
-def test_add_refuses_singleton_kinds(store):
-    with pytest.raises(InvalidInputError, match="set_singleton"):
-        store.add("ana", "Ana, 34", kind="portrait")
-
-
-def test_set_singleton_refuses_unknown_fields(store):
-    with pytest.raises(InvalidInputError, match="unknown fields"):
-        store.set_singleton("ana", "plan", "CBT, weekly", strength=3)
+@pytest.mark.parametrize("kind", ["portrait", "plan"])
+def test_add_refuses_the_portrait_and_plan_kinds_the_agent_records_keep(store, kind):
+    with pytest.raises(InvalidInputError, match="agent's records"):
+        store.add("ana", "Ana, 34", kind=kind)
 
 
 # ---------------------------------------------------------------- trace, export, erase
@@ -294,12 +287,12 @@ def test_trace_is_a_jsonl_file_per_client(store, tmp_path):
 
 def test_export_is_json_and_holds_everything(store, clock):
     a = store.add("ana", "a remark")
-    store.set_singleton("ana", "plan", "CBT weekly")
+    b = store.add("ana", "a crisis", kind="crisis")
     clock.advance(60 * DAY)
     store.archive_forgotten("ana")
     data = json.loads(json.dumps(store.export_client("ana")))
     assert data["client_id"] == "ana"
-    assert {i["id"] for i in data["items"]} == {a.id, "singleton:plan"}
+    assert {i["id"] for i in data["items"]} == {a.id, b.id}
     assert [i["archived"] for i in data["items"] if i["id"] == a.id] == [True]
     assert [e["kind"] for e in data["trace"]] == ["add", "add", "archive"]
 
@@ -381,7 +374,7 @@ def test_memories_survive_reopening_the_store(make_store, clock):
     first = make_store()
     item = first.add("ana", "I moved to Lisbon last year.")
     first.reinforce("ana", [item.id])
-    first.set_singleton("ana", "plan", "ACT, fortnightly")
+    first.add("ana", "ACT, fortnightly")
     reopened = make_store()
     assert reopened.get("ana", item.id) == first.get("ana", item.id)
     assert reopened.search("ana", "Lisbon", k=1)[0].item.id == item.id

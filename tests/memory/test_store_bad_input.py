@@ -88,7 +88,6 @@ def test_invalid_client_ids_are_refused_everywhere(seeded, client_id):
         lambda: store.trace(client_id),
         lambda: store.export_client(client_id),
         lambda: store.has_client(client_id),
-        lambda: store.set_singleton(client_id, "plan", "text"),
     ]
     for call in calls:
         with pytest.raises(InvalidInputError, match="client_id"):
@@ -120,7 +119,7 @@ def test_a_64_character_client_id_is_accepted(mem_store):
         pytest.param({"emotion_tags": ("",)}, id="empty-tag"),
         pytest.param({"source_ids": ["x"] * 65}, id="too-many-sources"),
         pytest.param({"context": "   "}, id="blank-context"),
-        pytest.param({"item_id": "singleton:plan"}, id="reserved-item-id"),
+        pytest.param({"kind": "plan"}, id="plan-kind"),
         pytest.param({"item_id": " padded "}, id="padded-item-id"),
     ],
 )
@@ -184,9 +183,6 @@ def test_since_after_until_is_refused(seeded, clock):
         pytest.param(lambda s, i: s.reinforce("ana", [i.id], query=""), id="empty-query"),
         pytest.param(lambda s, i: s.archive_forgotten("ana", now=NAIVE), id="archive-naive"),
         pytest.param(lambda s, i: s.get("ana", ""), id="empty-item-id"),
-        pytest.param(lambda s, i: s.set_singleton("ana", "turn", "x"), id="non-singleton"),
-        pytest.param(lambda s, i: s.set_singleton("ana", "plan", ""), id="empty-plan"),
-        pytest.param(lambda s, i: s.get_singleton("ana", "turn"), id="get-non-singleton"),
         pytest.param(lambda s, i: s.add_many("ana", "text"), id="records-as-string"),
         pytest.param(lambda s, i: s.add_many("ana", {"text": "x"}), id="records-as-dict"),
     ],

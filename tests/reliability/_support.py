@@ -223,6 +223,3 @@ def assert_whole(
         range(1, reviewed + 1)
     )
     assert agent.records.portrait(client_id).version == reviewed
-    if reviewed:
-        singleton = memory.get_singleton(client_id, "plan")
-        assert singleton is not None and singleton.text.startswith(f"Plan v{plans[-1].version} ")

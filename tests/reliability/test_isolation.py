@@ -59,10 +59,7 @@ def test_recall_never_returns_another_clients_memory_under_random_queries(make_a
         list(pool.map(first_session, clients))
     clock.advance(timedelta(days=5))
 
-    own_ids = {
-        c: {i.id for i in agent.memory.items(c) if i.kind not in ("portrait", "plan")}
-        for c in clients
-    }
+    own_ids = {c: {i.id for i in agent.memory.items(c)} for c in clients}
     owner = {item_id: c for c, ids in own_ids.items() for item_id in ids}
     assert len(owner) == sum(len(ids) for ids in own_ids.values()), "item ids shared by clients"
 
