@@ -110,7 +110,7 @@ def build_components(
     from theraloop.agent.perception_heads import default_perceiver
     from theraloop.agent.safety import ReplyGuard, RiskAssessor
     from theraloop.memory import CachingEmbedder, MemoryStore, MiniLMEmbedder, open_chroma_client
-    from theraloop.memory.inspect import CHROMA_DIR, TRACE_DIR
+    from theraloop.memory.datadir import CHROMA_DIR, TRACE_DIR
 
     stack = ExitStack()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from datetime import timedelta
 
 import pandas as pd
@@ -262,3 +264,14 @@ def test_plot_helpers_draw_one_mark_per_item_or_hit(store, clock, tmp_path):
     assert isinstance(fig, Figure)
     fig.savefig(tmp_path / "horizon.png")  # renders headless, no pyplot
     assert (tmp_path / "horizon.png").stat().st_size > 0
+
+
+def test_the_data_dir_layout_is_usable_without_the_notebook_libraries():
+    code = (
+        "import sys, theraloop.memory.datadir as d; "
+        "print(d.CHROMA_DIR, d.TRACE_DIR, "
+        "sorted(m for m in ('pandas', 'matplotlib', 'theraloop.memory.inspect') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [CHROMA_DIR, TRACE_DIR, "[]"]
