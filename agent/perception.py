@@ -35,8 +35,6 @@ it labels 46 of 50 correctly. With MiniLM the agent's default is
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -45,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from theraloop.agent._perception_examples import EMOTION_EXAMPLES, REACTION_EXAMPLES
+from theraloop.memory.embeddings import CachingEmbedder
 from theraloop.memory.errors import InvalidInputError
 from theraloop.strategies.vocab import EMOTIONS, Emotion, Reaction
 
@@ -144,38 +143,22 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 class _EmbeddingCache:
-    """Embed texts through the injected embedder, remembering recent ones.
+    """Unit vectors of texts, embedded one at a time through a :class:`CachingEmbedder`.
 
-    The agent passes the client's previous messages as context on every turn; caching them per
-    instance keeps the fast path at one embedding per turn. A lock makes one perceiver safe to
-    share between concurrent sessions.
+    The agent passes the client's previous messages as context on every turn; the caching
+    embedder (the agent's shared one, or a small one of our own around any other embedder) keeps
+    the fast path at one embedding per turn, and is safe to share between concurrent sessions.
     """
 
     def __init__(self, embedder: Embedder, size: int = 512) -> None:
-        self._embedder = embedder
-        self._size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._embedder = (
+            embedder if isinstance(embedder, CachingEmbedder) else CachingEmbedder(embedder, size)
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            return self._embed(texts)
-
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            if len(missing) == 1:
-                vectors = [self._embedder.embed_query(missing[0])]
-            else:
-                vectors = self._embedder.embed_documents(missing)
-            for text, vector in zip(missing, vectors, strict=True):
-                self._cache[text] = _normalise(np.asarray(vector, dtype=np.float32))
-        out = []
-        for text in texts:
-            self._cache.move_to_end(text)
-            out.append(self._cache[text])
-        while len(self._cache) > self._size:
-            self._cache.popitem(last=False)
+        out = [
+            _normalise(np.asarray(self._embedder.embed_query(t), dtype=np.float32)) for t in texts
+        ]
         return np.stack(out) if out else np.zeros((0, 1), dtype=np.float32)
 
 

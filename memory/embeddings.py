@@ -12,10 +12,11 @@ import logging
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from cachetools import LRUCache
 
 from theraloop.memory._onnx import OnnxMiniLM
 from theraloop.memory.errors import EmbedderUnavailableError, InvalidInputError
@@ -117,7 +118,7 @@ class MiniLMEmbedder:
                 onnx and falls back to torch with a warning.
 
         Raises:
-            EmbedderUnavailableError: the weights or sentence-transformers are missing.
+            EmbedderUnavailableError: the weights are missing or are not all-MiniLM-L6-v2.
         """
         if batch_size < 1:
             raise InvalidInputError(f"batch_size must be >= 1, got {batch_size!r}")
@@ -126,12 +127,8 @@ class MiniLMEmbedder:
         if torch_threads is not None and torch_threads < 1:
             raise InvalidInputError(f"torch_threads must be >= 1 or None, got {torch_threads!r}")
         path = Path(model_path) if model_path is not None else bundled_minilm_path()
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:  # pragma: no cover - a core dependency
-            raise EmbedderUnavailableError(
-                "sentence-transformers is not installed; `pip install sentence-transformers`"
-            ) from exc
+        from sentence_transformers import SentenceTransformer
+
         if torch_threads is not None:
             import torch
 
@@ -299,20 +296,19 @@ class CachingEmbedder:
     """
 
     def __init__(self, inner: Embedder, max_items: int = 200_000) -> None:
+        """Cache ``inner``'s vectors, at most ``max_items`` documents and as many queries.
+
+        Documents and queries are cached apart because an embedder may embed them differently.
+        """
         if max_items < 1:
             raise InvalidInputError(f"max_items must be >= 1, got {max_items!r}")
         self.inner = inner
         self.name: str = inner.name
         self.dimensions: int = inner.dimensions
         self.max_items = max_items
-        self._docs: OrderedDict[str, list[float]] = OrderedDict()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._docs: LRUCache[str, list[float]] = LRUCache(maxsize=max_items)
+        self._queries: LRUCache[str, list[float]] = LRUCache(maxsize=max_items)
         self._lock = threading.Lock()
-
-    def _remember(self, cache: OrderedDict[str, list[float]], text: str, vec: list[float]) -> None:
-        cache[text] = vec
-        if len(cache) > self.max_items:
-            cache.popitem(last=False)
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Return document vectors, computing only the texts not seen before."""
@@ -323,7 +319,7 @@ class CachingEmbedder:
             vectors = self.inner.embed_documents(missing)
             with self._lock:
                 for text, vec in zip(missing, vectors, strict=True):
-                    self._remember(self._docs, text, list(vec))
+                    self._docs[text] = list(vec)
         with self._lock:
             out = []
             for text in texts:
@@ -340,5 +336,5 @@ class CachingEmbedder:
         if vec is None:
             vec = list(self.inner.embed_query(text))
             with self._lock:
-                self._remember(self._queries, text, vec)
+                self._queries[text] = vec
         return vec
