@@ -3,6 +3,7 @@
 Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/strategy.py ../shared/data/esconv/valid.json
     ... --realization --llm local --limit 40     # generate replies and check their strategy
+    ... --record benchmarks/results/esconv_next_strategy.json   # policy mode: write the record
 
 Policy mode: for every supporter turn, predict its ESConv strategy from the dialog so far.
 Systems: the learned predictor alone (``theraloop.strategies.next_strategy``, fitted on train.json
@@ -59,6 +60,7 @@ from _esconv import (  # noqa: E402
     utterance_vectors,
 )
 from _next_strategy_data import NextStrategyExample, next_strategy_examples  # noqa: E402
+from _record import Table, add_record_options, write_record  # noqa: E402
 from _reply_classifier import (  # noqa: E402
     ReplyInContext,
     ReplyStrategyInstrument,
@@ -159,7 +161,7 @@ def confusion_rows(gold: Sequence[str], pred: Sequence[str]) -> list[list[Any]]:
 SHORT = ("Que", "Res", "Ref", "Self", "Aff", "Sug", "Inf", "Oth")
 
 
-def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
+def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> list[Table]:
     from theraloop.agent.perception import PrototypePerceiver
     from theraloop.memory import MiniLMEmbedder
 
@@ -228,16 +230,18 @@ def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
         ]
         for name, pred in systems.items()
     ]
-    print_table(
-        "Next supporter strategy (ESConv labels)",
-        ["system", "turns", "accuracy", "macro-F1", "ms/turn"],
-        rows,
-    )
-    print_table(
-        "Published next-strategy predictors (as reported in the papers, their own splits)",
-        ["system", "accuracy"],
-        [list(row) for row in _PUBLISHED],
-    )
+    tables = [
+        print_table(
+            "Next supporter strategy (ESConv labels)",
+            ["system", "turns", "accuracy", "macro-F1", "ms/turn"],
+            rows,
+        ),
+        print_table(
+            "Published next-strategy predictors (as reported in the papers, their own splits)",
+            ["system", "accuracy"],
+            [list(row) for row in _PUBLISHED],
+        ),
+    ]
     theraloop = systems["learned prior + clinical rules + perception (theraloop)"]
     gold_counts, pred_counts = Counter(gold), Counter(theraloop)
     per_label = []
@@ -251,16 +255,21 @@ def run_policy(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> None:
                 tp / gold_counts[label] if gold_counts[label] else 0.0,
             ]
         )
-    print_table(
-        "Per label, learned prior + clinical rules + perception",
-        ["label", "gold", "predicted", "recall"],
-        per_label,
+    tables.append(
+        print_table(
+            "Per label, learned prior + clinical rules + perception",
+            ["label", "gold", "predicted", "recall"],
+            per_label,
+        )
     )
-    print_table(
-        "Confusion, learned prior + clinical rules (rows gold, columns predicted)",
-        ["gold", *SHORT],
-        confusion_rows(gold, theraloop),
+    tables.append(
+        print_table(
+            "Confusion, learned prior + clinical rules (rows gold, columns predicted)",
+            ["gold", *SHORT],
+            confusion_rows(gold, theraloop),
+        )
     )
+    return tables
 
 
 _REPLY_SYSTEM = (
@@ -483,12 +492,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=list(PROMPTS),
         help="reply prompts to compare in the same run (realization mode)",
     )
+    add_record_options(parser)
     args = parser.parse_args(argv)
+    if args.realization and args.record is not None:
+        parser.error("--record writes the policy figures: run it without --realization")
     dialogs = load_dialogs(args.path)
     if args.realization:
         run_realization(args, dialogs)
-    else:
-        run_policy(args, dialogs)
+        return
+    tables = run_policy(args, dialogs)
+    if args.record is not None:
+        write_record(
+            args.record,
+            order=301,
+            area="Strategy and perception",
+            title="Next supporter strategy on ESConv",
+            machine=args.machine,
+            notes=(
+                "ESConv's train split fits the learned predictor "
+                "(`theraloop.strategies.next_strategy`) and the baselines; its validation split "
+                "is scored; the test split is not read. The theraloop row is the default policy: "
+                "the learned prior with the clinical rules on top (reaction, request, modality, "
+                "homework) and perception. Targets: accuracy >= 0.35, macro-F1 >= 0.25.",
+            ),
+            tables=tables,
+        )
 
 
 if __name__ == "__main__":
