@@ -37,6 +37,7 @@ from theraloop.simulations.config import RunConfig
 from theraloop.simulations.factories import default_agent_factory, default_client_model_factory
 from theraloop.simulations.job import (
     AgentFactory,
+    BarHandle,
     ClientJob,
     ClientModelFactory,
     ClientOutcome,
@@ -114,10 +115,10 @@ class _QueueProgress:
         self._events.put(_Added(description, total, completed))
         return 0
 
-    def update(self, task: Any, description: str) -> None:
+    def update(self, task: BarHandle, description: str) -> None:
         self._events.put(_Updated(description))
 
-    def advance(self, task: Any, steps: int = 1) -> None:
+    def advance(self, task: BarHandle, steps: int = 1) -> None:
         self._events.put(_Advanced(steps))
 
 
@@ -213,7 +214,7 @@ class _ClientBar:
 
     def __init__(self, bars: ProgressBars) -> None:
         self._bars = bars
-        self._task: Any = None
+        self._task: BarHandle = None
         self._done = 0
 
     def apply(self, event: _Event) -> None:

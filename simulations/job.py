@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel
@@ -47,6 +47,7 @@ __all__ = [
     "AgentFactory",
     "ClientModelFactory",
     "ProgressSink",
+    "BarHandle",
     "ClientOutcome",
     "ClientJob",
     "RunStateError",
@@ -118,18 +119,22 @@ class Stopped(Exception):
     """Raised inside a worker when the user interrupted the run."""
 
 
+BarHandle = int | None
+"""A client's progress bar as its sink names it (rich's task id); ``None`` when bars are off."""
+
+
 class ProgressSink(Protocol):
     """What a client job reports its progress to: the bars, or a Ray task's event stream."""
 
-    def add(self, description: str, total: int, completed: int) -> Any:
+    def add(self, description: str, total: int, completed: int) -> BarHandle:
         """Open the client's bar; returns its handle."""
         ...
 
-    def update(self, task: Any, description: str) -> None:
+    def update(self, task: BarHandle, description: str) -> None:
         """Change the bar's description."""
         ...
 
-    def advance(self, task: Any, steps: int = 1) -> None:
+    def advance(self, task: BarHandle, steps: int = 1) -> None:
         """Count finished turns."""
         ...
 
@@ -228,7 +233,7 @@ class ClientJob:
         clock: ManualClock,
         session: int,
         records: Sequence[TraceRecord],
-        task: Any,
+        task: BarHandle,
     ) -> None:
         cfg = self.config
         start_rec = next((r for r in records if isinstance(r, SessionStartRecord)), None)

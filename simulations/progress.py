@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from theraloop.simulations.job import BarHandle
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -47,7 +49,7 @@ class ProgressBars:
         with self._bar:
             yield self
 
-    def add(self, description: str, total: int, completed: int) -> Any:
+    def add(self, description: str, total: int, completed: int) -> BarHandle:
         """Open a client's bar with ``completed`` of ``total`` turns done; returns its handle."""
         if self._bar is None:
             return None
@@ -55,12 +57,12 @@ class ProgressBars:
             self._bar.advance(self._overall, completed)
             return self._bar.add_task(description, total=total, completed=completed)
 
-    def update(self, task: Any, description: str) -> None:
+    def update(self, task: BarHandle, description: str) -> None:
         """Change a bar's description."""
         if self._bar is not None and task is not None:
             self._bar.update(task, description=description)
 
-    def advance(self, task: Any, steps: int = 1) -> None:
+    def advance(self, task: BarHandle, steps: int = 1) -> None:
         """Count finished turns on a client's bar and the overall one."""
         if self._bar is not None and task is not None:
             self._bar.advance(task, steps)
