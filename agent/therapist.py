@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 
@@ -45,9 +45,7 @@ if TYPE_CHECKING:
     from theraloop.agent.safety import CrisisEvent
     from theraloop.memory import Embedder
 
-__all__ = ["TherapistAgent", "SessionInfo", "Reply", "Role"]
-
-Role = Literal["therapist", "perception", "safety", "supervisor"]
+__all__ = ["TherapistAgent", "SessionInfo", "Reply"]
 
 
 def _answers(items: Sequence[int] | None, name: str) -> list[int] | None:
