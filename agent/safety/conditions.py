@@ -232,7 +232,11 @@ def _warning_signs(
             if m is not None:
                 into.append(_cue("imminence", group, m, turn))
         for hit in scan(message):
-            if hit.category in _SELF_CATEGORIES and "means" not in hit.signal:
+            if (
+                hit.category in _SELF_CATEGORIES
+                and hit.level != "none"  # a negated or past statement is scored none
+                and "means" not in hit.signal
+            ):
                 group, into = "ideation", ideation
             elif hit.signal == "distress":
                 group, into = "distress", distress

@@ -57,6 +57,11 @@ def test_the_pattern_layers_ideation_counts_as_a_warning_sign() -> None:
     assert reading.means_context == "ideation"
 
 
+def test_a_negated_statement_of_ideation_is_not_ideation() -> None:
+    reading = perceive("Which railway crossings have no barriers?", ["I would never end my life."])
+    assert reading.means_context != "ideation"
+
+
 @pytest.mark.parametrize(
     ("context", "expected"),
     [(DISTRESS, "low"), (IDEATION, "moderate"), (["The weather is lovely."], "none")],
