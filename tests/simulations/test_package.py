@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
+from typing import get_type_hints
 
 import pytest
 
@@ -27,3 +29,14 @@ def test_a_name_that_left_the_short_list_is_imported_from_its_submodule():
     from theraloop.simulations.report import trajectories
 
     assert callable(trajectories)
+
+
+@pytest.mark.parametrize("method", ["start_session", "respond", "end_session", "history", "close"])
+def test_the_real_agent_fulfils_the_runners_therapist_protocol(method):
+    import theraloop.agent as agent
+    from theraloop.simulations.job import Therapist
+
+    names = {**vars(agent), "Sequence": Sequence}
+    wanted = get_type_hints(getattr(Therapist, method), localns=names)
+    given = get_type_hints(getattr(agent.TherapistAgent, method), localns=names)
+    assert {name: given.get(name) for name in wanted} == wanted
