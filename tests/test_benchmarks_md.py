@@ -13,11 +13,15 @@ _RESULTS = _ROOT / "benchmarks" / "results"
 
 
 def _load(name: str):
+    """Import a benchmark script by path, leaving sys.path as it was."""
     path = _ROOT / "benchmarks" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    saved = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved
     return module
 
 
