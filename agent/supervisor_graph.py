@@ -356,7 +356,8 @@ def consolidate(state: ReviewState, runtime: Runtime[SupervisorContext]) -> dict
         portrait = portrait.with_facts(ctx.memory.current_facts(ctx.client_id))
     ctx.records.save_portrait(ctx.client_id, portrait)
     archived: list[str] = []
-    if ctx.memory is not None:
+    # a session where the client said nothing stored no memory: nothing to archive
+    if ctx.memory is not None and ctx.memory.has_client(ctx.client_id):
         archived = ctx.memory.archive_forgotten(ctx.client_id, now=ctx.clock())
     new_plan = state["plan"]
     review_ = SessionReview(
