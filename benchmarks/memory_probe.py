@@ -33,8 +33,10 @@ messages are probes whose good reply needs a fact. For each probe the recall nod
 Each grid cell (gap x decay) runs twice in the same process: with temporal validity (fact keys
 supersede, forget requests delete; the agent as shipped) and a baseline store that ignores fact
 keys and forget requests (every memory stays current, nothing is forgotten). Decay ``on`` is the
-default policy (retention damps the score; memories under R = 0.02 are archived at session end);
-``off`` sets the retention weight and the archive threshold to 0.
+default policy (retention damps the score; memories under R = 0.02 are archived at session end; a
+memory ages by at most 7 days per later session of the client); ``calendar`` is the same policy
+ageing memories by the calendar alone (``session_days=None``, the default before); ``off`` sets
+the retention weight and the archive threshold to 0.
 """
 
 from __future__ import annotations
@@ -247,11 +249,19 @@ def chosen_probes(probes: ProbeSet, client: str, limit: int | None) -> set[tuple
     return {found[round(i * (len(found) - 1) / (limit - 1))] for i in range(limit)}
 
 
+_POLICIES = {
+    "on": DecayPolicy(),
+    "calendar": DecayPolicy(session_days=None),
+    "off": DecayPolicy(archive_threshold=0.0),
+}
+"""Decay settings of the grid: the default, the calendar-only policy, and no decay."""
+
+
 def run_cell(
     probes: ProbeSet,
     *,
     gap_days: int,
-    decay: bool,
+    decay: Literal["on", "calendar", "off"],
     validity: bool,
     model: str,
     embedder: Embedder,
@@ -283,8 +293,8 @@ def run_cell(
             client=open_chroma_client(),
             embedder=parts.embedder,
             clock=clock,
-            policy=DecayPolicy() if decay else DecayPolicy(archive_threshold=0.0),
-            ranking=RankingPolicy() if decay else RankingPolicy(retention_weight=0.0),
+            policy=_POLICIES[decay],
+            ranking=RankingPolicy() if decay != "off" else RankingPolicy(retention_weight=0.0),
             namespace=f"probe{uuid.uuid4().hex[:10]}",  # the in-process Chroma is shared
         )
         agent = TherapistAgent(replace(parts, memory=store), settings=settings, clock=clock)
@@ -391,7 +401,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("data", nargs="?", type=Path, default=DATA)
     parser.add_argument("--model", default="fake", help="therapist model spec (fake, local, ...)")
     parser.add_argument("--gaps", type=int, nargs="+", default=[7, 30, 90, 365])
-    parser.add_argument("--decay", choices=["on", "off"], nargs="+", default=["on", "off"])
+    parser.add_argument(
+        "--decay", choices=list(_POLICIES), nargs="+", default=["on", "calendar", "off"]
+    )
     parser.add_argument("--clients", nargs="+", default=None, help="client ids (default: all)")
     parser.add_argument("--k", type=int, default=5, help="memories the recall node brings")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline store")
@@ -414,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     measured = args.reply_model or args.model
     stores = [("validity", True)] + ([] if args.no_baseline else [("baseline", False)])
     header = (
-        f"{'gap':>4} {'decay':>5} {'store':>9} {'probes':>6} {'hit@k':>6} {'recall':>6} "
+        f"{'gap':>4} {'decay':>8} {'store':>9} {'probes':>6} {'hit@k':>6} {'recall':>6} "
         f"{'changed':>7} "
         f"{'stale':>6} {'erased':>6} {'stored':>6} {'uses':>5} {'s':>5}"
     )
@@ -432,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results, leftovers = run_cell(
                     probes,
                     gap_days=gap,
-                    decay=decay == "on",
+                    decay=decay,
                     validity=validity,
                     model=args.model,
                     embedder=embedder,
@@ -445,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 fig = summarise(results, leftovers)
                 uses = f"{fig['reply_uses_fact']:5.2f}" if measured != "fake" else "    -"
                 print(
-                    f"{gap:4d} {decay:>5} {name:>9} {fig['probes']:6d} {fig['hit_at_k']:6.3f} "
+                    f"{gap:4d} {decay:>8} {name:>9} {fig['probes']:6d} {fig['hit_at_k']:6.3f} "
                     f"{fig['hit_at_k_recallable']:6.3f} "
                     f"{fig['hit_at_k_changed']:7.3f} {fig['superseded_as_current']:6.3f} "
                     f"{fig['erased_recalled']:6d} {fig['erased_stored']:6d} {uses} {seconds:5.0f}",

@@ -50,6 +50,8 @@ class Snapshot:
     superseded: np.ndarray
     current_facts: dict[str, int]
     """Fact key -> position of the one memory currently holding it."""
+    session_starts: np.ndarray
+    """Sorted timestamps of the first memory of each of the client's sessions."""
 
     @classmethod
     def build(
@@ -79,10 +81,17 @@ class Snapshot:
                 for pos, i in enumerate(items)
                 if i.fact_key is not None and i.superseded_by is None
             },
+            session_starts=_session_starts(items),
         )
 
     def retention(self, now: datetime, policy: DecayPolicy) -> np.ndarray:
         dt = np.maximum(0.0, now.timestamp() - self.last_ts) / _SECONDS_PER_DAY
+        if policy.session_days is not None:  # decay.aged_days, vectorised
+            later = len(self.session_starts) - np.searchsorted(
+                self.session_starts, self.last_ts, side="right"
+            )
+            in_session = self.sessions != ""
+            dt = np.where(in_session, np.minimum(dt, policy.session_days * later), dt)
         out = np.exp(-dt / (policy.k * self.strength))
         out[self.pinned] = 1.0
         return out
@@ -93,6 +102,15 @@ def keep_rows(snap: Snapshot, rev: str, rows: np.ndarray) -> Snapshot:
     kept = rows.tolist()
     tokens = tuple(snap.lexical.tokens[r] for r in kept)
     return Snapshot.build(rev, [snap.items[r] for r in kept], snap.matrix[rows], Lazy(tokens))
+
+
+def _session_starts(items: Sequence[MemoryItem]) -> np.ndarray:
+    first: dict[str, float] = {}
+    for item in items:
+        if item.session_id:
+            ts = item.created_at.timestamp()
+            first[item.session_id] = min(ts, first.get(item.session_id, ts))
+    return np.sort(np.fromiter(first.values(), dtype=np.float64, count=len(first)))
 
 
 def tokens_of(items: Sequence[MemoryItem]) -> tuple[tuple[str, ...], ...]:

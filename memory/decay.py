@@ -5,6 +5,14 @@ used (in days), ``S`` its strength and ``k`` a policy constant that sets the tim
 confirmed use adds ``recall_increment`` to ``S`` and restarts ``dt`` at zero, which gives the
 saw-tooth of spaced repetition: each review lifts R back to 1 and flattens the next decline.
 
+Forgetting is driven by what happens between uses more than by the calendar (Jenkins and
+Dallenbach 1924; Waugh and Norman 1965: interference, not time, explains most forgetting). A
+client's sessions are where a memory could be used, so with ``session_days`` set a memory formed
+in a session ages by at most that many days per later session of the client (see
+:func:`aged_days`): a monthly client keeps as much as a weekly one after the same number of
+sessions, and a weekly client's memories age as before. Memories formed outside a session age by
+the calendar.
+
 MemoryBank's published code computes ``exp(-t / 5 * S)``, i.e. ``exp(-t * S / 5)``, which makes
 strong memories fade *faster*; the tests here pin the closed-form values of the formula above.
 """
@@ -24,6 +32,7 @@ __all__ = [
     "DecayPolicy",
     "retention",
     "elapsed_days",
+    "aged_days",
     "initial_strength",
     "reinforced_strength",
     "item_retention",
@@ -96,6 +105,8 @@ class DecayPolicy(BaseModel):
     """Strength added by each confirmed use."""
     max_strength: float = Field(default=1000.0, gt=0, allow_inf_nan=False)
     """Upper bound on strength, so arithmetic stays well-behaved for ever-recalled items."""
+    session_days: float | None = Field(default=7.0, gt=0, allow_inf_nan=False)
+    """Most days a session memory ages per later session of the client; ``None``: calendar only."""
 
     @model_validator(mode="after")
     def _bounds(self) -> DecayPolicy:
@@ -116,6 +127,23 @@ def elapsed_days(since: datetime, now: datetime) -> float:
     require_aware(since, "since")
     require_aware(now, "now")
     return max(0.0, (now - since).total_seconds() / _SECONDS_PER_DAY)
+
+
+def aged_days(dt_days: float, sessions_since: int | None, policy: DecayPolicy) -> float:
+    """Return the age decay counts: ``dt_days``, capped at ``session_days`` per later session.
+
+    ``sessions_since`` is how many of the client's sessions began after the memory's last use
+    (``None`` for a memory formed outside any session, which ages by the calendar).
+
+    Example:
+        >>> aged_days(60.0, 2, DecayPolicy())  # two monthly sessions age it like two weekly ones
+        14.0
+        >>> aged_days(6.0, 2, DecayPolicy())  # never older than the calendar says
+        6.0
+    """
+    if policy.session_days is None or sessions_since is None:
+        return dt_days
+    return min(dt_days, policy.session_days * sessions_since)
 
 
 def initial_strength(policy: DecayPolicy, importance: float) -> float:
