@@ -1,5 +1,9 @@
 """Fixtures of the memory suite: one conformance suite over every Chroma backend.
 
+The conformance tests take ``store`` / ``make_store``, typed as the
+:class:`~theraloop.memory.LongTermMemory` protocol, and use only its calls; the inspection tests
+take the concrete :class:`~theraloop.memory.MemoryStore` (``make_ephemeral_store``).
+
 ``backend`` is parametrized over ``ephemeral`` (in-process, in memory), ``persistent`` (files in
 ``tmp_path``) and ``server`` (a real ``chroma run`` process started once per session). The root
 ``tests/conftest.py`` provides the session-scoped real MiniLM embedder (``minilm``) and ``t0``.
@@ -16,7 +20,13 @@ from typing import Any
 import pytest
 
 from tests.services import ChromaServer, chroma_binary
-from theraloop.memory import HashingEmbedder, ManualClock, MemoryStore, open_chroma_client
+from theraloop.memory import (
+    HashingEmbedder,
+    LongTermMemory,
+    ManualClock,
+    MemoryStore,
+    open_chroma_client,
+)
 
 BACKENDS = ("ephemeral", "persistent", "server")
 
@@ -89,6 +99,7 @@ def hashing() -> HashingEmbedder:
 
 
 StoreFactory = Callable[..., MemoryStore]
+MemoryFactory = Callable[..., LongTermMemory]
 
 
 def _factory(backend: Backend, clock: ManualClock, tmp_path: Path) -> StoreFactory:
@@ -105,13 +116,13 @@ def _factory(backend: Backend, clock: ManualClock, tmp_path: Path) -> StoreFacto
 
 
 @pytest.fixture
-def make_store(backend: Backend, clock: ManualClock, tmp_path: Path) -> StoreFactory:
+def make_store(backend: Backend, clock: ManualClock, tmp_path: Path) -> MemoryFactory:
     """Build stores over the parametrized backend (each call opens a new client handle)."""
     return _factory(backend, clock, tmp_path)
 
 
 @pytest.fixture
-def store(make_store: StoreFactory) -> MemoryStore:
+def store(make_store: MemoryFactory) -> LongTermMemory:
     """A store with the hashing embedder and a JSONL trace dir, on every backend."""
     return make_store()
 

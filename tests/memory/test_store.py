@@ -18,6 +18,7 @@ from theraloop.memory import (
     HashingEmbedder,
     InvalidInputError,
     NotFoundError,
+    RankingPolicy,
     UnknownClientError,
 )
 from theraloop.memory.store import collection_name
@@ -89,7 +90,7 @@ def test_search_returns_every_score_component(store):
     assert top.item.text.startswith("I argued")
     assert -1 <= top.similarity <= 1 and 0 <= top.lexical <= 1 and top.retention == 1.0
     assert top.lexical == 1.0  # normalised by the best candidate
-    w = store.ranking
+    w = RankingPolicy()  # the store's default weights
     expected = (w.dense_weight * max(top.similarity, 0) + w.lexical_weight * top.lexical) * (
         1 - w.retention_weight + w.retention_weight * top.retention
     )
