@@ -90,8 +90,11 @@ class Snapshot:
             later = len(self.session_starts) - np.searchsorted(
                 self.session_starts, self.last_ts, side="right"
             )
-            in_session = self.sessions != ""
-            dt = np.where(in_session, np.minimum(dt, policy.session_days * later), dt)
+            into = 0.0
+            if len(self.session_starts):
+                into = max(0.0, now.timestamp() - self.session_starts[-1]) / _SECONDS_PER_DAY
+            cap = policy.session_days * later + into
+            dt = np.where(self.sessions != "", np.minimum(dt, cap), dt)
         out = np.exp(-dt / (policy.k * self.strength))
         out[self.pinned] = 1.0
         return out

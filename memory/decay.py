@@ -129,21 +129,31 @@ def elapsed_days(since: datetime, now: datetime) -> float:
     return max(0.0, (now - since).total_seconds() / _SECONDS_PER_DAY)
 
 
-def aged_days(dt_days: float, sessions_since: int | None, policy: DecayPolicy) -> float:
+def aged_days(
+    dt_days: float, sessions_since: int | None, into_session_days: float, policy: DecayPolicy
+) -> float:
     """Return the age decay counts: ``dt_days``, capped at ``session_days`` per later session.
 
-    ``sessions_since`` is how many of the client's sessions began after the memory's last use
-    (``None`` for a memory formed outside any session, which ages by the calendar).
+    The cap is ``session_days`` for each of the client's sessions that began after the memory's
+    last use, plus the time since the latest session began, so a client who comes exactly every
+    ``session_days`` ages memories by the calendar.
+
+    Args:
+        dt_days: Calendar days since the memory's last use.
+        sessions_since: The client's sessions begun after that use; ``None`` for a memory formed
+            outside any session, which ages by the calendar.
+        into_session_days: Days since the client's latest session began.
+        policy: The decay policy (``session_days=None`` means the calendar alone).
 
     Example:
-        >>> aged_days(60.0, 2, DecayPolicy())  # two monthly sessions age it like two weekly ones
+        >>> aged_days(60.0, 2, 0.0, DecayPolicy())  # two monthly sessions age it like two weekly
         14.0
-        >>> aged_days(6.0, 2, DecayPolicy())  # never older than the calendar says
+        >>> aged_days(6.0, 2, 0.0, DecayPolicy())  # never older than the calendar says
         6.0
     """
     if policy.session_days is None or sessions_since is None:
         return dt_days
-    return min(dt_days, policy.session_days * sessions_since)
+    return min(dt_days, policy.session_days * sessions_since + into_session_days)
 
 
 def initial_strength(policy: DecayPolicy, importance: float) -> float:

@@ -35,7 +35,7 @@ def maya(probe: ModuleType, minilm: Embedder) -> tuple[list, int]:  # noqa: ANN0
     return probe.run_cell(
         probe.load(probe.DATA),
         gap_days=30,
-        decay=True,
+        decay="on",
         validity=True,
         model="fake",
         embedder=CachingEmbedder(minilm),
@@ -72,3 +72,10 @@ def test_the_newest_version_of_a_changed_fact_is_recalled(maya: tuple[list, int]
     results, _ = maya
     missed = [r.fact for r in results if r.kind == "changed" and not r.crisis and not r.hit]
     assert missed == []
+
+
+def test_a_monthly_client_keeps_what_the_probes_need(maya: tuple[list, int]) -> None:
+    """With sessions pacing decay, a month between sessions forgets no more than a week does."""
+    results, _ = maya
+    recallable = [r for r in results if r.kind != "erased" and not r.crisis and not r.same_session]
+    assert sum(r.hit for r in recallable) / len(recallable) >= 0.85
