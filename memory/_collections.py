@@ -7,13 +7,14 @@ dimensions and a revision token that every write rewrites, so other processes kn
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from theraloop.memory import _validation as v
-from theraloop.memory._chroma import collection_name
+from theraloop.memory._chroma import collection_name, local_directory, scrub, segment_folders
 from theraloop.memory._codec import from_record
 from theraloop.memory._snapshot import Snapshot, unit_rows
 from theraloop.memory.embeddings import Embedder
@@ -28,6 +29,24 @@ SCHEMA_VERSION = 1
 """Layout version written into every collection's metadata."""
 
 _PAGE = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dropped:
+    """What dropping one client's collection removed."""
+
+    items: int = 0
+    """Memories in the collection (archived ones included)."""
+    archived: int = 0
+    """Archived memories among them."""
+    collections: int = 0
+    """Collections dropped (0 or 1)."""
+    folders: int = 0
+    """Index folders deleted from disk (embedded client only)."""
+    scrubbed: int = 0
+    """Index files whose unused tail was zeroed."""
+    vacuumed: bool = False
+    """Whether Chroma's SQLite file was vacuumed."""
 
 
 class Collections:
@@ -146,6 +165,45 @@ class Collections:
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, dims), dtype=np.float32)
         order = sorted(range(len(items)), key=lambda i: (items[i].created_at, items[i].id))
         return Snapshot.build(rev, [items[i] for i in order], unit_rows(matrix[order], dims))
+
+    def drop(self, client_id: str, *, scrub_files: bool) -> Dropped:
+        """Drop the client's collection; nothing to drop reports zeros.
+
+        Args:
+            client_id: Whose collection.
+            scrub_files: With an embedded client, also delete the collection's index folder and
+                VACUUM Chroma's SQLite file, which Chroma leaves behind.
+
+        Raises:
+            StoreError: Chroma failed; the collection may still exist.
+        """
+        key = self.key(client_id)
+        col = self.find(client_id, check_embedder=False)
+        if col is None:
+            return Dropped()
+        root = local_directory(self.client)
+        try:  # count without decoding, so even a damaged collection can be erased
+            items = col.count()
+            archived = len(col.get(where={"archived": True}, include=[])["ids"])
+        except Exception as exc:
+            raise StoreError(f"Chroma failed to read {key!r}: {exc}") from exc
+        on_disk = segment_folders(root, key) if root is not None else []
+        try:
+            self.client.delete_collection(name=key)
+        except Exception as exc:
+            if self.find(client_id, check_embedder=False) is not None:
+                raise StoreError(f"Chroma failed to drop {key!r}: {exc}") from exc
+        folders, vacuumed, zeroed = 0, False, []
+        if root is not None and scrub_files:
+            folders, vacuumed, zeroed = scrub(root, on_disk)
+        return Dropped(
+            items=items,
+            archived=archived,
+            collections=1,
+            folders=folders,
+            scrubbed=len(zeroed),
+            vacuumed=vacuumed,
+        )
 
     def bump(self, col: Collection) -> str:
         """Give the collection a new revision so every process reloads its snapshot."""

@@ -27,8 +27,8 @@ server (``open_chroma_client(url=...)``). Writes of different items never interf
 processes reinforcing the *same* item at the same instant may count it once (last write wins).
 
 Where each part lives: this module validates calls, holds the lock and the snapshot cache, and
-applies results; :mod:`~theraloop.memory._collections` finds, creates and reads the Chroma
-collections; :mod:`~theraloop.memory._writes` merges and writes records;
+applies results; :mod:`~theraloop.memory._collections` finds, creates, reads and drops the
+Chroma collections; :mod:`~theraloop.memory._writes` merges and writes records;
 :mod:`~theraloop.memory._search` filters and ranks a snapshot (the score is
 :mod:`theraloop.memory.ranking`'s); :mod:`~theraloop.memory._erasure` works out what a forget
 request removes; :mod:`~theraloop.memory._events` builds trace events.
@@ -51,13 +51,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from theraloop.memory import _validation as v
-from theraloop.memory._chroma import (
-    collection_name,
-    local_directory,
-    open_chroma_client,
-    scrub,
-    segment_folders,
-)
+from theraloop.memory._chroma import collection_name, open_chroma_client
 from theraloop.memory._collections import SCHEMA_VERSION, Collections
 from theraloop.memory._erasure import forgotten_ids, scrubbed_trace
 from theraloop.memory._events import event, written_event
@@ -537,25 +531,7 @@ class MemoryStore:
         with self._lock:
             at = self.now()
             key = self._key(cid)
-            col = self._cols.find(cid, check_embedder=False)
-            items = archived = collections = folders = 0
-            vacuumed, zeroed = False, []
-            root = local_directory(self._client)
-            if col is not None:
-                try:  # count without decoding, so even a damaged collection can be erased
-                    items = col.count()
-                    archived = len(col.get(where={"archived": True}, include=[])["ids"])
-                except Exception as exc:
-                    raise StoreError(f"Chroma failed to read {key!r}: {exc}") from exc
-                on_disk = segment_folders(root, key) if root is not None else []
-                try:
-                    self._client.delete_collection(name=key)
-                except Exception as exc:
-                    if self._cols.find(cid, check_embedder=False) is not None:
-                        raise StoreError(f"Chroma failed to drop {key!r}: {exc}") from exc
-                collections = 1
-                if root is not None and self._scrub_on_erase:
-                    folders, vacuumed, zeroed = scrub(root, on_disk)
+            dropped = self._cols.drop(cid, scrub_files=self._scrub_on_erase)
             self._snapshots.pop(cid, None)
             self._tombstones = {k: t for k, t in self._tombstones.items() if k[0] != cid}
             self._erasures[cid] = self._erasures.get(cid, 0) + 1
@@ -564,15 +540,15 @@ class MemoryStore:
                 raise StoreError(f"collection {key!r} still exists after erasure; call again")
             return EraseReport(
                 client_id=cid,
-                existed=bool(collections or events or files),
-                items_deleted=items,
-                archived_deleted=archived,
+                existed=bool(dropped.collections or events or files),
+                items_deleted=dropped.items,
+                archived_deleted=dropped.archived,
                 trace_events_deleted=events,
-                collections_deleted=collections,
+                collections_deleted=dropped.collections,
                 trace_files_deleted=files,
-                index_folders_deleted=folders,
-                index_files_scrubbed=len(zeroed),
-                database_vacuumed=vacuumed,
+                index_folders_deleted=dropped.folders,
+                index_files_scrubbed=dropped.scrubbed,
+                database_vacuumed=dropped.vacuumed,
                 erased_at=at,
             )
 
