@@ -36,22 +36,27 @@ fail on a turn, its level is raised to at least ``low``, and to ``moderate`` whe
 keyword net finds anything; if the LLM fails on a borderline turn in ``decide`` mode, the
 classifier's own reading (at least ``low``) is used. Failures are listed in ``failed_layers``
 and ``errors``.
+
+Each layer is one function returning a small frozen result (``_pattern_layer``,
+``RiskAssessor._classifier_layer``, ``RiskAssessor._second_opinion``, ``_context_layer``,
+``_with_conditions``); ``RiskAssessor._turn`` combines them with one level arithmetic
+(:func:`~theraloop.agent.safety.models.max_level`, ``lower_level``, ``reaches``).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
+
+from cachetools import LRUCache
 
 from theraloop.agent.safety._llm import ask_llm
 from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading
 from theraloop.agent.safety.conditions import imminence_level, perceive
 from theraloop.agent.safety.models import (
-    RISK_LEVELS,
     ConditionReading,
     EvidenceSpan,
     Layer,
@@ -60,7 +65,9 @@ from theraloop.agent.safety.models import (
     RiskCategory,
     RiskLevel,
     level_rank,
+    lower_level,
     max_level,
+    reaches,
 )
 from theraloop.agent.safety.patterns import (
     MODIFIER_SIGNALS,
@@ -88,51 +95,66 @@ _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
+_MANIA_SIGNALS = frozenset({"sleep_loss", "grandiosity"})
 
 SecondOpinionMode = Literal["record", "decide"]
 """``record``: the LLM's opinion is kept for review, the level never depends on it; ``decide``:
 the opinion sets a borderline turn's level (a timeout then falls back to the classifier)."""
 
-
-def _r(level: RiskLevel) -> int:
-    return level_rank(level)
-
-
-def _down(level: RiskLevel) -> RiskLevel:
-    return RISK_LEVELS[max(0, _r(level) - 1)]
+Bumps = tuple[tuple[str, RiskLevel], ...]
+"""Category levels a layer supports, in the order found; merged by taking the highest."""
 
 
-def _up_to(level: RiskLevel, floor: RiskLevel) -> RiskLevel:
-    return level if _r(level) >= _r(floor) else floor
+def _merge(cats: dict[str, RiskLevel], bumps: Iterable[tuple[str, RiskLevel]]) -> None:
+    """Raise each category in ``cats`` to the level a layer supports (``none`` adds nothing)."""
+    for cat, level in bumps:
+        if level != "none":
+            cats[cat] = max_level([cats.get(cat, "none"), level])
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Analysis:
     """Layer outputs for one text; cached, independent of the conversation."""
 
     text: str
-    hits: list[PatternHit]
-    readings: list[ClassifierReading]
+    hits: tuple[PatternHit, ...]
+    readings: tuple[ClassifierReading, ...]
     pattern_error: str | None = None
     classifier_error: str | None = None
 
 
-@dataclass
-class _TurnResult:
+@dataclass(frozen=True, slots=True)
+class _PatternLayer:
+    """What the rules found in one turn."""
+
     level: RiskLevel
-    raw_level: RiskLevel
-    cats: dict[str, RiskLevel]
-    evidence: list[EvidenceSpan]
-    signals: set[str]
-    distress: bool
-    cls_risk: float | None
-    failed: list[Layer]
-    errors: list[str]
-    notes: list[str]
-    llm: LLMRiskOpinion | None = None
-    asked_llm: bool = False
-    ideation_turn: bool = False
-    conditions: ConditionReading = field(default_factory=ConditionReading)
+    """Self-directed level the hits support."""
+    ideation: RiskLevel
+    """The same, leaving out means questions."""
+    categories: Bumps
+    evidence: tuple[EvidenceSpan, ...]
+    signals: frozenset[str]
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _ClassifierLayer:
+    """What the classifier read in one turn, given what the patterns found."""
+
+    level: RiskLevel = "none"
+    """Level of an accepted self-directed reading (at or above the band, or a timed plan)."""
+    risk: float | None = None
+    """Self-directed probability of the riskiest sentence counted."""
+    borderline: bool = False
+    """The reading falls in the band and no pattern explains the turn."""
+    proposed: RiskLevel = "none"
+    """The level the riskiest reading's class stands for."""
+    best: ClassifierReading | None = None
+    distress: bool = False
+    categories: Bumps = ()
+    evidence: tuple[EvidenceSpan, ...] = ()
+    note: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +162,7 @@ class _Opinion:
     """What the second-opinion layer decided for one borderline turn."""
 
     level: RiskLevel
-    categories: tuple[tuple[str, RiskLevel], ...]
+    categories: Bumps
     note: str
     opinion: LLMRiskOpinion | None = None
     evidence: EvidenceSpan | None = None
@@ -148,19 +170,50 @@ class _Opinion:
     decisive: bool = False
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _ContextLayer:
+    """What the combination with earlier turns adds to one turn."""
+
+    level: RiskLevel
+    categories: Bumps
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnResult:
+    level: RiskLevel
+    raw_level: RiskLevel
+    cats: dict[str, RiskLevel]
+    evidence: tuple[EvidenceSpan, ...]
+    signals: frozenset[str]
+    distress: bool
+    cls_risk: float | None
+    failed: tuple[Layer, ...]
+    errors: tuple[str, ...]
+    notes: tuple[str, ...]
+    llm: LLMRiskOpinion | None = None
+    asked_llm: bool = False
+    ideation_turn: bool = False
+    conditions: ConditionReading = ConditionReading()
+
+
+@dataclass(frozen=True, slots=True)
 class _Prior:
+    """What the earlier turns of a conversation showed, for the context layer."""
+
     distress: bool = False
     self_max: RiskLevel = "none"
     ideation_turns: int = 0
-    mania_signals: list[set[str]] = field(default_factory=list)
+    mania_signals: tuple[frozenset[str], ...] = ()
 
-    def update(self, r: _TurnResult) -> None:
-        self.distress = self.distress or r.distress
-        self.self_max = max_level([self.self_max, r.level])
-        if r.ideation_turn:
-            self.ideation_turns += 1
-        self.mania_signals.append({s for s in r.signals if s in ("sleep_loss", "grandiosity")})
+    def after(self, r: _TurnResult) -> _Prior:
+        """Return the prior for the next turn, once ``r`` is known."""
+        return _Prior(
+            distress=self.distress or r.distress,
+            self_max=max_level([self.self_max, r.level]),
+            ideation_turns=self.ideation_turns + int(r.ideation_turn),
+            mania_signals=(*self.mania_signals, r.signals & _MANIA_SIGNALS),
+        )
 
 
 class RiskAssessor:
@@ -242,8 +295,7 @@ class RiskAssessor:
         self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
-        self._cache: OrderedDict[str, _Analysis] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: LRUCache[str, _Analysis] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ public API
@@ -299,32 +351,49 @@ class RiskAssessor:
 
     def _analyse(self, texts: Sequence[str]) -> list[_Analysis]:
         with self._lock:
-            cached = {t: self._cache[t] for t in texts if t in self._cache}
+            cached = {t: a for t in texts if (a := self._cache.get(t)) is not None}
         missing = list(dict.fromkeys(t for t in texts if t not in cached))
         if missing:
-            fresh: dict[str, _Analysis] = {}
-            for t in missing:
-                try:
-                    hits, perr = scan(t), None
-                except Exception as exc:  # fail closed below
-                    hits, perr = [], f"patterns: {type(exc).__name__}: {exc}"
-                fresh[t] = _Analysis(text=t, hits=hits, readings=[], pattern_error=perr)
-            try:
-                readings = self.classifier.read_many(missing)
-                for t, r in zip(missing, readings, strict=True):
-                    fresh[t].readings = r
-            except Exception as exc:  # fail closed below
-                for t in missing:
-                    fresh[t].classifier_error = f"classifier: {type(exc).__name__}: {exc}"
+            fresh = self._analyse_fresh(missing)
             with self._lock:
                 for t, a in fresh.items():
-                    if a.classifier_error is None and a.pattern_error is None:
+                    if (
+                        self._cache.maxsize
+                        and a.pattern_error is None
+                        and a.classifier_error is None
+                    ):
                         self._cache[t] = a
-                        self._cache.move_to_end(t)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
             cached.update(fresh)
         return [cached[t] for t in texts]
+
+    def _analyse_fresh(self, texts: list[str]) -> dict[str, _Analysis]:
+        """Scan and classify ``texts`` (one classifier batch); a layer that raises is recorded."""
+        hits: dict[str, tuple[PatternHit, ...]] = {}
+        pattern_errors: dict[str, str] = {}
+        for t in texts:
+            try:
+                hits[t] = tuple(scan(t))
+            except Exception as exc:  # fail closed in the turn
+                hits[t] = ()
+                pattern_errors[t] = f"patterns: {type(exc).__name__}: {exc}"
+        readings: list[tuple[ClassifierReading, ...]]
+        classifier_error = None
+        try:
+            read = self.classifier.read_many(texts)
+            readings = [tuple(r) for _, r in zip(texts, read, strict=True)]
+        except Exception as exc:  # fail closed in the turn
+            readings = [() for _ in texts]
+            classifier_error = f"classifier: {type(exc).__name__}: {exc}"
+        return {
+            t: _Analysis(
+                text=t,
+                hits=hits[t],
+                readings=r,
+                pattern_error=pattern_errors.get(t),
+                classifier_error=classifier_error,
+            )
+            for t, r in zip(texts, readings, strict=True)
+        }
 
     def _assess_turns(
         self, turns: list[str], *, last_only: bool, use_llm: bool
@@ -337,9 +406,9 @@ class RiskAssessor:
             ask = use_llm and self.chat_model is not None and (i == last or not last_only)
             r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
             if self.perceive_conditions:
-                _apply_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
+                r = _with_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
             results.append(r)
-            prior.update(r)
+            prior = prior.after(r)
         indices = [last] if last_only else range(len(turns))
         return [self._build(results, k) for k in indices]
 
@@ -351,195 +420,131 @@ class RiskAssessor:
         context: Sequence[str],
         ask_llm_now: bool,
     ) -> _TurnResult:
-        lo, hi = self.llm_band
-        evidence: list[EvidenceSpan] = []
-        notes: list[str] = []
+        """Run the layers on one turn and combine them (conditions are added by the caller)."""
+        pat = _pattern_layer(a, index)
+        cls = self._classifier_layer(a, index, pat)
+        cats: dict[str, RiskLevel] = {}
+        _merge(cats, pat.categories)
+        _merge(cats, cls.categories)
+        evidence = [*pat.evidence, *cls.evidence]
+        notes = [cls.note] if cls.note else []
         failed: list[Layer] = []
         errors: list[str] = []
-        cats: dict[str, RiskLevel] = {}
-
-        def bump(cat: str, level: RiskLevel) -> None:
-            if level != "none":
-                cats[cat] = max_level([cats.get(cat, "none"), level])
-
-        # ---- layer 1: patterns
-        signals = {h.signal for h in a.hits}
-        pat_level: RiskLevel = "none"
-        ideation_now: RiskLevel = "none"  # self-directed, excluding means questions
-        for h in a.hits:
-            evidence.append(
-                EvidenceSpan(
-                    text=h.text,
-                    start=h.start,
-                    end=h.end,
-                    source="patterns",
-                    signal=h.signal,
-                    category=h.category,
-                    level=h.level,
-                    turn=index,
-                )
-            )
-            if h.signal in MODIFIER_SIGNALS or h.category is None:
-                continue
-            if h.category in _SELF:
-                pat_level = max_level([pat_level, h.level])
-                if h.signal not in ("means_question", "lethal_means_question"):
-                    ideation_now = max_level([ideation_now, h.level])
-            bump(h.category, h.level)
-        if a.pattern_error:
-            failed.append("patterns")
-            errors.append(a.pattern_error)
-
-        # ---- layer 2: classifier
-        cls_level: RiskLevel = "none"
-        cls_risk: float | None = None
-        borderline = False
-        proposed: RiskLevel = "none"
-        best: ClassifierReading | None = None
-        distress = "distress" in signals
-        if a.classifier_error:
-            failed.append("classifier")
-            errors.append(a.classifier_error)
-        readings = _counted_readings(a)
-        own = readings
-        if self.ignore_talk_about_others:
-            own = [r for r in readings if not about_someone_else(r.text)]
-        if readings and not a.classifier_error:
-            if own:
-                best = max(own, key=lambda r: r.self_risk)
-                cls_risk = best.self_risk
-                top = best.top_self_class
-                proposed = CLASS_MAP[top][1]
-                if proposed == "imminent":
-                    proposed = "high"  # imminence needs explicit words (patterns) or the LLM
-                # A plan-like reading in the band counts when the message also names a time
-                # ahead ("I'm done, tonight's the night"), not a time past ("this morning").
-                timed_plan = (
-                    cls_risk >= lo
-                    and proposed == "high"
-                    and any(h.signal == "timing" and _AHEAD.search(h.text) for h in a.hits)
-                )
-                if cls_risk >= hi or timed_plan:
-                    cls_level = proposed
-                    bump(CLASS_MAP[top][0] or "suicide", proposed)
-                    if _r(pat_level) < _r(proposed):
-                        notes.append(f"classifier {top} p={cls_risk:.2f}")
-                elif cls_risk >= lo and pat_level == "none":
-                    borderline = True
-                if cls_risk >= lo:
-                    shown: RiskLevel = cls_level if cls_level != "none" else "low"
-                    evidence.append(_classifier_span(a, best, top, CLASS_MAP[top][0], shown, index))
-            for name in _OTHER_CLASSES:
-                reading = max(readings, key=lambda r, n=name: r.probs.get(n, 0.0))
-                p = reading.probs.get(name, 0.0)
-                if p >= self.category_threshold:
-                    cat, level = CLASS_MAP[name]
-                    assert cat is not None
-                    bump(cat, level)
-                    evidence.append(_classifier_span(a, reading, name, cat, level, index))
-            if max(r.probs.get("distress", 0.0) for r in readings) >= 0.5:
-                distress = True
-
-        base = max_level([pat_level, cls_level])
-
-        # ---- layer 3: LLM second opinion on a borderline turn
-        llm: LLMRiskOpinion | None = None
-        decisive: LLMRiskOpinion | None = None
-        if borderline:
-            op = self._second_opinion(a, index, context, best, proposed, ask_llm_now)
+        for layer, error in (("patterns", pat.error), ("classifier", cls.error)):
+            if error:
+                failed.append(layer)  # type: ignore[arg-type]
+                errors.append(error)
+        base = max_level([pat.level, cls.level])
+        op: _Opinion | None = None
+        if cls.borderline:
+            op = self._second_opinion(a, index, context, cls.best, cls.proposed, ask_llm_now)
             base = max_level([base, op.level])
-            for cat, lv in op.categories:
-                bump(cat, lv)
+            _merge(cats, op.categories)
             if op.evidence is not None:
                 evidence.append(op.evidence)
             notes.append(op.note)
             if op.error is not None:
                 failed.append("llm")
                 errors.append(op.error)
-            llm = op.opinion
-            decisive = op.opinion if op.decisive else None
+        decisive = op.opinion if op is not None and op.decisive else None
         # what this turn says about ideation, leaving out its own means questions
-        ideation_now = max_level([ideation_now, cls_level, decisive.level if decisive else "none"])
-        if borderline and _r(base) >= _r("low"):
-            ideation_now = max_level([ideation_now, "low"])
-        raw = base
-
-        # ---- layer 4: context combinations
-        level = base
-        earlier = prior.self_max
-        ideation_any = max_level([ideation_now, earlier])
-        distress_any = distress or prior.distress
-        if "means_question" in signals:
-            if _r(ideation_any) >= _r("low"):
-                level = max_level([level, "high"])
-                notes.append("means question after ideation")
-            elif distress_any:
-                level = max_level([level, "moderate"])
-                notes.append("means question after distress")
-        if "lethal_means_question" in signals and _r(ideation_any) >= _r("low"):
-            level = max_level([level, "high"])
-            notes.append("lethal-means question after ideation")
-        if _r(ideation_any) >= _r("moderate"):
-            if signals & {"intent_vague", "plan_vague"}:
-                level = max_level([level, "high"])
-                notes.append("vague intent or plan after active ideation")
-            if "means_access" in signals:
-                level = max_level([level, "high"])
-                notes.append("means at hand with active ideation")
-        strong_now = bool(signals & _INTENT_SIGNALS) or (
-            "intent_vague" in signals and _r(ideation_any) >= _r("moderate")
-        )
-        carried_intent = _r(earlier) >= _r("high") and (
-            "intent_vague" in signals or _r(level) >= _r("moderate")
-        )
-        if "timing" in signals and (strong_now or carried_intent):
-            level = max_level([level, "imminent"])
-            notes.append("intent or plan with timing now")
-        if (
-            "means_access" in signals
-            and _r(ideation_any) >= _r("high")
-            and (signals & {"timing", "intent_vague"} or _r(base) >= _r("high"))
-        ):
-            level = max_level([level, "imminent"])
-            notes.append("plan with means at hand")
-        if _r(raw) >= _r("low") and not borderline and prior.ideation_turns + 1 >= 3:
-            if _r(level) < _r("moderate"):
-                notes.append("passive ideation persisting over turns")
-            level = max_level([level, "moderate"])
-        # harm to others: threat with timing or means
-        h2o = cats.get("harm_to_others", "none")
-        if _r(h2o) >= _r("moderate") and signals & {"timing", "means_access"}:
-            bump("harm_to_others", "high" if h2o == "moderate" else "imminent")
-        # mania: two kinds of signal (this turn or the two before), or one plus the classifier
-        recent = set().union(*prior.mania_signals[-2:]) if prior.mania_signals else set()
-        mania_now = {s for s in signals if s in ("sleep_loss", "grandiosity")}
-        grand_hits = sum(1 for h in a.hits if h.signal == "grandiosity")
-        if mania_now and (len(mania_now | recent) >= 2 or grand_hits >= 2 or "mania" in cats):
-            bump("mania", "high" if "timing" in signals else "moderate")
-
-        # ---- fail closed
+        ideation = max_level([pat.ideation, cls.level, decisive.level if decisive else "none"])
+        if cls.borderline and reaches(base, "low"):
+            ideation = max_level([ideation, "low"])
+        signals = pat.signals
+        distress = "distress" in signals or cls.distress
+        ctx = _context_layer(a, prior, base, ideation, cls.borderline, distress, signals, cats)
+        _merge(cats, ctx.categories)
+        notes.extend(ctx.notes)
+        level = ctx.level
         if "patterns" in failed or "classifier" in failed:
             floor: RiskLevel = "moderate" if risk_keywords([a.text]) else "low"
-            level = _up_to(level, floor)
+            level = max_level([level, floor])
             notes.append(f"a layer failed: escalated to at least {floor}")
         if level != "none" and not any(c in cats for c in _SELF):
-            bump("suicide", level)
-        if "suicide" in cats and _r(level) > _r(cats["suicide"]) and "self_harm" not in cats:
+            _merge(cats, [("suicide", level)])
+        if "suicide" in cats and not reaches(cats["suicide"], level) and "self_harm" not in cats:
             cats["suicide"] = level
         return _TurnResult(
             level=level,
-            raw_level=raw,
+            raw_level=base,
             cats=cats,
-            evidence=evidence,
+            evidence=tuple(evidence),
             signals=signals,
             distress=distress,
-            cls_risk=cls_risk,
-            failed=failed,
-            errors=errors,
-            notes=notes,
-            llm=llm,
-            asked_llm=borderline and ask_llm_now,
-            ideation_turn=_r(raw) >= _r("low") and not (borderline and decisive is None),
+            cls_risk=cls.risk,
+            failed=tuple(failed),
+            errors=tuple(errors),
+            notes=tuple(notes),
+            llm=op.opinion if op is not None else None,
+            asked_llm=cls.borderline and ask_llm_now,
+            ideation_turn=reaches(base, "low") and not (cls.borderline and decisive is None),
+        )
+
+    def _classifier_layer(self, a: _Analysis, index: int, pat: _PatternLayer) -> _ClassifierLayer:
+        """Read the classifier's sentences: accept, mark borderline, or flag other categories.
+
+        Readings the patterns cancelled (negation, someone else, idiom) do not count; with
+        ``ignore_talk_about_others`` neither do sentences only about another person.
+        """
+        if a.classifier_error:
+            return _ClassifierLayer(error=a.classifier_error)
+        readings = _counted_readings(a)
+        if not readings:
+            return _ClassifierLayer()
+        lo, hi = self.llm_band
+        own = readings
+        if self.ignore_talk_about_others:
+            own = [r for r in readings if not about_someone_else(r.text)]
+        bumps: list[tuple[str, RiskLevel]] = []
+        evidence: list[EvidenceSpan] = []
+        level: RiskLevel = "none"
+        risk: float | None = None
+        borderline = False
+        proposed: RiskLevel = "none"
+        best: ClassifierReading | None = None
+        note: str | None = None
+        if own:
+            best = max(own, key=lambda r: r.self_risk)
+            risk = best.self_risk
+            top = best.top_self_class
+            category, proposed = CLASS_MAP[top]
+            if proposed == "imminent":
+                proposed = "high"  # imminence needs explicit words (patterns) or the LLM
+            # A plan-like reading in the band counts when the message also names a time
+            # ahead ("I'm done, tonight's the night"), not a time past ("this morning").
+            timed_plan = (
+                risk >= lo
+                and proposed == "high"
+                and any(h.signal == "timing" and _AHEAD.search(h.text) for h in a.hits)
+            )
+            if risk >= hi or timed_plan:
+                level = proposed
+                bumps.append((category or "suicide", proposed))
+                if level_rank(pat.level) < level_rank(proposed):
+                    note = f"classifier {top} p={risk:.2f}"
+            elif risk >= lo and pat.level == "none":
+                borderline = True
+            if risk >= lo:
+                shown: RiskLevel = level if level != "none" else "low"
+                evidence.append(_classifier_span(a, best, top, category, shown, index))
+        for name in _OTHER_CLASSES:
+            reading = max(readings, key=lambda r, n=name: r.probs.get(n, 0.0))
+            if reading.probs.get(name, 0.0) >= self.category_threshold:
+                cat, cat_level = CLASS_MAP[name]
+                assert cat is not None
+                bumps.append((cat, cat_level))
+                evidence.append(_classifier_span(a, reading, name, cat, cat_level, index))
+        return _ClassifierLayer(
+            level=level,
+            risk=risk,
+            borderline=borderline,
+            proposed=proposed,
+            best=best,
+            distress=max(r.probs.get("distress", 0.0) for r in readings) >= 0.5,
+            categories=tuple(bumps),
+            evidence=tuple(evidence),
+            note=note,
         )
 
     def _second_opinion(
@@ -584,7 +589,7 @@ class RiskAssessor:
             note = f"{held.note}; second opinion recorded: {llm.level} ({llm.rationale[:80]})"
             return replace(held, opinion=llm, evidence=span, note=note)
         notes = []
-        if _r(llm.level) >= _r("moderate") and not _grounded(llm.quote, a, lo):
+        if reaches(llm.level, "moderate") and not _grounded(llm.quote, a, lo):
             notes.append(
                 f"LLM said {llm.level} without quoting the client's own risk words: low (guards on)"
             )
@@ -606,12 +611,12 @@ class RiskAssessor:
     def _build(self, results: list[_TurnResult], k: int) -> RiskAssessment:
         cur = results[k]
         earlier = results[:k]
-        context_level = max_level(_down(r.level) for r in earlier)
+        context_level = max_level(lower_level(r.level) for r in earlier)
         level = max_level([cur.level, context_level])
         cats: dict[str, RiskLevel] = {}
         for r in earlier:
             for c, lv in r.cats.items():
-                carried = lv if c in _STICKY else _down(lv)
+                carried = lv if c in _STICKY else lower_level(lv)
                 if carried != "none":
                     cats[c] = max_level([cats.get(c, "none"), carried])
         for c, lv in cur.cats.items():
@@ -639,7 +644,7 @@ class RiskAssessor:
         )
         errors = list(dict.fromkeys([*cur.errors, *(e for r in earlier for e in r.errors)]))
         notes = list(cur.notes)
-        if _r(context_level) > _r(cur.level):
+        if level_rank(context_level) > level_rank(cur.level):
             notes.append(f"carried from earlier turns: {context_level}")
         order = [
             "suicide",
@@ -675,7 +680,7 @@ _CONDITION_CATEGORY: dict[str, RiskCategory] = {
 }
 
 
-def _apply_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> None:
+def _with_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> _TurnResult:
     """Attach the perceived conditions to a turn and lift its level for imminence cues.
 
     Psychotic content and mania are flagged as categories (guards tighten); OCD needs no
@@ -683,29 +688,141 @@ def _apply_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLe
     only together with the ideation this turn or earlier turns showed (see
     :func:`theraloop.agent.safety.conditions.imminence_level`).
     """
-    r.conditions = reading
+    cats = dict(r.cats)
     for kind in reading.conditions:
         cat = _CONDITION_CATEGORY.get(kind)
-        if cat is not None and cat not in r.cats:
-            r.cats[cat] = "moderate"
+        if cat is not None and cat not in cats:
+            cats[cat] = "moderate"
     lifted = imminence_level(reading, max_level([r.level, earlier]))
-    if _r(lifted) > _r(r.level):
-        r.level = lifted
-        r.cats["suicide"] = max_level([r.cats.get("suicide", "none"), lifted])
-        r.notes.append(f"{', '.join(reading.imminence)} with ideation: {lifted}")
-        for cue in reading.cues:
-            if cue.condition == "imminence" and cue.turn is None:
-                r.evidence.append(
-                    EvidenceSpan(
-                        text=cue.text,
-                        start=cue.start,
-                        end=cue.end,
-                        source="patterns",
-                        signal=f"imminence_{cue.group}",
-                        category="suicide",
-                        level=lifted,
-                    )
-                )
+    if level_rank(lifted) <= level_rank(r.level):
+        return replace(r, cats=cats, conditions=reading)
+    cats["suicide"] = max_level([cats.get("suicide", "none"), lifted])
+    cues = (
+        EvidenceSpan(
+            text=cue.text,
+            start=cue.start,
+            end=cue.end,
+            source="patterns",
+            signal=f"imminence_{cue.group}",
+            category="suicide",
+            level=lifted,
+        )
+        for cue in reading.cues
+        if cue.condition == "imminence" and cue.turn is None
+    )
+    return replace(
+        r,
+        level=lifted,
+        cats=cats,
+        conditions=reading,
+        notes=(*r.notes, f"{', '.join(reading.imminence)} with ideation: {lifted}"),
+        evidence=(*r.evidence, *cues),
+    )
+
+
+def _pattern_layer(a: _Analysis, index: int) -> _PatternLayer:
+    """Turn the rule hits of one turn into levels, categories and evidence."""
+    level: RiskLevel = "none"
+    ideation: RiskLevel = "none"
+    bumps: list[tuple[str, RiskLevel]] = []
+    for h in a.hits:
+        if h.signal in MODIFIER_SIGNALS or h.category is None:
+            continue
+        if h.category in _SELF:
+            level = max_level([level, h.level])
+            if h.signal not in ("means_question", "lethal_means_question"):
+                ideation = max_level([ideation, h.level])
+        bumps.append((h.category, h.level))
+    evidence = tuple(
+        EvidenceSpan(
+            text=h.text,
+            start=h.start,
+            end=h.end,
+            source="patterns",
+            signal=h.signal,
+            category=h.category,
+            level=h.level,
+            turn=index,
+        )
+        for h in a.hits
+    )
+    return _PatternLayer(
+        level=level,
+        ideation=ideation,
+        categories=tuple(bumps),
+        evidence=evidence,
+        signals=frozenset(h.signal for h in a.hits),
+        error=a.pattern_error,
+    )
+
+
+def _context_layer(
+    a: _Analysis,
+    prior: _Prior,
+    base: RiskLevel,
+    ideation: RiskLevel,
+    borderline: bool,
+    distress: bool,
+    signals: frozenset[str],
+    cats: dict[str, RiskLevel],
+) -> _ContextLayer:
+    """Combine this turn's signals with earlier turns (see the module docstring, layer 4).
+
+    ``base`` is the turn's own level, ``ideation`` the same without its means questions, and
+    ``cats`` the categories the earlier layers flagged.
+    """
+    notes: list[str] = []
+    bumps: list[tuple[str, RiskLevel]] = []
+    level = base
+    earlier = prior.self_max
+    ideation_any = max_level([ideation, earlier])
+
+    def lift(to: RiskLevel, note: str) -> None:
+        nonlocal level
+        level = max_level([level, to])
+        notes.append(note)
+
+    if "means_question" in signals:
+        if reaches(ideation_any, "low"):
+            lift("high", "means question after ideation")
+        elif distress or prior.distress:
+            lift("moderate", "means question after distress")
+    if "lethal_means_question" in signals and reaches(ideation_any, "low"):
+        lift("high", "lethal-means question after ideation")
+    if reaches(ideation_any, "moderate"):
+        if signals & {"intent_vague", "plan_vague"}:
+            lift("high", "vague intent or plan after active ideation")
+        if "means_access" in signals:
+            lift("high", "means at hand with active ideation")
+    strong_now = bool(signals & _INTENT_SIGNALS) or (
+        "intent_vague" in signals and reaches(ideation_any, "moderate")
+    )
+    carried_intent = reaches(earlier, "high") and (
+        "intent_vague" in signals or reaches(level, "moderate")
+    )
+    if "timing" in signals and (strong_now or carried_intent):
+        lift("imminent", "intent or plan with timing now")
+    if (
+        "means_access" in signals
+        and reaches(ideation_any, "high")
+        and (signals & {"timing", "intent_vague"} or reaches(base, "high"))
+    ):
+        lift("imminent", "plan with means at hand")
+    if reaches(base, "low") and not borderline and prior.ideation_turns + 1 >= 3:
+        if not reaches(level, "moderate"):
+            notes.append("passive ideation persisting over turns")
+        level = max_level([level, "moderate"])
+    # harm to others: threat with timing or means
+    h2o = cats.get("harm_to_others", "none")
+    if reaches(h2o, "moderate") and signals & {"timing", "means_access"}:
+        bumps.append(("harm_to_others", "high" if h2o == "moderate" else "imminent"))
+    # mania: two kinds of signal (this turn or the two before), or one plus the classifier
+    recent = frozenset().union(*prior.mania_signals[-2:])
+    mania_now = signals & _MANIA_SIGNALS
+    grand_hits = sum(1 for h in a.hits if h.signal == "grandiosity")
+    if mania_now and (len(mania_now | recent) >= 2 or grand_hits >= 2 or "mania" in cats):
+        bumps.append(("mania", "high" if "timing" in signals else "moderate"))
+    return _ContextLayer(level=level, categories=tuple(bumps), notes=tuple(notes))
 
 
 def _normal(text: str) -> str:
@@ -779,7 +896,7 @@ def _counted_readings(a: _Analysis) -> list[ClassifierReading]:
         (h.start, h.end) for h in a.hits if h.signal in ("negated", "other_person", "idiom")
     ]
     if not cancelled:
-        return a.readings
+        return list(a.readings)
     positive = [(h.start, h.end) for h in a.hits if h.level != "none"]
 
     def overlaps(r: ClassifierReading, spans: list[tuple[int, int]]) -> bool:

@@ -329,3 +329,23 @@ def test_importing_the_safety_package_loads_no_heavy_backend() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_analysis_cache_forgets_the_least_recently_used_text() -> None:
+    stub = StubClassifier()
+    a = RiskAssessor(None, classifier=stub, cache_size=2)
+    for text in ("one", "two", "one", "three"):
+        a.assess(text)
+    calls = stub.calls
+    a.assess("one")
+    assert stub.calls == calls
+    a.assess("two")
+    assert stub.calls == calls + 1
+
+
+def test_a_cache_of_size_zero_reads_every_text_again() -> None:
+    stub = StubClassifier()
+    a = RiskAssessor(None, classifier=stub, cache_size=0)
+    a.assess("one")
+    a.assess("one")
+    assert stub.calls == 2
