@@ -1,6 +1,7 @@
 """Crisis detection on client phrasings that no rule or training example was written from.
 
-    python benchmarks/crisis_phrasings.py [--llm local] [--band LOW]
+    python benchmarks/crisis_phrasings.py [--llm local] [--band LOW] [--example-classifier]
+        [--record benchmarks/results/phrasings_reader.json]
 
 The C-SSRS benchmark (``crisis.py``) reads Reddit posts; this one reads what a client says in a
 session. Twenty risk statements (plans, preparation, rehearsal, method research, self-harm, abuse,
@@ -24,7 +25,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _record import Table, add_record_options, write_record  # noqa: E402
 
 from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor, level_rank  # noqa: E402
 
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the project-example classifier instead of the learned reader (the baseline)",
     )
+    add_record_options(ap)
     args = ap.parse_args(argv)
 
     from theraloop.memory import MiniLMEmbedder
@@ -145,6 +149,34 @@ def main(argv: list[str] | None = None) -> int:
         f"protocol {fired}/{needs} of those that call for it\n"
         f"look-alikes: any risk {benign_any}/{m}, protocol {benign_fired}/{m}"
     )
+    if args.record is not None:
+        reader = "project-example classifier" if args.example_classifier else "learned reader"
+        write_record(
+            args.record,
+            order=403,
+            area="Safety",
+            title=f"Set C, client phrasings never tuned on ({reader})",
+            machine=args.machine,
+            notes=(
+                f"{n} risk statements, {needs} of them calling for the protocol, and {m} "
+                "everyday look-alikes, written for the project and never used to tune rules or "
+                f"train a reader; LLM second opinion: {args.llm or 'off'}.",
+            ),
+            tables=(
+                Table(
+                    columns=("sentences", "any risk", "at the expected level", "protocol"),
+                    rows=(
+                        (
+                            "risk statements",
+                            f"{any_risk}/{n}",
+                            f"{expected}/{n}",
+                            f"{fired}/{needs}",
+                        ),
+                        ("look-alikes", f"{benign_any}/{m}", "-", f"{benign_fired}/{m}"),
+                    ),
+                ),
+            ),
+        )
     return 0
 
 
