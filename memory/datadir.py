@@ -11,15 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from theraloop.memory.clock import Clock, system_clock
 from theraloop.memory.decay import DecayPolicy
-from theraloop.memory.embeddings import Embedder
+from theraloop.memory.embeddings import Embedder, MiniLMEmbedder
 from theraloop.memory.errors import InvalidInputError
-
-if TYPE_CHECKING:
-    from theraloop.memory.store import MemoryStore
+from theraloop.memory.store import MemoryStore, open_chroma_client
 
 __all__ = ["CHROMA_DIR", "TRACE_DIR", "open_memory_dir"]
 
@@ -37,8 +34,6 @@ class _LazyMiniLM:
     """
 
     def __init__(self) -> None:
-        from theraloop.memory.embeddings import MiniLMEmbedder
-
         self.name: str = MiniLMEmbedder.name
         self.dimensions: int = MiniLMEmbedder.dimensions
         self._model: Embedder | None = None
@@ -47,8 +42,6 @@ class _LazyMiniLM:
     def _get(self) -> Embedder:
         with self._lock:
             if self._model is None:
-                from theraloop.memory.embeddings import MiniLMEmbedder
-
                 self._model = MiniLMEmbedder()
             return self._model
 
@@ -85,8 +78,6 @@ def open_memory_dir(
         InvalidInputError: ``data_dir`` holds no Chroma folder (memory was off, or the agent
             used a Chroma server: open that with ``MemoryStore(open_chroma_client(url=...))``).
     """
-    from theraloop.memory.store import MemoryStore, open_chroma_client
-
     root = Path(data_dir)
     chroma = root / CHROMA_DIR
     if not chroma.is_dir():
