@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/locomo_retrieval.py ../shared/data/locomo/locomo_dev.json
+    .venv/bin/python benchmarks/locomo_retrieval.py ../shared/data/locomo/locomo_dev.json \
+        [--record benchmarks/results/locomo.json]
 
 Per conversation, every turn is stored as one memory (``"Speaker: text"``, plus the caption of a
 shared photo), created at its session's real date; ``now`` is the last session's date, so old
@@ -36,7 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+
+from _record import Table, add_record_options, write_record  # noqa: E402
 
 from theraloop.memory import (  # noqa: E402
     CachingEmbedder,
@@ -242,13 +245,21 @@ def run(conversations: list[Conversation], ks: Sequence[int], embedder: CachingE
     return systems
 
 
-def table(systems: dict, k: int, counts: dict[str, int]) -> str:
-    """Render recall@k: one row per system, one column per category (n questions in brackets)."""
+def recall_table(systems: dict, k: int, counts: dict[str, int]) -> Table:
+    """Return recall@k: one row per system, one column per category (n questions in brackets)."""
     cats = [c for c in CATEGORIES.values() if counts.get(c)] + ["overall"]
-    header = [f"R@{k}"] + [f"{c} ({counts[c]})" for c in cats]
-    rows = [header] + [
-        [name] + [f"{s.mean(c, k):.3f}" for c in cats] for name, s in systems.items()
-    ]
+    return Table(
+        columns=(f"R@{k}", *(f"{c} ({counts[c]})" for c in cats)),
+        rows=tuple((name, *(f"{s.mean(c, k):.3f}" for c in cats)) for name, s in systems.items()),
+        caption=f"Recall of the evidence turns at {k}:",
+    )
+
+
+def table(systems: dict, k: int, counts: dict[str, int]) -> str:
+    """Render :func:`recall_table` as aligned text."""
+    recall_k = recall_table(systems, k, counts)
+    header = list(recall_k.columns)
+    rows = [header] + [list(row) for row in recall_k.rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
@@ -261,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="first N conversations only")
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10], help="cut-offs (5 10)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    add_record_options(parser)
     args = parser.parse_args(argv)
 
     conversations = load(args.path, args.limit)
@@ -300,6 +312,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 },
                 indent=2,
             )
+        )
+    if args.record is not None:
+        write_record(
+            args.record,
+            order=202,
+            area="Memory",
+            title="LoCoMo retrieval",
+            machine=args.machine,
+            notes=(
+                f"{len(conversations)} conversations, "
+                f"{sum(len(c.turns) for c in conversations)} turns, {n_q} questions: recall of "
+                "the evidence turns, decay on; every system in the same run "
+                f"({run_s:.0f} s). Targets: R@10 >= 0.85, multi-hop >= 0.55, temporal >= 0.85.",
+            ),
+            tables=[recall_table(systems, k, counts) for k in args.k],
         )
     return 0
 
