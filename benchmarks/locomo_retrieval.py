@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/locomo_retrieval.py ../shared/data/locomo/locomo_dev.json \
+    .venv/bin/python benchmarks/locomo_retrieval.py ../shared/data/locomo/locomo_dev.json \\
         [--record benchmarks/results/locomo.json]
 
 Per conversation, every turn is stored as one memory (``"Speaker: text"``, plus the caption of a
