@@ -28,6 +28,7 @@ __all__ = [
     "DraftProblem",
     "REPEAT_WINDOW",
     "drop_repeated_sentences",
+    "repeat_keys",
     "draft_problem",
     "therapist_messages",
     "opening_messages",
@@ -111,6 +112,15 @@ def _sentences(text: str) -> list[tuple[str | None, str]]:
 
 def _said_before(recent: Sequence[str]) -> set[str]:
     return {key for reply in recent for key, _ in _sentences(reply) if key is not None}
+
+
+def repeat_keys(text: str) -> set[str]:
+    """Return the keys under which the repeat check compares ``text``'s sentences.
+
+    A key is a sentence's lower-cased words; sentences under six words have none (short stock
+    phrases such as "Thank you for sharing that." may recur without being a repeat).
+    """
+    return _said_before([text])
 
 
 def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
