@@ -136,6 +136,10 @@ class ProbeResult:
     """The fact was told earlier in the probe's own session (in the prompt, not in recall)."""
     reply_by_model: bool = True
     """The measured model wrote the reply (``--reply-model`` writes only the chosen probes')."""
+    reply_source: str = "model"
+    """Where the reply came from (``model``, ``guard_fallback``, ``crisis_protocol``, ...)."""
+    reply: str = ""
+    """The reply itself, so a reply-uses-fact figure can be read by hand."""
 
 
 def load(path: Path, *, check: bool = True) -> ProbeSet:
@@ -363,6 +367,8 @@ def _score(
         superseded_as_current=stale,
         erased_recalled=found and kind == "erased",
         reply_uses=kind != "erased" and holds(reply.text, fact.evidence),
+        reply_source=reply.reply_source,
+        reply=reply.text,
         recalled=len(texts),
         crisis=reply.crisis,
         same_session=same_session,
