@@ -62,6 +62,8 @@ def test_inviting_an_interpretation_of_an_unseen_figure_is_caught(guard, draft) 
         "A stronger hand soap might finally get them clean.",
         "Some people find a disinfectant spray helps them feel safer.",
         "Wearing disposable gloves could save your skin.",
+        "The most effective cleanser for that is one with 60% ethanol.",
+        "Boiling the cloths kills off all the bacteria.",
     ],
 )
 def test_recommending_cleaning_products_or_aids_coaches_the_compulsion(guard, draft) -> None:
