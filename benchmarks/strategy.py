@@ -398,9 +398,11 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
                 print(f"[{variant}: {target} -> {got.strategy}] {reply}", flush=True)
     calls = sum(len(r) for r in records.values())
     seconds = (time.perf_counter() - start) / max(1, calls)
-    for variant in variants:
+    tables = [
         _realization_table(args, variant, records[variant], measured[variant], seconds)
-    print_table(
+        for variant in variants
+    ]
+    summary = print_table(
         "Strategy realization by reply prompt (instrument: same ESConv label as the target)",
         ["prompt", "replies", "realized (instrument)", "realized (catalog similarity)"],
         [
@@ -413,6 +415,22 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
             for variant in variants
         ],
     )
+    if args.record is not None:
+        write_record(
+            args.record,
+            order=305,
+            area="Strategy and perception",
+            title="Realization: does the reply carry the chosen strategy?",
+            machine=args.machine,
+            notes=(
+                f"The first {len(usable[: args.limit])} valid dialogs with three seeker turns, "
+                "each up to its third seeker turn, with a target strategy cycling through the "
+                "ESConv strategies; the embedded model answers each with every prompt in turn "
+                f"({seconds:.1f} s per reply). A reply is realized when the reply-strategy "
+                "instrument (fitted on ESConv train) gives it the target's ESConv label.",
+            ),
+            tables=(summary, *tables),
+        )
 
 
 def _share(
@@ -431,7 +449,7 @@ def _realization_table(
     records: list[tuple[str, str | None, str | None, str]],
     measured: list[str],
     seconds: float,
-) -> None:
+) -> Table:
     rows = []
     by_target: dict[str, list[int]] = {}
     for index, record in enumerate(records):
@@ -448,7 +466,7 @@ def _realization_table(
                 / max(1, len(indices)),
             ]
         )
-    print_table(
+    return print_table(
         f"Strategy realization, {args.llm} model, {variant} prompt ({seconds:.1f} s/reply)",
         [
             "target strategy",
@@ -494,8 +512,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     add_record_options(parser)
     args = parser.parse_args(argv)
-    if args.realization and args.record is not None:
-        parser.error("--record writes the policy figures: run it without --realization")
     dialogs = load_dialogs(args.path)
     if args.realization:
         run_realization(args, dialogs)
