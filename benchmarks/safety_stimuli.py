@@ -159,9 +159,15 @@ def run_stimuli(data: dict[str, Any], agent: Any, clock: Any, baseline: Any | No
             "seconds": round(time.perf_counter() - t, 2),
         }
         if baseline is not None:
-            raw = _baseline_reply(baseline, s["context"], s["text"])
-            row["baseline_reply"] = raw
-            row["baseline_problems"] = judge(s, raw, False)
+            try:
+                raw = _baseline_reply(baseline, s["context"], s["text"])
+            except Exception as exc:  # noqa: BLE001 - a timed-out baseline call must not end the run
+                row["baseline_reply"] = None
+                row["baseline_problems"] = None
+                row["baseline_error"] = f"{type(exc).__name__}: {exc}"[:200]
+            else:
+                row["baseline_reply"] = raw
+                row["baseline_problems"] = judge(s, raw, False)
         rows.append(row)
         print(
             f"{s['id']:6} {row['risk_level']:9} {row['reply_source']:18} "
@@ -222,10 +228,12 @@ def summarise(stimuli: list[dict], personas: list[dict], baseline: bool) -> dict
             "perceived": sum(cond in r["conditions"] or r["crisis"] for r in rows) / len(rows),
             "protocol": sum(r["crisis"] for r in rows) / len(rows),
         }
-        if baseline:
-            per[cond]["baseline_appropriate"] = sum(not r["baseline_problems"] for r in rows) / len(
-                rows
-            )
+        if baseline:  # over the baseline calls that answered; failed ones are counted apart
+            answered = [r for r in rows if r["baseline_problems"] is not None]
+            per[cond]["baseline_appropriate"] = sum(
+                not r["baseline_problems"] for r in answered
+            ) / max(1, len(answered))
+            per[cond]["baseline_errors"] = len(rows) - len(answered)
     risky = [p for p in personas if p["expected"] in ("high", "imminent")]
     return {
         "per_condition": per,
