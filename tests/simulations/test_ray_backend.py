@@ -150,17 +150,32 @@ def on_ray(out: Path, *, retries: int, delay_s: float = 0.15):
     )
 
 
-def writer_mid_session(out: Path) -> int:
-    """Wait until some client is inside a session; return the pid of the worker writing it."""
+def _mid_session(out: Path, cid: str) -> bool:
+    turns = [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TraceTurn)]
+    return len(turns) >= 2 and len(turns) % 4 != 0
+
+
+def writer_mid_session(out: Path, *, freeze: bool = False) -> int:
+    """Wait until some client is inside a session; return the pid of the worker writing it.
+
+    With ``freeze`` the worker is stopped (SIGSTOP) while still inside that session, so a slow
+    machine cannot let it finish the session before the test kills its node.
+    """
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for cid in CLIENTS:
-            turns = [r for r in read_trace(trace_path(out, cid)) if isinstance(r, TraceTurn)]
             holder = out / "progress" / cid / "writer.lock"
-            if len(turns) >= 2 and len(turns) % 4 != 0 and holder.is_file():
+            if _mid_session(out, cid) and holder.is_file():
                 text = holder.read_text().split()
-                if text:
-                    return int(text[0])
+                if not text:
+                    continue
+                pid = int(text[0])
+                if not freeze:
+                    return pid
+                os.kill(pid, signal.SIGSTOP)
+                if _mid_session(out, cid):
+                    return pid
+                os.kill(pid, signal.SIGCONT)
         time.sleep(0.02)
     raise AssertionError("no client started a session within 60 s")
 
@@ -209,7 +224,9 @@ def test_a_client_on_a_killed_node_is_retried_within_the_same_command(
     result: list = []
     run = threading.Thread(target=lambda: result.append(on_ray(out, retries=2)))
     run.start()
-    cluster.remove_node(node_of(cluster, writer_mid_session(out)), allow_graceful=False)
+    cluster.remove_node(
+        node_of(cluster, writer_mid_session(out, freeze=True)), allow_graceful=False
+    )
     run.join(timeout=90)
 
     assert result, "the run did not finish within 90 s"
