@@ -131,7 +131,8 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
     notes ("The client mentioned feeling shame at intensity 4/5"), and reusing a sentence from one
     of their last replies ("It's important to take care of yourself and your time."), which a
     client reads as not being listened to. ``recent`` holds the session's latest replies; a
-    sentence of six or more words repeated from one of them counts.
+    sentence of six or more words repeated from one of them counts, and so does a whole reply
+    repeated word for word, however short.
 
     Example:
         >>> draft_problem("The client seems anxious at intensity 3/5.").kind
@@ -139,6 +140,8 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
         >>> said = ["I hear you. What is making you feel this way, do you think?"]
         >>> draft_problem("Thanks for saying. What do you think is behind that feeling?", said)
         >>> draft_problem("Okay. What is making you feel this way, do you think?", said).kind
+        'repetition'
+        >>> draft_problem("You're reflecting on it.", ["You're reflecting on it!"]).kind
         'repetition'
     """
     if not text.strip():
@@ -156,6 +159,14 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
             f"talks about the client or the notes ({m.group(0)!r})",
             "Your last draft described the client or repeated the counselor notes; speak to "
             "the client directly, as 'you'.",
+        )
+    words = _TOKEN.findall(text.lower())
+    if any(words == _TOKEN.findall(reply.lower()) for reply in recent):
+        return DraftProblem(
+            "repetition",
+            f"repeats an earlier reply word for word: {text[:80]!r}",
+            f'You already said "{text[:120]}"; do not say it again. Answer what the client just '
+            "said, in new words.",
         )
     earlier = _said_before(recent)
     for key, sentence in _sentences(text):

@@ -53,3 +53,14 @@ def test_only_a_repeat_is_soft_and_every_problem_says_how_to_fix_it():
 
 def test_without_recent_replies_nothing_counts_as_a_repeat():
     assert draft_problem(EARLIER[1]) is None
+
+
+def test_a_short_reply_said_again_word_for_word_is_a_repeat():
+    problem = draft_problem(
+        "You're reflecting on your mistakes.", ["You're reflecting on your mistakes."]
+    )
+    assert problem is not None and problem.kind == "repetition"
+
+
+def test_a_short_reply_inside_a_longer_earlier_one_is_not_a_whole_repeat():
+    assert draft_problem("Can you tell me more?", ["I see. Can you tell me more?"]) is None
