@@ -33,6 +33,7 @@ class ClientCoherence:
     homework_asked_before_set: int
     replies: int
     sentences_repeated_across_sessions: int
+    """Therapist sentences (openings and replies) said word for word in an earlier session."""
     examples: tuple[str, ...] = ()
     """Up to five offending texts, for a person to read."""
 
@@ -61,7 +62,11 @@ def client_coherence(client: ClientRun) -> ClientCoherence:
             if _HOMEWORK.search(opening) and not homework_set:
                 homework_early += 1
                 examples.append(opening)
-            said_now |= repeat_keys(opening)
+            keys = repeat_keys(opening)
+            if keys & earlier:
+                repeated += len(keys & earlier)
+                examples.append(opening)
+            said_now |= keys
         for turn in session.turns:
             text = str(turn.therapist.get("text", ""))
             replies += 1

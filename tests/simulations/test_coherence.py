@@ -26,6 +26,12 @@ def test_a_sentence_from_an_earlier_session_counts_as_a_repeat():
     assert found.sentences_repeated_across_sessions == 1 and found.replies == 2
 
 
+def test_an_opening_said_again_in_a_later_session_counts_as_a_repeat():
+    opening = "Welcome back. Last time we talked about flatness and lack of motivation."
+    found = client_coherence(_client(_session(1, opening, []), _session(2, opening, [])))
+    assert found.sentences_repeated_across_sessions == 1
+
+
 def test_the_same_sentence_twice_in_one_session_is_left_to_the_turn_checks():
     found = client_coherence(_client(_session(1, "Hello.", [LINE, LINE])))
     assert found.sentences_repeated_across_sessions == 0
