@@ -9,11 +9,12 @@ summary's topics and homework.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
 
-from theraloop.agent.prompts import opening_messages
+from theraloop.agent.prompts import REPEAT_WINDOW, draft_problem, opening_messages
 from theraloop.agent.records import RecordBook, SessionSummary, TreatmentPlan
 from theraloop.agent.session_graph import call_model
 from theraloop.strategies.catalog import strategy_ids
@@ -55,22 +56,30 @@ def open_session(
     messages = opening_messages(
         plan=plan, last_summary=last, portrait=portrait, session_number=session_number
     )
+    # earlier openings count for the repeat check: a session never opens with the last one's words
+    earlier = [s.opening for s in records.sessions(client_id) if s.opening][-REPEAT_WINDOW:]
     text, failures = call_model(
-        model, messages, retries=retries, timeout_s=timeout_s, max_tokens=_MAX_OPENING_TOKENS
+        model,
+        messages,
+        retries=retries,
+        timeout_s=timeout_s,
+        recent=earlier,
+        max_tokens=_MAX_OPENING_TOKENS,
     )
     errors = tuple(f"therapist: {e}" for e in failures)
     if text:
         return Opening(text, errors)
     return Opening(
-        fallback_opening(last), (*errors, "therapist: the opening is the fixed fallback")
+        fallback_opening(last, earlier), (*errors, "therapist: the opening is the fixed fallback")
     )
 
 
-def fallback_opening(last: SessionSummary | None) -> str:
+def fallback_opening(last: SessionSummary | None, earlier: Sequence[str] = ()) -> str:
     """Return the opening used when the model gives none: a greeting, a bridge, the homework.
 
     The bridge names the last session's topics rather than quoting its summary, which is written
-    about the client ("The client discussed ...") and reads wrongly when said to them.
+    about the client ("The client discussed ...") and reads wrongly when said to them. When that
+    opening would repeat one of the ``earlier`` openings word for word, a plainer one is said.
 
     Example:
         >>> print(fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work"))))
@@ -80,7 +89,17 @@ def fallback_opening(last: SessionSummary | None) -> str:
         >>> summary = SessionSummary(text="...", concerns=("depression",), worked_on=("question",))
         >>> print(fallback_opening(summary))  # perceived labels and strategy ids are not topics
         Welcome back. How have things been since then?
+        >>> said = fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work")))
+        >>> print(fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work")), [said]))
+        Good to see you again. What has been on your mind this week?
     """
+    opening = _bridged_opening(last)
+    if draft_problem(opening, earlier) is None:
+        return opening
+    return "Good to see you again. What has been on your mind this week?"
+
+
+def _bridged_opening(last: SessionSummary | None) -> str:
     if last is None:
         return "Hello, I'm glad you're here. What would you like to talk about today?"
     topics = [t for t in map(_topic, (*last.concerns, *last.worked_on)) if t][:2]

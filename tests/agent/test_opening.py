@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from theraloop.agent.openings import fallback_opening
 from theraloop.agent.records import SessionSummary
 
@@ -51,3 +53,26 @@ def test_the_bridge_never_shows_perceived_labels_or_strategy_ids():
     assert (
         opening == "Welcome back. Last time we talked about sleep. How have things been since then?"
     )
+
+
+def test_a_fallback_opening_never_repeats_the_last_sessions_opening_word_for_word():
+    said = fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work")))
+    again = fallback_opening(SessionSummary(text="...", worked_on=("sleep", "work")), [said])
+    assert said.startswith("Welcome back. Last time we talked about sleep and work.")
+    assert again != said
+
+
+def test_sessions_opened_by_the_fallback_open_differently(make_agent, clock):
+    def therapist(messages):
+        if "Write the counselor's opening" in str(messages[-1].content):
+            raise RuntimeError("model down")
+        return "Thank you for telling me. What stands out most about this week?"
+
+    agent = make_agent(therapist=therapist, model_retries=0)
+    openings = []
+    for _ in range(3):
+        openings.append(agent.start_session("alice").opening)
+        agent.respond("alice", "I slept badly again and work was hard.")
+        agent.end_session("alice")
+        clock.advance(timedelta(days=7))
+    assert len(set(openings[1:])) == 2
