@@ -71,7 +71,9 @@ def items_table(store: MemoryStore, client_id: str, now: datetime | None = None)
 
     Columns: id, kind, text, session_id, created, last_recalled, strength, recall_count,
     retention, pinned, archived, fact_key, superseded_by (the id of the newer memory that
-    replaced it as current, if any).
+    replaced it as current, if any). ``retention`` counts calendar days; ranking and archiving
+    cap a session memory's age at ``DecayPolicy.session_days`` per later session, so for a client
+    seen less than weekly they keep it higher than this column shows.
     """
     import pandas as pd
 
