@@ -402,18 +402,12 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
         _realization_table(args, variant, records[variant], measured[variant], seconds)
         for variant in variants
     ]
+    # each prompt's figures are its own table's "all" row: replies, catalog label, instrument
+    alls = [table.rows[-1] for table in tables]
     summary = print_table(
         "Strategy realization by reply prompt (instrument: same ESConv label as the target)",
         ["prompt", "replies", "realized (instrument)", "realized (catalog similarity)"],
-        [
-            [
-                variant,
-                len(records[variant]),
-                _share(records[variant], measured[variant], "instrument"),
-                _share(records[variant], measured[variant], "similarity"),
-            ]
-            for variant in variants
-        ],
+        [[variant, row[1], row[4], row[3]] for variant, row in zip(variants, alls, strict=True)],
     )
     if args.record is not None:
         write_record(
@@ -431,16 +425,6 @@ def run_realization(args: argparse.Namespace, dialogs: list[dict[str, Any]]) -> 
             ),
             tables=(summary, *tables),
         )
-
-
-def _share(
-    records: list[tuple[str, str | None, str | None, str]], measured: list[str], by: str
-) -> float:
-    if by == "instrument":
-        hits = [m == CATALOG[r[0]].esconv_label for r, m in zip(records, measured, strict=True)]
-    else:
-        hits = [r[2] == CATALOG[r[0]].esconv_label for r in records]
-    return sum(hits) / max(1, len(hits))
 
 
 def _realization_table(
