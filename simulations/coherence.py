@@ -50,7 +50,7 @@ def client_coherence(client: ClientRun) -> ClientCoherence:
     homework_set = False
     examples: list[str] = []
     for session in client.sessions:
-        said_now: set[str] = set()
+        said: list[str] = []  # the therapist's words this session: opening, then replies
         if session.start is not None:
             opening = session.start.opening
             openings += 1
@@ -62,14 +62,11 @@ def client_coherence(client: ClientRun) -> ClientCoherence:
             if _HOMEWORK.search(opening) and not homework_set:
                 homework_early += 1
                 examples.append(opening)
-            keys = repeat_keys(opening)
-            if keys & earlier:
-                repeated += len(keys & earlier)
-                examples.append(opening)
-            said_now |= keys
-        for turn in session.turns:
-            text = str(turn.therapist.get("text", ""))
-            replies += 1
+            said.append(opening)
+        said += [str(turn.therapist.get("text", "")) for turn in session.turns]
+        replies += len(session.turns)
+        said_now: set[str] = set()
+        for text in said:
             keys = repeat_keys(text)
             if keys & earlier:
                 repeated += len(keys & earlier)
