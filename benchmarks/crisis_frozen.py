@@ -38,6 +38,7 @@ DATA = Path(__file__).resolve().parent / "data"
 FROZEN: dict[str, str] = {
     "crisis_frozen_v1.yaml": "31419b9d635dff38fff91b4cc49452f428ebb3abf9059215693036ec491c4a2b",
     "crisis_frozen_v2.yaml": "48fbae0967580054906b0b332336af66a607599ae4238b882d2dcecfbd4a08f5",
+    "crisis_frozen_v3.yaml": "6a7a40cec414188a8fa188a7c207392c791376004c9b9cc8afa6fdba1647608b",
 }
 """File name -> sha256 of every set ever frozen."""
 
