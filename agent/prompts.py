@@ -253,20 +253,22 @@ def therapist_messages(
     reaction: str,
     extra_instruction: str | None = None,
     exemplars: Sequence[tuple[str, str]] = (),
+    exemplars_show: str | None = None,
 ) -> list[BaseMessage]:
     """Build the therapist's chat messages for one turn.
 
-    ``exemplars`` are ``(client, reply)`` exchanges showing the chosen strategy. They go in as
-    earlier message pairs, marked as another client's, after the session's history and before the
-    turn's notes: a small model follows examples given as turns more faithfully than examples
-    quoted in its instructions, and the system prompt and history stay a stable cached prefix.
+    ``exemplars`` are ``(client, reply)`` exchanges showing the chosen strategy (or, named by
+    ``exemplars_show``, how to answer a perceived condition). They go in as earlier message
+    pairs, marked as another client's, after the session's history and before the turn's notes:
+    a small model follows examples given as turns more faithfully than examples quoted in its
+    instructions, and the system prompt and history stay a stable cached prefix.
     """
     messages: list[BaseMessage] = [_therapist_system(plan, portrait)]
     for said, answered in history:
         messages.append(HumanMessage(said))
         messages.append(AIMessage(answered))
     for said, answered in exemplars:
-        messages.append(HumanMessage(f"{EXEMPLAR_MARK} {strategy_name}]\n{said}"))
+        messages.append(HumanMessage(f"{EXEMPLAR_MARK} {exemplars_show or strategy_name}]\n{said}"))
         messages.append(AIMessage(answered))
     notes = [
         f"Client seems {emotion} (intensity {intensity}/5) and {reaction.replace('_', '-')}.",

@@ -41,7 +41,11 @@ from theraloop.agent.prompts import (
 )
 from theraloop.agent.records import CrisisRecord
 from theraloop.agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
-from theraloop.agent.safety.conditions import condition_guidance, steer_strategy
+from theraloop.agent.safety.conditions import (
+    condition_exemplars,
+    condition_guidance,
+    steer_strategy,
+)
 from theraloop.agent.state import (
     NodeTiming,
     RecalledMemory,
@@ -280,11 +284,27 @@ def choose_strategy(state: SessionState, runtime: Runtime[SessionContext]) -> di
     return {"strategy": choice}
 
 
+def _exemplars(state: SessionState) -> tuple[list[tuple[str, str]], str | None]:
+    """Return the turn's example exchanges and what they show when not the strategy.
+
+    While psychosis, mania or OCD is perceived, the condition's exemplars replace the strategy's:
+    the strategy's own examples were written for ordinary sessions and can model exactly the
+    agreement or reassurance the condition rules out.
+    """
+    strategy = get_strategy(state["strategy"].strategy)
+    held = condition_exemplars(state["risk"].conditions)
+    if held:
+        labels = ", ".join(dict.fromkeys(e.label for e in held))
+        return [(e.client, e.reply) for e in held], f"{strategy.name}, with {labels}"
+    return [(e.client, e.reply) for e in strategy.exemplars], None
+
+
 def _messages(
     state: SessionState, history: list[tuple[str, str]], extra: str | None
 ) -> list[BaseMessage]:
     strategy = get_strategy(state["strategy"].strategy)
     memories = [(m.created_at or "", m.text) for m in state.get("recalled", [])]  # fenced
+    exemplars, shows = _exemplars(state)
     return therapist_messages(
         plan=state.get("plan"),
         portrait=state.get("portrait", ""),
@@ -292,7 +312,8 @@ def _messages(
         client_text=state["client_text"],
         strategy_name=strategy.name,
         strategy_guidance=strategy_guidance(strategy.id, examples=False),
-        exemplars=[(exemplar.client, exemplar.reply) for exemplar in strategy.exemplars],
+        exemplars=exemplars,
+        exemplars_show=shows,
         memories=memories,
         emotion=state["emotion"].label,
         intensity=state["emotion"].intensity,
@@ -312,7 +333,8 @@ def _draft(
         timeout_s=ctx.model_timeout_s,
         # an exemplar's reply copied word for word counts as a repeat, so it is redrafted
         recent=[reply for _, reply in history[-REPEAT_WINDOW:]]
-        + list(get_strategy(state["strategy"].strategy).examples),
+        + list(get_strategy(state["strategy"].strategy).examples)
+        + [reply for _, reply in _exemplars(state)[0]],
         revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
         max_tokens=ctx.max_reply_tokens,
     )

@@ -50,6 +50,8 @@ __all__ = [
     "imminence_level",
     "condition_guidance",
     "steer_strategy",
+    "condition_exemplars",
+    "ConditionExemplar",
 ]
 
 _IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
@@ -64,6 +66,16 @@ _SELF_CATEGORIES = frozenset({"suicide", "self_harm"})
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionExemplar:
+    """A short exchange showing how a counselor answers someone with ``condition``."""
+
+    condition: ConditionKind
+    label: str
+    client: str
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Condition:
     kind: ConditionKind
     label: str
@@ -75,6 +87,7 @@ class _Condition:
     guidance: str
     avoid_strategies: frozenset[str]
     prefer_strategy: str
+    exemplars: tuple[ConditionExemplar, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,15 @@ def rules_from_mapping(data: dict[str, Any]) -> ConditionRules:
                 guidance=" ".join(spec["guidance"].split()),
                 avoid_strategies=frozenset(spec.get("avoid_strategies", ())),
                 prefer_strategy=spec["prefer_strategy"],
+                exemplars=tuple(
+                    ConditionExemplar(
+                        kind,
+                        spec["label"],
+                        " ".join(e["client"].split()),
+                        " ".join(e["reply"].split()),
+                    )
+                    for e in spec.get("exemplars", ())
+                ),
             )
         )
     imm = data["imminence"]
@@ -377,3 +399,16 @@ def steer_strategy(
             reason = f"{cond.label}: {chosen} would collude, so {cond.prefer_strategy}"
             return cond.prefer_strategy, reason
     return None
+
+
+def condition_exemplars(
+    reading: ConditionReading, rules: ConditionRules | None = None
+) -> tuple[ConditionExemplar, ...]:
+    """Return the exemplars of every perceived condition, in rules-file order.
+
+    A small model copies the manner of an example exchange more faithfully than it follows an
+    instruction, so while a condition holds its exemplars (a gentle non-colluding answer written
+    for review by a clinician) take the place of the chosen strategy's.
+    """
+    rules = rules or load_rules()
+    return tuple(e for c in rules.conditions if reading.has(c.kind) for e in c.exemplars)

@@ -25,6 +25,7 @@ A failing draft is redrafted once with :meth:`ReplyGuard.redraft_instruction`, t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -86,6 +87,7 @@ _PRIORITY: tuple[GuardKind, ...] = (
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
+_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +110,20 @@ class _Requirement:
 
 
 @dataclass(frozen=True, slots=True)
+class _QuestionRule:
+    """The only kinds of question an armed reply may ask; any other question fails with ``kind``."""
+
+    kind: GuardKind
+    what: str
+    arm: Arm
+    allowed: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _GuardRules:
     rules: tuple[_Rule, ...]
     required: tuple[_Requirement, ...]
+    questions: tuple[_QuestionRule, ...]
     redraft: dict[GuardKind, str]
     hedge: re.Pattern[str]
     belief_hedge: re.Pattern[str]
@@ -156,6 +169,15 @@ def _alternatives(patterns: list[str], flags: int) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
 
 
+def _flatten(patterns: list[Any]) -> Iterator[str]:
+    """Yield the patterns of a list that may hold shared lists (YAML anchors) as items."""
+    for item in patterns:
+        if isinstance(item, list):
+            yield from _flatten(item)
+        else:
+            yield item
+
+
 @lru_cache(maxsize=1)
 def _guard_rules() -> _GuardRules:
     data = _read_yaml("reply_guards.yaml")
@@ -184,9 +206,16 @@ def _guard_rules() -> _GuardRules:
             raise ValueError(f"bad kind or arm in the required rule {req['what']!r}")
         regex = _alternatives(req["patterns"], re.IGNORECASE)
         required.append(_Requirement(req["kind"], req["what"], req["arm"], regex))
+    questions = []
+    for spec in data.get("questions", ()):
+        if spec["kind"] not in redraft or spec["arm"] not in get_args(Arm):
+            raise ValueError(f"bad kind or arm in the question rule {spec['what']!r}")
+        allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
+        questions.append(_QuestionRule(spec["kind"], spec["what"], spec["arm"], allowed))
     return _GuardRules(
         rules=tuple(rules),
         required=tuple(required),
+        questions=tuple(questions),
         redraft=redraft,
         hedge=_alternatives(data["hedges"], re.IGNORECASE),
         belief_hedge=_alternatives(data["belief_hedges"], re.IGNORECASE),
@@ -229,6 +258,18 @@ def _clause_prefix(text: str, start: int) -> str:
     return prefix[ends[-1] :] if ends else prefix
 
 
+def _question_violations(rule: _QuestionRule, reply: str) -> list[GuardViolation]:
+    return [
+        GuardViolation(
+            kind=rule.kind,
+            span=TextSpan(text=m.group(0).strip(), start=m.start(), end=m.end()),
+            detail=f"reply asks {rule.what}",
+        )
+        for m in _QUESTION_SENTENCE.finditer(reply)
+        if rule.allowed.search(m.group(0)) is None
+    ]
+
+
 def _violations(rule: _Rule, reply: str, rules: _GuardRules) -> list[GuardViolation]:
     found = []
     for m in rule.regex.finditer(reply):
@@ -265,6 +306,12 @@ class ReplyGuard:
             for rule in rules.rules
             if situation.arms(rule.arm)
             for v in _violations(rule, reply, rules)
+        ]
+        violations += [
+            v
+            for question in rules.questions
+            if situation.arms(question.arm)
+            for v in _question_violations(question, reply)
         ]
         violations += [
             GuardViolation(

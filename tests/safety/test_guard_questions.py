@@ -1,0 +1,99 @@
+"""While psychosis, mania or OCD is perceived, a reply asks only about the person."""
+
+from __future__ import annotations
+
+import pytest
+
+from theraloop.agent.safety import RiskAssessment
+from theraloop.agent.safety.conditions import condition_exemplars, load_rules
+from theraloop.agent.safety.models import ConditionKind, ConditionReading
+
+NONE = RiskAssessment(level="none")
+
+
+def held(*kinds: ConditionKind) -> RiskAssessment:
+    """An assessment in which the detector perceived ``kinds``."""
+    return RiskAssessment(level="none", conditions=ConditionReading(conditions=kinds))
+
+
+PSYCHOSIS = held("delusion", "hallucination")
+MANIA = held("mania")
+OCD = held("ocd")
+VOICES = "The voices in the vents tell me which food is safe to eat."
+WATCHERS = "There's a camera in my smoke alarm and my landlord watches me through it."
+SPREE = "I haven't slept in four days and I'm buying a vineyard tomorrow with my pension!"
+COUNTING = "I have to tap the light switch in sets of eight or my mum will get ill."
+WORK = "My manager keeps moving my deadlines and I'm worn out."
+
+
+def kinds(verdict) -> set[str]:
+    return {v.kind for v in verdict.violations}
+
+
+@pytest.mark.parametrize(
+    ("draft", "client"),
+    [
+        ("That sounds hard. What do the voices want you to eat?", VOICES),
+        ("What does it mean to you that they picked the vents?", VOICES),
+        ("Why would your landlord choose you, of all people?", WATCHERS),
+        ("Where in the alarm did you spot the lens?", WATCHERS),
+    ],
+)
+def test_a_question_about_the_belief_or_the_voices_is_caught(guard, draft, client) -> None:
+    assert "delusion_agreement" in kinds(guard.check(draft, client, PSYCHOSIS))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "That sounds frightening. How have you been sleeping lately?",
+        "It sounds exhausting. Is there someone you trust you could call today?",
+        "Would you be open to talking this over with your doctor this week?",
+        "I can hear how real this feels. Are you feeling safe at home right now?",
+    ],
+)
+def test_questions_about_feelings_sleep_safety_and_support_pass(guard, draft) -> None:
+    assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
+
+
+def test_a_question_about_the_manic_plan_is_caught(guard) -> None:
+    verdict = guard.check("Which grapes will you plant first?", SPREE, MANIA)
+    assert "mania_encouragement" in kinds(verdict)
+
+
+@pytest.mark.parametrize("draft", ["That's wonderful news!", "What an amazing adventure."])
+def test_praise_of_a_manic_plan_is_caught(guard, draft) -> None:
+    assert "mania_encouragement" in kinds(guard.check(draft, SPREE, MANIA))
+
+
+def test_asking_to_wait_on_the_plan_until_after_sleep_passes(guard) -> None:
+    draft = "You sound full of energy. Could the vineyard wait until you've slept and seen your GP?"
+    assert guard.check(draft, SPREE, MANIA).ok
+
+
+def test_a_question_that_tunes_the_ritual_is_caught(guard) -> None:
+    verdict = guard.check("Have you tried tapping in sets of four instead?", COUNTING, OCD)
+    assert "compulsion_reassurance" in kinds(verdict)
+
+
+def test_a_question_about_the_urge_and_the_uncertainty_passes(guard) -> None:
+    draft = "That urge sounds so strong. What happens to the anxiety if you leave the switch?"
+    assert guard.check(draft, COUNTING, OCD).ok
+
+
+def test_questions_are_free_when_no_condition_is_perceived(guard) -> None:
+    assert guard.check("Which deadline worries you most?", WORK, NONE).ok
+
+
+@pytest.mark.parametrize("kind", ["delusion", "hallucination", "mania", "ocd"])
+def test_every_condition_ships_exemplars_that_pass_its_own_guards(guard, kind) -> None:
+    condition = next(c for c in load_rules().conditions if c.kind == kind)
+    assert condition.exemplars, f"{kind} has no exemplars"
+    for exemplar in condition.exemplars:
+        assert guard.check(exemplar.reply, exemplar.client, held(kind)).ok, exemplar.reply
+
+
+def test_exemplars_follow_the_perceived_conditions() -> None:
+    shown = condition_exemplars(ConditionReading(conditions=("mania",)))
+    assert shown and {e.condition for e in shown} == {"mania"}
+    assert condition_exemplars(ConditionReading()) == ()
