@@ -52,9 +52,10 @@ __all__ = [
     "steer_strategy",
     "condition_exemplars",
     "ConditionExemplar",
+    "warning_signs",
 ]
 
-_IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
+IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
     "means_at_hand",
     "timing_now",
     "in_progress",
@@ -150,7 +151,7 @@ def rules_from_mapping(data: dict[str, Any]) -> ConditionRules:
             )
         )
     imm = data["imminence"]
-    cues = {cue: _compile(imm.get(cue, ())) for cue in _IMMINENCE_CUES}
+    cues = {cue: _compile(imm.get(cue, ())) for cue in IMMINENCE_CUES}
     means = data.get("means_inquiry")
     return ConditionRules(
         conditions=tuple(conditions),
@@ -281,6 +282,20 @@ def _warning_signs(
     return None, []
 
 
+def warning_signs(
+    text: str, context: Sequence[str], rules: ConditionRules | None = None
+) -> tuple[MeansContext | None, list[ConditionCue]]:
+    """Return the warning signs a means question in ``text`` follows (for another reader of it).
+
+    The learned condition reader finds means questions the ``means`` cues miss; whether such a
+    question matters is read here with the same ideation and distress cues as the rules use.
+    """
+    rules = rules or load_rules()
+    if rules.means_inquiry is None:
+        return None, []
+    return _warning_signs(rules.means_inquiry, text, context)
+
+
 def _distinct(cues: list[ConditionCue]) -> list[ConditionCue]:
     """Drop a cue found twice (by the rules file and by the pattern layer)."""
     return list({(c.turn, c.start, c.end): c for c in reversed(cues)}.values())[::-1]
@@ -339,7 +354,7 @@ def perceive(
         if means_context is not None:
             seen.append("means_inquiry")
             cues.extend(means_cues)
-    ordered = tuple(c for c in _IMMINENCE_CUES if c in seen)
+    ordered = tuple(c for c in IMMINENCE_CUES if c in seen)
     return ConditionReading(
         conditions=tuple(kinds), imminence=ordered, cues=tuple(cues), means_context=means_context
     )

@@ -55,7 +55,8 @@ from cachetools import LRUCache
 
 from theraloop.agent.safety._llm import ask_llm
 from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading
-from theraloop.agent.safety.conditions import imminence_level, perceive
+from theraloop.agent.safety.condition_reader import ConditionReader, add_learned
+from theraloop.agent.safety.conditions import imminence_level, load_rules, perceive
 from theraloop.agent.safety.models import (
     ConditionReading,
     EvidenceSpan,
@@ -76,7 +77,12 @@ from theraloop.agent.safety.patterns import (
     risk_keywords,
     scan,
 )
-from theraloop.agent.safety.reader import LearnedRiskReader, RiskReader, default_reader
+from theraloop.agent.safety.reader import (
+    MINILM_NAME,
+    LearnedRiskReader,
+    RiskReader,
+    default_reader,
+)
 from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -239,6 +245,8 @@ class RiskAssessor:
             ``model_timeout_s=None``).
         perceive_conditions: attach psychosis, mania and OCD and lift the level for imminence
             cues (:mod:`theraloop.agent.safety.conditions`); off only to measure the layer's effect.
+        learned_conditions: also read the conditions with the shipped head
+            (:mod:`theraloop.agent.safety.condition_reader`) when the embedder is MiniLM.
         ignore_talk_about_others: do not count the classifier's self-directed risk in sentences
             that name another person and never the speaker ("you deserve to live", "she wants to
             die"). Off by default: in a session a client's generic "you" is often about
@@ -264,6 +272,7 @@ class RiskAssessor:
         ignore_talk_about_others: bool = False,
         second_opinion: SecondOpinionMode = "record",
         perceive_conditions: bool = True,
+        learned_conditions: bool = True,
     ) -> None:
         self.classifier: RiskReader = classifier or default_reader(embedder)
         if llm_band is None:
@@ -292,6 +301,14 @@ class RiskAssessor:
             )
         self.second_opinion: SecondOpinionMode = second_opinion
         self.perceive_conditions = perceive_conditions
+        self.condition_reader = (
+            ConditionReader(embedder)
+            if perceive_conditions
+            and learned_conditions
+            and embedder is not None
+            and embedder.name == MINILM_NAME
+            else None
+        )
         self.ignore_talk_about_others = ignore_talk_about_others
         self.llm_band = (float(lo), float(hi))
         self.category_threshold = float(category_threshold)
@@ -300,8 +317,10 @@ class RiskAssessor:
 
     # ------------------------------------------------------------------ public API
     def warm_up(self) -> None:
-        """Load (or train) the classifier head now instead of on the first message."""
+        """Load (or train) the classifier heads now instead of on the first message."""
         self.classifier.fit()
+        if self.condition_reader is not None:
+            self.condition_reader.warm_up()
 
     def assess(self, text: str, context: Sequence[str] | None = ()) -> RiskAssessment:
         """Assess ``text`` in the light of the earlier client turns in ``context`` (oldest first).
@@ -402,11 +421,27 @@ class RiskAssessor:
         prior = _Prior()
         results: list[_TurnResult] = []
         last = len(turns) - 1
+        learned = (
+            self.condition_reader.read(turns)
+            if self.perceive_conditions and self.condition_reader is not None
+            else None
+        )
         for i, a in enumerate(analyses):
             ask = use_llm and self.chat_model is not None and (i == last or not last_only)
             r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
             if self.perceive_conditions:
-                r = _with_conditions(r, perceive(turns[i], turns[:i]), prior.self_max)
+                reading = perceive(turns[i], turns[:i])
+                if learned is not None:
+                    disclosure = not _DISCLOSURES.isdisjoint(r.cats)
+                    reading = add_learned(
+                        reading,
+                        turns[i],
+                        turns[:i],
+                        learned[: i + 1],
+                        load_rules(),
+                        disclosure=disclosure,
+                    )
+                r = _with_conditions(r, reading, prior.self_max)
             results.append(r)
             prior = prior.after(r)
         indices = [last] if last_only else range(len(turns))
@@ -678,6 +713,10 @@ _CONDITION_CATEGORY: dict[str, RiskCategory] = {
     "hallucination": "delusion",
     "mania": "mania",
 }
+
+
+_DISCLOSURES = frozenset({"suicide", "self_harm", "harm_to_others", "abuse_by_others"})
+"""Categories whose disclosure keeps the learned condition reader to suspicions."""
 
 
 def _with_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> _TurnResult:

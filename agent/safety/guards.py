@@ -233,7 +233,7 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     signals = {h.signal for h in hits}
     seen = perceive(client_text)
     held = risk.conditions if risk is not None else seen
-    kinds = set(seen.conditions) | set(held.conditions)
+    kinds = set(seen.conditions) | set(held.conditions) | set(held.suspected)
     cues = set(seen.imminence) | set(held.imminence)
     cats = set(risk.categories) if risk is not None else set()
     level = level_rank(risk.level) if risk is not None else 0

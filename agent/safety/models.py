@@ -191,10 +191,19 @@ class ConditionReading(BaseModel):
     means_context: MeansContext | None = Field(
         default=None, description="With a means_inquiry cue: the warning signs it follows."
     )
+    suspected: tuple[ConditionKind, ...] = Field(
+        default=(),
+        description="Read by the learned reader below the confidence that changes the reply's "
+        "guidance: enough to check the reply against the condition's guards, not to act on.",
+    )
 
     def has(self, kind: ConditionKind) -> bool:
         """Say whether ``kind`` was perceived."""
         return kind in self.conditions
+
+    def guards(self, kind: ConditionKind) -> bool:
+        """Say whether replies are checked against ``kind``'s guards (perceived or suspected)."""
+        return kind in self.conditions or kind in self.suspected
 
 
 class RiskAssessment(BaseModel):

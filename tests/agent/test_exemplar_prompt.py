@@ -5,6 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, HumanMessage
 
 from theraloop.agent.prompts import EXEMPLAR_MARK, therapist_messages
+from theraloop.agent.safety.conditions import condition_exemplars, perceive
 from theraloop.strategies import get_strategy
 
 
@@ -63,3 +64,21 @@ def test_a_turn_shows_the_chosen_strategy_exemplars_and_no_inline_examples(make_
     shown = [str(m.content) for m in turn_prompt if isinstance(m, AIMessage)]
     assert list(strategy.examples) == shown[-len(strategy.examples) :]
     assert "Examples of the style" not in str(turn_prompt[-1].content)
+
+
+def test_while_a_condition_holds_its_exemplars_replace_the_strategy_exemplars(make_agent):
+    seen: list[list] = []
+
+    def therapist(messages):
+        seen.append(messages)
+        return "That sounds frightening. Are you feeling safe right now?"
+
+    agent = make_agent(therapist=therapist)
+    agent.start_session("alice")
+    said = "The voices say I have to leave the city tonight."
+    agent.respond("alice", said)
+    shown = [str(m.content) for m in seen[-1] if isinstance(m, AIMessage)]
+    wanted = [e.reply for e in condition_exemplars(perceive(said))]
+    assert wanted and shown[-len(wanted) :] == wanted
+    marks = [str(m.content) for m in seen[-1] if str(m.content).startswith(EXEMPLAR_MARK)]
+    assert all("possible hallucinations" in mark for mark in marks)
