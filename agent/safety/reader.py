@@ -45,6 +45,7 @@ __all__ = [
     "LearnedRiskReader",
     "RiskReader",
     "default_reader",
+    "reading_windows",
     "head_digest",
     "SHIPPED_SHA256",
     "MINILM_NAME",
@@ -168,7 +169,7 @@ def head_digest(head: HeadWeights) -> str:
     return digest.hexdigest()
 
 
-def _windows(text: str) -> list[tuple[int, int]]:
+def reading_windows(text: str) -> list[tuple[int, int]]:
     """Sentence windows, plus the whole message when it is short and has several sentences."""
     spans = sentence_windows(text)
     if len(spans) > 1 and len(text.split()) <= _WHOLE_MAX_WORDS:
@@ -257,7 +258,7 @@ class LearnedRiskReader:
 
     def read_many(self, texts: Sequence[str]) -> list[list[ClassifierReading]]:
         """Return per-window readings for each text, embedding all windows in one batch."""
-        pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in _windows(text)]
+        pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in reading_windows(text)]
         probs = self.predict_proba([texts[i][s:e] for i, s, e in pieces])
         out: list[list[ClassifierReading]] = [[] for _ in texts]
         for (i, s, e), pr in zip(pieces, probs, strict=True):
