@@ -34,7 +34,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from theraloop.agent.safety import RiskAssessor, level_rank  # noqa: E402
+from theraloop.agent.safety import LearnedRiskReader, RiskAssessor, level_rank  # noqa: E402
+from theraloop.agent.safety.reader_lora import TunedRiskReader  # noqa: E402
 
 LABELS = ("Supportive", "Indicator", "Ideation", "Behavior", "Attempt")
 AT_RISK = ("Ideation", "Behavior", "Attempt")
@@ -187,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--json", type=Path, default=None, help="write per-user results here")
     ap.add_argument(
+        "--reader",
+        choices=("default", "lora", "mlp"),
+        default="default",
+        help="classifier layer: the default, the fine-tuned MiniLM (lora) or the MLP head (mlp)",
+    )
+    ap.add_argument(
         "--sample",
         type=int,
         default=None,
@@ -223,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
 
         chat = make_chat_model(args.llm, temperature=0.0, max_tokens=128)
     kwargs = {"llm_band": tuple(args.band)} if args.band else {}
-    assessor = RiskAssessor(embedder, chat_model=chat, cache_size=100_000, **kwargs)
+    readers = {"lora": TunedRiskReader, "mlp": lambda: LearnedRiskReader(embedder)}
+    classifier = readers[args.reader]() if args.reader in readers else None
+    assessor = RiskAssessor(
+        embedder, chat_model=chat, cache_size=100_000, classifier=classifier, **kwargs
+    )
+    print(f"classifier layer: {type(assessor.classifier).__name__}")
     assessor.warm_up()
     t_load = time.perf_counter() - t0
     lo, hi = assessor.llm_band

@@ -32,7 +32,11 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from _record import Table, add_record_options, write_record  # noqa: E402
 
-from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
+from theraloop.agent.safety import (  # noqa: E402
+    EmbeddingRiskClassifier,
+    LearnedRiskReader,
+    RiskAssessor,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN: dict[str, str] = {
@@ -131,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             embedder, classifier=EmbeddingRiskClassifier(embedder)
         ),
         "patterns + learned reader (default)": RiskAssessor(embedder),
+        "patterns + MLP head on frozen MiniLM": RiskAssessor(
+            embedder, classifier=LearnedRiskReader(embedder)
+        ),
     }
     for d in detectors.values():
         d.warm_up()

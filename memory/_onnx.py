@@ -54,6 +54,8 @@ class OnnxMiniLM:
         model_dir: the weights folder, which names the export.
         cache_dir: where the export lives; default :func:`default_cache_dir`.
         threads: onnxruntime intra-op threads (0: onnxruntime's default).
+        export_name: the export's file name stem (another name for changed weights, such as the
+            risk reader's fine-tuned MiniLM).
 
     Raises:
         ImportError: onnxruntime or onnx is missing.
@@ -70,6 +72,7 @@ class OnnxMiniLM:
         *,
         cache_dir: Path | None = None,
         threads: int = 1,
+        export_name: str = "all-minilm-l6-v2",
     ) -> None:
         import onnxruntime
 
@@ -77,7 +80,7 @@ class OnnxMiniLM:
         self._max_length = max_length
         self._lock = threading.Lock()
         directory = cache_dir if cache_dir is not None else default_cache_dir()
-        self.path = directory / f"all-minilm-l6-v2-{_export_key(model_dir)}.onnx"
+        self.path = directory / f"{export_name}-{_export_key(model_dir)}.onnx"
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -83,6 +83,7 @@ from theraloop.agent.safety.reader import (
     RiskReader,
     default_reader,
 )
+from theraloop.agent.safety.reader_lora import TunedRiskReader
 from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ class RiskAssessor:
         if llm_band is None:
             llm_band = (
                 self.classifier.band
-                if isinstance(self.classifier, LearnedRiskReader)
+                if isinstance(self.classifier, (LearnedRiskReader, TunedRiskReader))
                 else _LEGACY_BAND
             )
         lo, hi = llm_band
