@@ -32,11 +32,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from _record import Table, add_record_options, write_record  # noqa: E402
 
-from theraloop.agent.safety import (  # noqa: E402
-    EmbeddingRiskClassifier,
-    LearnedRiskReader,
-    RiskAssessor,
-)
+from theraloop.agent.safety import EmbeddingRiskClassifier, RiskAssessor  # noqa: E402
+from theraloop.agent.safety.reader_lora import TunedRiskReader  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN: dict[str, str] = {
@@ -135,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             embedder, classifier=EmbeddingRiskClassifier(embedder)
         ),
         "patterns + learned reader (default)": RiskAssessor(embedder),
-        "patterns + MLP head on frozen MiniLM": RiskAssessor(
-            embedder, classifier=LearnedRiskReader(embedder)
-        ),
+        "patterns + LoRA-tuned MiniLM reader": RiskAssessor(embedder, classifier=TunedRiskReader()),
     }
     for d in detectors.values():
         d.warm_up()
