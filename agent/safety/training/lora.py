@@ -265,7 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=3, help="out-of-fold groups (0: no thresholds)")
     ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     ap.add_argument("--limit-steps", type=int, default=None, help="stop each fit early (timing)")
+    ap.add_argument("--lr", type=float, default=Recipe.lr, help="learning rate of the LoRA factors")
     args = ap.parse_args(argv)
+    Recipe.lr = args.lr
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
