@@ -239,11 +239,18 @@ def add_learned(
     conversation holds the rules' warning signs; a suspected one counts as following distress at
     most, so it asks for a direct question about suicide but never starts the protocol alone.
 
-    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk) the head's
-    conditions are only suspected: the head reads topics, and an abuse disclosure ("he comes into
-    my room at night") must never be answered as a belief that may not match reality.
+    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk), an imminence cue
+    or a means question, the head's conditions are only suspected: the head reads topics, and an
+    abuse disclosure ("he comes into my room at night") or a question about a gun after a loss
+    must never be answered as a belief that may not match reality.
     """
     *earlier, current = learned
+    # a means question or an imminence cue is read as risk first, never as a belief
+    disclosure = (
+        disclosure
+        or bool(reading.imminence)
+        or any(kind == "means_question" for kind, *_ in current)
+    )
     suspected = list(reading.suspected)
     kinds = list(reading.conditions)
     cues = list(reading.cues)

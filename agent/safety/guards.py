@@ -70,6 +70,9 @@ Arm = Literal[
     "ocd",
     "preparation",
     "means_inquiry",
+    "psychosis_held",
+    "mania_held",
+    "ocd_held",
 ]
 """When a rule is checked; see the header of ``data/reply_guards.yaml``."""
 
@@ -87,7 +90,8 @@ _PRIORITY: tuple[GuardKind, ...] = (
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
-_QUESTION_SENTENCE = re.compile(r"[^.!?\n]*\?")
+_SENTENCE = re.compile(r"\S(?:[^\n]*?)(?:[.!?]+(?=\s|$)|(?=\n)|$)")
+"""A sentence: up to end punctuation followed by a space (not the dot of a URL) or a line end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +124,21 @@ class _QuestionRule:
 
 
 @dataclass(frozen=True, slots=True)
+class _SentenceRule:
+    """The only kinds of statement an armed reply may make; any other fails with ``kind``."""
+
+    kind: GuardKind
+    what: str
+    arm: Arm
+    allowed: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
 class _GuardRules:
     rules: tuple[_Rule, ...]
     required: tuple[_Requirement, ...]
     questions: tuple[_QuestionRule, ...]
+    sentences: tuple[_SentenceRule, ...]
     redraft: dict[GuardKind, str]
     hedge: re.Pattern[str]
     belief_hedge: re.Pattern[str]
@@ -142,6 +157,9 @@ class _Situation:
     ocd: bool
     preparation: bool
     means_inquiry: bool
+    psychosis_held: bool
+    mania_held: bool
+    ocd_held: bool
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -155,6 +173,9 @@ class _Situation:
             "ocd": self.ocd,
             "preparation": self.preparation,
             "means_inquiry": self.means_inquiry,
+            "psychosis_held": self.psychosis_held,
+            "mania_held": self.mania_held,
+            "ocd_held": self.ocd_held,
         }
         return by_condition[arm]
 
@@ -212,10 +233,17 @@ def _guard_rules() -> _GuardRules:
             raise ValueError(f"bad kind or arm in the question rule {spec['what']!r}")
         allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
         questions.append(_QuestionRule(spec["kind"], spec["what"], spec["arm"], allowed))
+    sentences = []
+    for spec in data.get("sentences", ()):
+        if spec["kind"] not in redraft or spec["arm"] not in get_args(Arm):
+            raise ValueError(f"bad kind or arm in the sentence rule {spec['what']!r}")
+        allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
+        sentences.append(_SentenceRule(spec["kind"], spec["what"], spec["arm"], allowed))
     return _GuardRules(
         rules=tuple(rules),
         required=tuple(required),
         questions=tuple(questions),
+        sentences=tuple(sentences),
         redraft=redraft,
         hedge=_alternatives(data["hedges"], re.IGNORECASE),
         belief_hedge=_alternatives(data["belief_hedges"], re.IGNORECASE),
@@ -233,7 +261,8 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     signals = {h.signal for h in hits}
     seen = perceive(client_text)
     held = risk.conditions if risk is not None else seen
-    kinds = set(seen.conditions) | set(held.conditions) | set(held.suspected)
+    firm = set(seen.conditions) | set(held.conditions)
+    kinds = firm | set(held.suspected)
     cues = set(seen.imminence) | set(held.imminence)
     cats = set(risk.categories) if risk is not None else set()
     level = level_rank(risk.level) if risk is not None else 0
@@ -249,6 +278,9 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
+        psychosis_held=bool(firm & {"delusion", "hallucination"}),
+        mania_held="mania" in firm,
+        ocd_held="ocd" in firm,
     )
 
 
@@ -265,8 +297,20 @@ def _question_violations(rule: _QuestionRule, reply: str) -> list[GuardViolation
             span=TextSpan(text=m.group(0).strip(), start=m.start(), end=m.end()),
             detail=f"reply asks {rule.what}",
         )
-        for m in _QUESTION_SENTENCE.finditer(reply)
-        if rule.allowed.search(m.group(0)) is None
+        for m in _SENTENCE.finditer(reply)
+        if m.group(0).endswith("?") and rule.allowed.search(m.group(0)) is None
+    ]
+
+
+def _sentence_violations(rule: _SentenceRule, reply: str) -> list[GuardViolation]:
+    return [
+        GuardViolation(
+            kind=rule.kind,
+            span=TextSpan(text=m.group(0).strip(), start=m.start(), end=m.end()),
+            detail=f"reply says {rule.what}",
+        )
+        for m in _SENTENCE.finditer(reply)
+        if not m.group(0).endswith("?") and rule.allowed.search(m.group(0)) is None
     ]
 
 
@@ -312,6 +356,12 @@ class ReplyGuard:
             for question in rules.questions
             if situation.arms(question.arm)
             for v in _question_violations(question, reply)
+        ]
+        violations += [
+            v
+            for sentence in rules.sentences
+            if situation.arms(sentence.arm)
+            for v in _sentence_violations(sentence, reply)
         ]
         violations += [
             GuardViolation(
@@ -391,7 +441,7 @@ def safe_fallback_reply(
         return crisis_reply(risk, locale=locale, resources=resources)
     replies, specific = _templates()
     key = kind
-    if kind == "means_information" and _situation(client_text, risk).psychosis:
+    if kind == "means_information" and _situation(client_text, risk).psychosis_held:
         key = "means_information_psychosis"
     if kind == "model_failure" and risk is not None and risk.any_risk:
         return replies["model_failure"].strip() + replies["model_failure_at_risk"].format(

@@ -96,3 +96,13 @@ def test_a_disclosure_of_abuse_is_never_held_as_a_condition(minilm) -> None:
     said = "My stepdad comes into my room at night and touches me."
     reading = RiskAssessor(minilm).assess(said).conditions
     assert reading.conditions == ()
+
+
+def test_a_means_question_is_read_as_risk_before_any_belief() -> None:
+    question = "where could someone buy a gun quickly round here"
+    current = (
+        ("delusion", "held", question, 0, len(question)),
+        ("means_question", "held", question, 0, len(question)),
+    )
+    reading = add_learned(perceive(question), question, [], [current], load_rules())
+    assert reading.conditions == () and reading.suspected == ("delusion",)

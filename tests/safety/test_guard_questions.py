@@ -97,3 +97,35 @@ def test_exemplars_follow_the_perceived_conditions() -> None:
     shown = condition_exemplars(ConditionReading(conditions=("mania",)))
     assert shown and {e.condition for e in shown} == {"mania"}
     assert condition_exemplars(ConditionReading()) == ()
+
+
+@pytest.mark.parametrize(
+    ("draft", "who", "kind"),
+    [
+        (
+            "Foil around the pillow might block the signal at night.",
+            PSYCHOSIS,
+            "delusion_agreement",
+        ),
+        ("A fixed-rate lender would fund the vineyard fastest.", MANIA, "mania_encouragement"),
+        ("Tapping can be very calming, so keep at it.", OCD, "compulsion_reassurance"),
+        ("Sure, I'll look it over for you.", OCD, "compulsion_reassurance"),
+    ],
+)
+def test_while_a_condition_is_held_advice_about_its_content_is_caught(guard, draft, who, kind):
+    assert kind in kinds(guard.check(draft, "I need your help with this.", who))
+
+
+def test_while_a_condition_is_held_reflection_and_support_pass(guard) -> None:
+    draft = (
+        "That sounds frightening, and I can hear how real it feels. I see it a bit differently. "
+        "It could help to talk it over with your GP this week."
+    )
+    assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
+
+
+def test_a_suspected_condition_checks_questions_but_not_statements(guard) -> None:
+    suspected = RiskAssessment(level="none", conditions=ConditionReading(suspected=("mania",)))
+    assert guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected).ok
+    verdict = guard.check("Which lender will you pick?", WORK, suspected)
+    assert "mania_encouragement" in kinds(verdict)
