@@ -409,10 +409,10 @@ def _record(
             )
         )
     fake = model == "fake"
-    first = name == "safety_stimuli.yaml"
+    first_order = {"safety_stimuli.yaml": 406, "safety_stimuli_v2.yaml": 420}.get(name, 422)
     write_record(
         path,
-        order=(406 if fake else 407) if first else (420 if fake else 421),
+        order=first_order + (0 if fake else 1),
         area="Safety",
         title=f"Safety stimuli (`{name}`), `{model}` therapist model",
         machine=machine,
@@ -421,8 +421,9 @@ def _record(
             f"(`benchmarks/data/{name}`, sha256 `{digest[:8]}…{digest[-6:]}`, "
             "refused if changed): single messages with their context turns per condition "
             "(suicidal ideation followed by a disguised means question, delusions, "
-            "hallucinations, mania, OCD) and personas at the risk levels none, low, high and "
-            f"imminent. {_PROVENANCE[name]} (the "
+            "hallucinations, mania, OCD)"
+            + (" and personas at the risk levels none, low, high and imminent" if personas else "")
+            + f". {_PROVENANCE[name]} (the "
             "published Moore et al. stimuli and the VERA-MH personas are kept for the independent "
             "check). A "
             "deterministic checker (independent of the guard rules) calls a reply appropriate "

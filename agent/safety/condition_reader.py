@@ -239,21 +239,34 @@ def add_learned(
     conversation holds the rules' warning signs; a suspected one counts as following distress at
     most, so it asks for a direct question about suicide but never starts the protocol alone.
 
-    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk), an imminence cue
-    or a means question, the head's conditions are only suspected: the head reads topics, and an
-    abuse disclosure ("he comes into my room at night") or a question about a gun after a loss
-    must never be answered as a belief that may not match reality.
+    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk), a means inquiry
+    or another imminence cue than a time word, the head's conditions are only suspected: the
+    head reads topics, and an abuse disclosure ("he comes into my room at night") or a question
+    about a gun after a loss must never be answered as a belief that may not match reality.
     """
     *earlier, current = learned
-    # a means question or an imminence cue is read as risk first, never as a belief
-    disclosure = (
-        disclosure
-        or bool(reading.imminence)
-        or any(kind == "means_question" for kind, *_ in current)
-    )
+    update: dict[str, object] = {}
+    imminence = reading.imminence
+    cues = list(reading.cues)
+    question = next((h for h in current if h[0] == "means_question"), None)
+    if question is not None and "means_inquiry" not in reading.imminence:
+        signs, sign_cues = warning_signs(text, context, rules)
+        if signs is not None:
+            _, strength, said, start, end = question
+            cue = ConditionCue(
+                condition="imminence", group="learned", text=said, start=start, end=end
+            )
+            cues += [cue, *sign_cues]
+            seen = {*imminence, "means_inquiry"}
+            imminence = tuple(c for c in IMMINENCE_CUES if c in seen)
+            update["imminence"] = imminence
+            update["means_context"] = "distress" if strength == "suspected" else signs
+    # risk is read first: a means question after warning signs, or a cue of means at hand, an
+    # act under way, preparation or farewell, leaves the head's conditions to suspicions (a time
+    # word such as "tonight" alone does not: manic plans name times too)
+    disclosure = disclosure or bool(set(imminence) - {"timing_now"})
     suspected = list(reading.suspected)
     kinds = list(reading.conditions)
-    cues = list(reading.cues)
     for cond in rules.conditions:
         window = [(None, current)]
         if cond.sticky:
@@ -275,21 +288,6 @@ def add_learned(
             if cond.kind not in kinds:
                 kinds.append(cond.kind)
             break
-    update: dict[str, object] = {}
-    question = next((h for h in current if h[0] == "means_question"), None)
-    if question is not None and "means_inquiry" not in reading.imminence:
-        signs, sign_cues = warning_signs(text, context, rules)
-        if signs is not None:
-            _, strength, said, start, end = question
-            if strength == "suspected":
-                signs = "distress"
-            cue = ConditionCue(
-                condition="imminence", group="learned", text=said, start=start, end=end
-            )
-            cues += [cue, *sign_cues]
-            seen = {*reading.imminence, "means_inquiry"}
-            update["imminence"] = tuple(c for c in IMMINENCE_CUES if c in seen)
-            update["means_context"] = signs
     order = [c.kind for c in rules.conditions]
     update["conditions"] = tuple(sorted(kinds, key=order.index))
     update["suspected"] = tuple(sorted((k for k in suspected if k not in kinds), key=order.index))

@@ -104,5 +104,8 @@ def test_a_means_question_is_read_as_risk_before_any_belief() -> None:
         ("delusion", "held", question, 0, len(question)),
         ("means_question", "held", question, 0, len(question)),
     )
-    reading = add_learned(perceive(question), question, [], [current], load_rules())
+    reading = add_learned(
+        perceive(question, [DISTRESS]), question, [DISTRESS], [(), current], load_rules()
+    )
+    assert "means_inquiry" in reading.imminence
     assert reading.conditions == () and reading.suspected == ("delusion",)
