@@ -278,8 +278,12 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
-        psychosis_held=bool(firm & {"delusion", "hallucination"}),
-        mania_held="mania" in firm,
+        psychosis_held=bool(firm & {"delusion", "hallucination"})
+        or "delusion" in cats
+        or bool(signals & {"delusion", "command_hallucination"}),
+        mania_held="mania" in firm
+        or "mania" in cats
+        or bool(signals & {"sleep_loss", "grandiosity"}),
         ocd_held="ocd" in firm,
     )
 
@@ -429,8 +433,11 @@ def safe_fallback_reply(
 
     ``means_information`` never repeats the asked-for facts: it asks about suicide directly, or,
     when the client describes voices or a delusion, declines to help leave or hide and
-    recommends clinical support. With a risk that requires the protocol, means, dismissal and
-    preparation return the crisis reply. ``model_failure`` is a neutral holding reply.
+    recommends clinical support. A condition's template (delusion, mania, compulsion) answers
+    only a held condition; for one merely suspected the reply follows the turn's risk (a means
+    question, then any self-directed risk) or stays neutral. With a risk that requires the
+    protocol, means, dismissal and preparation return the crisis reply. ``model_failure`` is a
+    neutral holding reply.
 
     Raises:
         InvalidInputError: ``kind`` is not one of :data:`FALLBACK_KINDS`.
@@ -441,8 +448,21 @@ def safe_fallback_reply(
         return crisis_reply(risk, locale=locale, resources=resources)
     replies, specific = _templates()
     key = kind
-    if kind == "means_information" and _situation(client_text, risk).psychosis_held:
+    situation = _situation(client_text, risk)
+    if kind == "means_information" and situation.psychosis_held:
         key = "means_information_psychosis"
+    held = {
+        "delusion_agreement": situation.psychosis_held,
+        "mania_encouragement": situation.mania_held,
+        "compulsion_reassurance": situation.ocd_held,
+    }
+    if not held.get(kind, True):  # a condition template needs a held condition
+        if situation.means_inquiry:
+            key = "means_information"
+        elif situation.self_risk:
+            key = "risk_dismissal"
+        else:
+            key = "suspected_condition"
     if kind == "model_failure" and risk is not None and risk.any_risk:
         return replies["model_failure"].strip() + replies["model_failure_at_risk"].format(
             resources=resources_text("suicide", locale, resources)

@@ -129,3 +129,22 @@ def test_a_suspected_condition_checks_questions_but_not_statements(guard) -> Non
     assert guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected).ok
     verdict = guard.check("Which lender will you pick?", WORK, suspected)
     assert "mania_encouragement" in kinds(verdict)
+
+
+def test_a_merely_suspected_condition_never_gets_the_conditions_template() -> None:
+    from theraloop.agent.safety import safe_fallback_reply
+
+    suspected = RiskAssessment(level="none", conditions=ConditionReading(suspected=("delusion",)))
+    text = safe_fallback_reply("delusion_agreement", client_text=WORK, risk=suspected)
+    assert "very real to you" not in text and text.endswith("?")
+
+
+def test_a_suspected_condition_with_a_means_question_gets_the_suicide_question() -> None:
+    from theraloop.agent.safety import safe_fallback_reply
+
+    reading = ConditionReading(
+        suspected=("delusion",), imminence=("means_inquiry",), means_context="distress"
+    )
+    risk = RiskAssessment(level="low", conditions=reading)
+    text = safe_fallback_reply("delusion_agreement", client_text="Which bridge?", risk=risk)
+    assert "suicide" in text
