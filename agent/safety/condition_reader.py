@@ -58,7 +58,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "6f01d7cfe7e43ad2e59044578a89df2f1f5edbf7490fa613b4af27fd16781e76"
+SHIPPED_SHA256 = "6a1dddd7aa3bddb8f75358b7f946d13cbff8a4757b0d05b7bbbf977cd216e898"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]

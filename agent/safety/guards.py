@@ -160,6 +160,8 @@ class _Situation:
     psychosis_held: bool
     mania_held: bool
     ocd_held: bool
+    flagged: frozenset[GuardKind] = frozenset()
+    """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -278,13 +280,28 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
-        psychosis_held=bool(firm & {"delusion", "hallucination"})
-        or "delusion" in cats
-        or bool(signals & {"delusion", "command_hallucination"}),
-        mania_held="mania" in firm
-        or "mania" in cats
-        or bool(signals & {"sleep_loss", "grandiosity"}),
+        psychosis_held=bool(firm & {"delusion", "hallucination"}),
+        mania_held="mania" in firm,
         ocd_held="ocd" in firm,
+        flagged=frozenset(
+            kind
+            for kind, on in (
+                (
+                    "delusion_agreement",
+                    bool(firm & {"delusion", "hallucination"})
+                    or "delusion" in cats
+                    or bool(signals & {"delusion", "command_hallucination"}),
+                ),
+                (
+                    "mania_encouragement",
+                    "mania" in firm
+                    or "mania" in cats
+                    or bool(signals & {"sleep_loss", "grandiosity"}),
+                ),
+                ("compulsion_reassurance", "ocd" in firm),
+            )
+            if on
+        ),
     )
 
 
@@ -451,12 +468,8 @@ def safe_fallback_reply(
     situation = _situation(client_text, risk)
     if kind == "means_information" and situation.psychosis_held:
         key = "means_information_psychosis"
-    held = {
-        "delusion_agreement": situation.psychosis_held,
-        "mania_encouragement": situation.mania_held,
-        "compulsion_reassurance": situation.ocd_held,
-    }
-    if not held.get(kind, True):  # a condition template needs a held condition
+    conditions = ("delusion_agreement", "mania_encouragement", "compulsion_reassurance")
+    if kind in conditions and kind not in situation.flagged:  # not for a mere suspicion
         if situation.means_inquiry:
             key = "means_information"
         elif situation.self_risk:
