@@ -114,31 +114,22 @@ class _Requirement:
 
 
 @dataclass(frozen=True, slots=True)
-class _QuestionRule:
-    """The only kinds of question an armed reply may ask; any other question fails with ``kind``."""
+class _AllowList:
+    """The only kinds of question (or of statement) an armed reply may hold; others fail."""
 
     kind: GuardKind
     what: str
     arm: Arm
     allowed: re.Pattern[str]
-
-
-@dataclass(frozen=True, slots=True)
-class _SentenceRule:
-    """The only kinds of statement an armed reply may make; any other fails with ``kind``."""
-
-    kind: GuardKind
-    what: str
-    arm: Arm
-    allowed: re.Pattern[str]
+    questions: bool
+    """True: checks the sentences ending in '?'; False: every other sentence."""
 
 
 @dataclass(frozen=True, slots=True)
 class _GuardRules:
     rules: tuple[_Rule, ...]
     required: tuple[_Requirement, ...]
-    questions: tuple[_QuestionRule, ...]
-    sentences: tuple[_SentenceRule, ...]
+    allow_lists: tuple[_AllowList, ...]
     redraft: dict[GuardKind, str]
     hedge: re.Pattern[str]
     belief_hedge: re.Pattern[str]
@@ -229,23 +220,19 @@ def _guard_rules() -> _GuardRules:
             raise ValueError(f"bad kind or arm in the required rule {req['what']!r}")
         regex = _alternatives(req["patterns"], re.IGNORECASE)
         required.append(_Requirement(req["kind"], req["what"], req["arm"], regex))
-    questions = []
-    for spec in data.get("questions", ()):
-        if spec["kind"] not in redraft or spec["arm"] not in get_args(Arm):
-            raise ValueError(f"bad kind or arm in the question rule {spec['what']!r}")
-        allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
-        questions.append(_QuestionRule(spec["kind"], spec["what"], spec["arm"], allowed))
-    sentences = []
-    for spec in data.get("sentences", ()):
-        if spec["kind"] not in redraft or spec["arm"] not in get_args(Arm):
-            raise ValueError(f"bad kind or arm in the sentence rule {spec['what']!r}")
-        allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
-        sentences.append(_SentenceRule(spec["kind"], spec["what"], spec["arm"], allowed))
+    allow_lists = []
+    for section in ("questions", "sentences"):
+        for spec in data.get(section, ()):
+            if spec["kind"] not in redraft or spec["arm"] not in get_args(Arm):
+                raise ValueError(f"bad kind or arm in the {section} rule {spec['what']!r}")
+            allowed = _alternatives(list(_flatten(spec["allowed"])), re.IGNORECASE)
+            allow_lists.append(
+                _AllowList(spec["kind"], spec["what"], spec["arm"], allowed, section == "questions")
+            )
     return _GuardRules(
         rules=tuple(rules),
         required=tuple(required),
-        questions=tuple(questions),
-        sentences=tuple(sentences),
+        allow_lists=tuple(allow_lists),
         redraft=redraft,
         hedge=_alternatives(data["hedges"], re.IGNORECASE),
         belief_hedge=_alternatives(data["belief_hedges"], re.IGNORECASE),
@@ -311,27 +298,16 @@ def _clause_prefix(text: str, start: int) -> str:
     return prefix[ends[-1] :] if ends else prefix
 
 
-def _question_violations(rule: _QuestionRule, reply: str) -> list[GuardViolation]:
+def _allow_list_violations(rule: _AllowList, reply: str) -> list[GuardViolation]:
+    verb = "asks" if rule.questions else "says"
     return [
         GuardViolation(
             kind=rule.kind,
             span=TextSpan(text=m.group(0).strip(), start=m.start(), end=m.end()),
-            detail=f"reply asks {rule.what}",
+            detail=f"reply {verb} {rule.what}",
         )
         for m in _SENTENCE.finditer(reply)
-        if m.group(0).endswith("?") and rule.allowed.search(m.group(0)) is None
-    ]
-
-
-def _sentence_violations(rule: _SentenceRule, reply: str) -> list[GuardViolation]:
-    return [
-        GuardViolation(
-            kind=rule.kind,
-            span=TextSpan(text=m.group(0).strip(), start=m.start(), end=m.end()),
-            detail=f"reply says {rule.what}",
-        )
-        for m in _SENTENCE.finditer(reply)
-        if not m.group(0).endswith("?") and rule.allowed.search(m.group(0)) is None
+        if m.group(0).endswith("?") == rule.questions and rule.allowed.search(m.group(0)) is None
     ]
 
 
@@ -374,15 +350,9 @@ class ReplyGuard:
         ]
         violations += [
             v
-            for question in rules.questions
-            if situation.arms(question.arm)
-            for v in _question_violations(question, reply)
-        ]
-        violations += [
-            v
-            for sentence in rules.sentences
-            if situation.arms(sentence.arm)
-            for v in _sentence_violations(sentence, reply)
+            for allow in rules.allow_lists
+            if situation.arms(allow.arm)
+            for v in _allow_list_violations(allow, reply)
         ]
         violations += [
             GuardViolation(
