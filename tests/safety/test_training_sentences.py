@@ -11,8 +11,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-MINIMUM = {"delusion": 90, "hallucination": 70, "mania": 70, "ocd": 70, "none": 250}
+MINIMUM = {
+    "condition_examples.yaml": {
+        "delusion": 90,
+        "hallucination": 70,
+        "mania": 70,
+        "ocd": 70,
+        "none": 250,
+    },
+    "means_question_examples.yaml": {"means_question": 160, "none": 260},
+}
+"""Each training file's classes and the least number of messages each must hold."""
+
 BENCHMARK_DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+FROZEN_SETS = ("safety_stimuli*.yaml", "crisis_frozen_v*.yaml")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -40,47 +52,53 @@ def _strings(node: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-@pytest.fixture(scope="module")
-def examples() -> dict[str, list[str]]:
-    text = (
-        resources.files("theraloop.agent.safety")
-        .joinpath("data/condition_examples.yaml")
-        .read_text("utf-8")
-    )
+def _examples(name: str) -> dict[str, list[str]]:
+    text = resources.files("theraloop.agent.safety").joinpath(f"data/{name}").read_text("utf-8")
     document = yaml.safe_load(text)
     assert document["version"] == 1
     return document["examples"]
 
 
-def test_the_file_has_exactly_the_five_classes(examples) -> None:
-    assert set(examples) == set(MINIMUM)
+@pytest.mark.parametrize("name", sorted(MINIMUM))
+def test_each_file_has_exactly_its_classes(name) -> None:
+    assert set(_examples(name)) == set(MINIMUM[name])
 
 
-@pytest.mark.parametrize(("label", "least"), sorted(MINIMUM.items()))
-def test_each_class_has_at_least_its_minimum_of_messages(examples, label, least) -> None:
-    messages = examples[label]
+@pytest.mark.parametrize(
+    ("name", "label", "least"),
+    [
+        (name, label, least)
+        for name, mins in sorted(MINIMUM.items())
+        for label, least in mins.items()
+    ],
+)
+def test_each_class_has_at_least_its_minimum_of_messages(name, label, least) -> None:
+    messages = _examples(name)[label]
     assert all(isinstance(m, str) and m.strip() for m in messages)
     assert len(messages) >= least
 
 
-def test_no_message_appears_twice_within_or_across_classes(examples) -> None:
-    counts = Counter(_normalise(m) for messages in examples.values() for m in messages)
+@pytest.mark.parametrize("name", sorted(MINIMUM))
+def test_no_message_appears_twice_within_or_across_classes(name) -> None:
+    counts = Counter(_normalise(m) for messages in _examples(name).values() for m in messages)
     assert [text for text, n in counts.items() if n > 1] == []
 
 
-def test_no_sentence_is_shared_with_the_frozen_safety_stimuli(examples) -> None:
-    paths = sorted(BENCHMARK_DATA.glob("safety_stimuli*.yaml"))
-    assert paths, "the frozen safety stimuli are missing"
+@pytest.mark.parametrize("name", sorted(MINIMUM))
+@pytest.mark.parametrize("pattern", FROZEN_SETS)
+def test_no_sentence_is_shared_with_a_frozen_evaluation_set(name, pattern) -> None:
+    paths = sorted(BENCHMARK_DATA.glob(pattern))
+    assert paths, f"no frozen set matches {pattern}"
     held_out = {
         sentence
         for path in paths
         for text in _strings(yaml.safe_load(path.read_text("utf-8")))
         for sentence in _sentences(text)
     }
-    assert held_out, "no sentences were read from the frozen safety stimuli"
+    assert held_out, f"no sentences were read from {pattern}"
     shared = [
         sentence
-        for messages in examples.values()
+        for messages in _examples(name).values()
         for message in messages
         for sentence in _sentences(message)
         if sentence in held_out
