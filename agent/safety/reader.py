@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -178,6 +178,46 @@ def reading_windows(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def gated_probabilities(
+    logits: np.ndarray,
+    x: np.ndarray,
+    prototypes: np.ndarray,
+    min_similarity: float,
+    classes: Sequence[str],
+) -> list[dict[str, float]]:
+    """Return the softmax of ``logits`` per row, with the competence gate applied.
+
+    Out of its depth: a window whose vector ``x`` is unlike every at-risk training sentence
+    (``prototypes``) gets no self-directed risk; its mass moves to none (a classifier trained on
+    templates extrapolates confidently on text it has never seen).
+    """
+    import numpy as np
+
+    logits = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    nearest = (x @ prototypes.astype(np.float32).T).max(axis=1)
+    unseen = nearest < min_similarity
+    if unseen.any():
+        self_idx = [classes.index(c) for c in SELF_DIRECTED_CLASSES]
+        none_idx = classes.index("none")
+        p[np.ix_(unseen, [none_idx])] += p[np.ix_(unseen, self_idx)].sum(axis=1, keepdims=True)
+        p[np.ix_(unseen, self_idx)] = 0.0
+    return [dict(zip(classes, row.tolist(), strict=True)) for row in p]
+
+
+def read_in_windows(
+    texts: Sequence[str], predict_proba: Callable[[Sequence[str]], list[dict[str, float]]]
+) -> list[list[ClassifierReading]]:
+    """Return per-window readings for each text, all windows read in one batch."""
+    pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in reading_windows(text)]
+    probs = predict_proba([texts[i][s:e] for i, s, e in pieces])
+    out: list[list[ClassifierReading]] = [[] for _ in texts]
+    for (i, s, e), pr in zip(pieces, probs, strict=True):
+        out[i].append(ClassifierReading(start=s, end=e, text=texts[i][s:e], probs=pr))
+    return out
+
+
 class LearnedRiskReader:
     """Self-directed risk (and the other categories) read by the trained head on MiniLM vectors.
 
@@ -242,25 +282,8 @@ class LearnedRiskReader:
             raise ValueError(f"embedder returned shape {x.shape!r} for {len(texts)} texts")
         x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
         logits = np.maximum(x @ head.w1 + head.b1, 0.0) @ head.w2 + head.b2
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        # Out of its depth: a window unlike every at-risk training sentence gets no self-directed
-        # risk from the head (an MLP extrapolates confidently on text it has never seen).
-        nearest = (x @ head.prototypes.astype(np.float32).T).max(axis=1)
-        unseen = nearest < head.min_similarity
-        if unseen.any():
-            self_idx = [self.classes.index(c) for c in SELF_DIRECTED_CLASSES]
-            none_idx = self.classes.index("none")
-            p[np.ix_(unseen, [none_idx])] += p[np.ix_(unseen, self_idx)].sum(axis=1, keepdims=True)
-            p[np.ix_(unseen, self_idx)] = 0.0
-        return [dict(zip(self.classes, row.tolist(), strict=True)) for row in p]
+        return gated_probabilities(logits, x, head.prototypes, head.min_similarity, self.classes)
 
     def read_many(self, texts: Sequence[str]) -> list[list[ClassifierReading]]:
         """Return per-window readings for each text, embedding all windows in one batch."""
-        pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in reading_windows(text)]
-        probs = self.predict_proba([texts[i][s:e] for i, s, e in pieces])
-        out: list[list[ClassifierReading]] = [[] for _ in texts]
-        for (i, s, e), pr in zip(pieces, probs, strict=True):
-            out[i].append(ClassifierReading(start=s, end=e, text=texts[i][s:e], probs=pr))
-        return out
+        return read_in_windows(texts, self.predict_proba)

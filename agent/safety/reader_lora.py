@@ -22,8 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from theraloop.agent.safety.classifier import CLASS_MAP, SELF_DIRECTED_CLASSES, ClassifierReading
-from theraloop.agent.safety.reader import reading_windows
+from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading
+from theraloop.agent.safety.reader import gated_probabilities, read_in_windows
 from theraloop.memory.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -290,25 +290,10 @@ class TunedRiskReader:
         weights, encoder = self._loaded()
         x = np.asarray(encoder.encode(list(texts)), dtype=np.float32)
         logits = x @ weights.head_w + weights.head_b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        # Out of its depth: a window unlike every at-risk training sentence gets no
-        # self-directed risk (a classifier trained on templates extrapolates on forum text).
-        nearest = (x @ weights.prototypes.astype(np.float32).T).max(axis=1)
-        unseen = nearest < weights.min_similarity
-        if unseen.any():
-            self_idx = [self.classes.index(c) for c in SELF_DIRECTED_CLASSES]
-            none_idx = self.classes.index("none")
-            p[np.ix_(unseen, [none_idx])] += p[np.ix_(unseen, self_idx)].sum(axis=1, keepdims=True)
-            p[np.ix_(unseen, self_idx)] = 0.0
-        return [dict(zip(self.classes, row.tolist(), strict=True)) for row in p]
+        return gated_probabilities(
+            logits, x, weights.prototypes, weights.min_similarity, self.classes
+        )
 
     def read_many(self, texts: Sequence[str]) -> list[list[ClassifierReading]]:
         """Return per-window readings for each text, all windows encoded in one batch."""
-        pieces = [(i, s, e) for i, text in enumerate(texts) for s, e in reading_windows(text)]
-        probs = self.predict_proba([texts[i][s:e] for i, s, e in pieces])
-        out: list[list[ClassifierReading]] = [[] for _ in texts]
-        for (i, s, e), pr in zip(pieces, probs, strict=True):
-            out[i].append(ClassifierReading(start=s, end=e, text=texts[i][s:e], probs=pr))
-        return out
+        return read_in_windows(texts, self.predict_proba)
