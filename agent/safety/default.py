@@ -19,9 +19,10 @@ def default_assessor() -> RiskAssessor:
     global _assessor
     with _lock:
         if _assessor is None:
-            from theraloop.memory import MiniLMEmbedder
+            from theraloop.memory import CachingEmbedder, MiniLMEmbedder
 
-            assessor = RiskAssessor(MiniLMEmbedder())
+            # the risk reader and the condition reader read the same windows: embed them once
+            assessor = RiskAssessor(CachingEmbedder(MiniLMEmbedder(), max_items=20_000))
             assessor.warm_up()
             _assessor = assessor
         return _assessor
