@@ -91,7 +91,7 @@ REPEAT_WINDOW = 4
 class DraftProblem(NamedTuple):
     """Why a drafted reply should not be sent as it is, and what to tell the model instead."""
 
-    kind: Literal["empty", "placeholder", "narration", "repetition"]
+    kind: Literal["empty", "placeholder", "narration", "instructions", "repetition"]
     detail: str
     fix: str
 
@@ -123,7 +123,19 @@ def repeat_keys(text: str) -> set[str]:
     return _said_before([text])
 
 
-def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
+_INSTRUCTION_SHINGLE = 6
+"""Words in a row shared with the prompt's instructions that make a draft a copy of them."""
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _TOKEN.findall(text.lower())
+    n = _INSTRUCTION_SHINGLE
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def draft_problem(
+    text: str, recent: Sequence[str] = (), instructions: str | None = None
+) -> DraftProblem | None:
     """Say what makes a drafted reply unfit to send, or ``None`` when it may go out.
 
     Small local models drift in three ways seen in simulated sessions: template slots
@@ -132,7 +144,10 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
     of their last replies ("It's important to take care of yourself and your time."), which a
     client reads as not being listened to. ``recent`` holds the session's latest replies; a
     sentence of six or more words repeated from one of them counts, and so does a whole reply
-    repeated word for word, however short.
+    repeated word for word, however short. ``instructions`` is the turn's extra instruction to
+    the model (a condition's reply guidance, a redraft reason): six words in a row copied from it
+    mean the model recited its instructions to the client ("Reflect the energy warmly, say you
+    are a little concerned...").
 
     Example:
         >>> draft_problem("The client seems anxious at intensity 3/5.").kind
@@ -159,6 +174,13 @@ def draft_problem(text: str, recent: Sequence[str] = ()) -> DraftProblem | None:
             f"talks about the client or the notes ({m.group(0)!r})",
             "Your last draft described the client or repeated the counselor notes; speak to "
             "the client directly, as 'you'.",
+        )
+    if instructions and (copied := _shingles(text) & _shingles(instructions)):
+        return DraftProblem(
+            "instructions",
+            f"recites the instructions: {' '.join(sorted(copied)[0])!r}",
+            "Your last draft repeated your instructions to the client; follow them instead, "
+            "speaking to the client in your own words.",
         )
     words = _TOKEN.findall(text.lower())
     if any(words == _TOKEN.findall(reply.lower()) for reply in recent):

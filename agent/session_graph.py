@@ -101,6 +101,7 @@ def call_model(
     retries: int,
     timeout_s: float | None = None,
     recent: Sequence[str] = (),
+    instructions: str | None = None,
     revise: Callable[[str], list[BaseMessage]] | None = None,
     **kwargs: Any,
 ) -> tuple[str | None, list[str]]:
@@ -108,7 +109,8 @@ def call_model(
 
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
     reply :func:`~theraloop.agent.prompts.draft_problem` rejects (empty, a template placeholder,
-    talk about the client, a sentence repeated from ``recent``). The next attempt is sent the prompt
+    talk about the client, words copied from ``instructions``, a sentence repeated from
+    ``recent``). The next attempt is sent the prompt
     plus a note saying what to fix (``revise(fix)``; by default the note is appended to the last
     human message), and after a repeat it samples warmer (see :func:`_warmer`), since a small model
     asked the same thing at a low temperature tends to say the same thing again. When every
@@ -127,7 +129,7 @@ def call_model(
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
-        problem = draft_problem(text, recent)
+        problem = draft_problem(text, recent, instructions)
         if problem is None:
             return text, errors
         errors.append(f"attempt {attempt + 1}: {problem.detail}")
@@ -138,7 +140,10 @@ def call_model(
             messages = revise(problem.fix)
     if repeat is not None:
         trimmed = drop_repeated_sentences(repeat, recent)
-        if len(trimmed.split()) >= _MIN_TRIMMED_WORDS and draft_problem(trimmed, recent) is None:
+        if (
+            len(trimmed.split()) >= _MIN_TRIMMED_WORDS
+            and draft_problem(trimmed, recent, instructions) is None
+        ):
             errors.append("sent without its repeated sentences")
             return trimmed, errors
     return repeat, errors
@@ -335,6 +340,7 @@ def _draft(
         recent=[reply for _, reply in history[-REPEAT_WINDOW:]]
         + list(get_strategy(state["strategy"].strategy).examples)
         + [reply for _, reply in _exemplars(state)[0]],
+        instructions=extra,
         revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
         max_tokens=ctx.max_reply_tokens,
     )

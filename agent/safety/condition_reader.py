@@ -58,7 +58,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "6a1dddd7aa3bddb8f75358b7f946d13cbff8a4757b0d05b7bbbf977cd216e898"
+SHIPPED_SHA256 = "7eb0b8eee59afcc9381f4a69eec2b40a28d328e17ff79a8900b82411c24dde86"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]

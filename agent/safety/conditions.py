@@ -370,6 +370,7 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
     * means at hand after active ideation (``moderate``): ``high``;
+    * a farewell in this message after a plan or intent (``high``): ``imminent``;
     * preparation or a farewell after any ideation, or both together: ``high``;
     * a means question after ideation: ``moderate``; after distress alone: ``low``.
     """
@@ -384,6 +385,9 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     if rank >= level_rank("moderate") and "means_at_hand" in cues:
         return "high"
     farewell = {"preparation", "farewell"} & cues
+    farewell_now = any(c.group == "farewell" and c.turn is None for c in reading.cues)
+    if rank >= level_rank("high") and farewell_now:
+        return "imminent"
     if (rank >= level_rank("low") and farewell) or len(farewell) == 2:
         return "high"
     if "means_inquiry" in cues:

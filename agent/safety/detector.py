@@ -55,7 +55,11 @@ from cachetools import LRUCache
 
 from theraloop.agent.safety._llm import ask_llm
 from theraloop.agent.safety.classifier import CLASS_MAP, ClassifierReading
-from theraloop.agent.safety.condition_reader import ConditionReader, add_learned
+from theraloop.agent.safety.condition_reader import (
+    ConditionReader,
+    LearnedConditions,
+    add_learned,
+)
 from theraloop.agent.safety.conditions import imminence_level, load_rules, perceive
 from theraloop.agent.safety.models import (
     ConditionReading,
@@ -423,7 +427,7 @@ class RiskAssessor:
         results: list[_TurnResult] = []
         last = len(turns) - 1
         learned = (
-            self.condition_reader.read(turns)
+            list(self.condition_reader.read(turns))
             if self.perceive_conditions and self.condition_reader is not None
             else None
         )
@@ -442,6 +446,9 @@ class RiskAssessor:
                         load_rules(),
                         disclosure=disclosure,
                     )
+                    if disclosure or set(reading.imminence) - {"timing_now"}:
+                        # a disclosure read as a condition stays a suspicion in later turns too
+                        learned[i] = _suspected_only(learned[i])
                 r = _with_conditions(r, reading, prior.self_max)
             results.append(r)
             prior = prior.after(r)
@@ -718,6 +725,11 @@ _CONDITION_CATEGORY: dict[str, RiskCategory] = {
 
 _DISCLOSURES = frozenset({"suicide", "self_harm", "harm_to_others", "abuse_by_others"})
 """Categories whose disclosure keeps the learned condition reader to suspicions."""
+
+
+def _suspected_only(readings: LearnedConditions) -> LearnedConditions:
+    """Return one message's learned readings with every held condition demoted to suspected."""
+    return tuple((kind, "suspected", said, start, end) for kind, _, said, start, end in readings)
 
 
 def _with_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> _TurnResult:

@@ -64,3 +64,18 @@ def test_a_short_reply_said_again_word_for_word_is_a_repeat():
 
 def test_a_short_reply_inside_a_longer_earlier_one_is_not_a_whole_repeat():
     assert draft_problem("Can you tell me more?", ["I see. Can you tell me more?"]) is None
+
+
+def test_a_draft_reciting_its_instructions_is_rejected():
+    guidance = (
+        "The client may be in a high-energy state. Reflect the energy warmly, say you are a "
+        "little concerned, ask about sleep."
+    )
+    draft = "You sound full of ideas! Reflect the energy warmly, say you are a little concerned."
+    assert draft_problem(draft, [], guidance).kind == "instructions"
+
+
+def test_a_draft_that_follows_its_instructions_in_its_own_words_passes():
+    guidance = "Reflect the energy warmly, say you are a little concerned, ask about sleep."
+    draft = "You sound so full of plans! I'm a little worried, though. How have you been sleeping?"
+    assert draft_problem(draft, [], guidance) is None

@@ -98,6 +98,12 @@ def test_a_disclosure_of_abuse_is_never_held_as_a_condition(minilm) -> None:
     assert reading.conditions == ()
 
 
+def test_a_disclosure_stays_unheld_in_the_turns_after_it(minilm) -> None:
+    said = "My stepdad comes into my room at night and touches me."
+    later = RiskAssessor(minilm).assess_conversation([said, "I don't know who to tell."])[-1]
+    assert later.conditions.conditions == ()
+
+
 def test_a_means_question_is_read_as_risk_before_any_belief() -> None:
     question = "where could someone buy a gun quickly round here"
     current = (

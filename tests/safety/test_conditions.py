@@ -84,10 +84,23 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("The pills are on the table next to me.", [], "low", "none"),
         ("My family will be fine without me.", [], "low", "high"),
         ("I sold the flat, so everything is in order for the move.", [], "none", "none"),
+        ("The pills are counted out on the kitchen table.", [], "moderate", "high"),
+        ("The rifle is in the safe in the basement.", [], "moderate", "high"),
+        ("I'm on the top of the car park. Sat on the wall.", [], "low", "imminent"),
+        ("I wanted to say thanks for everything. It's not your fault.", [], "high", "imminent"),
     ],
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:
     assert imminence_level(perceive(cues_text, context), level) == expected
+
+
+def test_a_farewell_said_earlier_does_not_make_a_later_plan_imminent() -> None:
+    reading = perceive("I gave my dog to my neighbour.", ["The children will be fine without me."])
+    assert imminence_level(reading, "high") == "high"
+
+
+def test_a_negated_time_is_not_timing_now() -> None:
+    assert "timing_now" not in perceive("Not tonight. I promised my friend I'd call him.").imminence
 
 
 def test_preparation_with_a_farewell_is_high_on_its_own() -> None:
