@@ -87,6 +87,7 @@ _PRIORITY: tuple[GuardKind, ...] = (
     "risk_dismissal",
     "stigmatizing_language",
 )
+_DISCLOSED = frozenset({"suicide", "self_harm", "harm_to_others", "abuse_by_others"})
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
@@ -255,6 +256,10 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     cues = set(seen.imminence) | set(held.imminence)
     cats = set(risk.categories) if risk is not None else set()
     level = level_rank(risk.level) if risk is not None else 0
+    # a suspicion beside a disclosure of risk is the reader misreading the topic: it arms the
+    # question checks only; without one it arms the statement checks as a held condition does
+    disclosed = level >= level_rank("low") or client_risky or bool(cats & _DISCLOSED)
+    stated = firm if disclosed else kinds
     return _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
         self_risk=level >= level_rank("low") or client_risky,
@@ -267,9 +272,9 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
-        psychosis_held=bool(firm & {"delusion", "hallucination"}),
-        mania_held="mania" in firm,
-        ocd_held="ocd" in firm,
+        psychosis_held=bool(stated & {"delusion", "hallucination"}),
+        mania_held="mania" in stated,
+        ocd_held="ocd" in stated,
         flagged=frozenset(
             kind
             for kind, on in (

@@ -124,8 +124,18 @@ def test_while_a_condition_is_held_reflection_and_support_pass(guard) -> None:
     assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
 
 
-def test_a_suspected_condition_checks_questions_but_not_statements(guard) -> None:
+def test_a_suspected_condition_checks_statements_as_a_held_one_does(guard) -> None:
     suspected = RiskAssessment(level="none", conditions=ConditionReading(suspected=("mania",)))
+    verdict = guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected)
+    assert "mania_encouragement" in kinds(verdict)
+    verdict = guard.check("Which lender will you pick?", WORK, suspected)
+    assert "mania_encouragement" in kinds(verdict)
+
+
+def test_a_suspicion_beside_a_disclosure_of_risk_checks_questions_only(guard) -> None:
+    suspected = RiskAssessment(
+        level="low", categories=["suicide"], conditions=ConditionReading(suspected=("mania",))
+    )
     assert guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected).ok
     verdict = guard.check("Which lender will you pick?", WORK, suspected)
     assert "mania_encouragement" in kinds(verdict)
