@@ -303,7 +303,37 @@ def _clause_prefix(text: str, start: int) -> str:
     return prefix[ends[-1] :] if ends else prefix
 
 
-def _allow_list_violations(rule: _AllowList, reply: str) -> list[GuardViolation]:
+_CONTENT_WORD = re.compile(r"[a-z][a-z'-]{3,}")
+_COMMON = frozenset(
+    """about after again also always anything around back been before being could does doing
+    done down even ever every everything from going gone have having here into just keep kind
+    know like little look made make many maybe more most much need never next only other over
+    really right said same says should since some something still such sure tell than that
+    their them then there these they thing things think this those though time told very want
+    wanted week well were what when where which while will with would your you're yours""".split()
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _CONTENT_WORD.findall(text.lower()) if w not in _COMMON}
+
+
+def _names_the_content(question: str, client_text: str, allowed: re.Pattern[str]) -> bool:
+    """Say whether a question repeats two or more of the client's own content words.
+
+    An allowed word alone ("anyone", "doctor") does not make a question about the person when it
+    carries the belief, the plan or the ritual with it ("Have you told anyone about the chip in
+    your tooth?"); words inside what the allow-list itself matches ("hurting yourself") do not
+    count.
+    """
+    accepted = set().union(*(_content_words(m.group(0)) for m in allowed.finditer(question)))
+    shared = _content_words(question) & _content_words(client_text)
+    return len(shared - accepted) >= 2
+
+
+def _allow_list_violations(
+    rule: _AllowList, reply: str, client_text: str = ""
+) -> list[GuardViolation]:
     verb = "asks" if rule.questions else "says"
     return [
         GuardViolation(
@@ -312,7 +342,11 @@ def _allow_list_violations(rule: _AllowList, reply: str) -> list[GuardViolation]
             detail=f"reply {verb} {rule.what}",
         )
         for m in _SENTENCE.finditer(reply)
-        if m.group(0).endswith("?") == rule.questions and rule.allowed.search(m.group(0)) is None
+        if m.group(0).endswith("?") == rule.questions
+        and (
+            rule.allowed.search(m.group(0)) is None
+            or (rule.questions and _names_the_content(m.group(0), client_text, rule.allowed))
+        )
     ]
 
 
@@ -357,7 +391,7 @@ class ReplyGuard:
             v
             for allow in rules.allow_lists
             if situation.arms(allow.arm)
-            for v in _allow_list_violations(allow, reply)
+            for v in _allow_list_violations(allow, reply, client_text)
         ]
         violations += [
             GuardViolation(

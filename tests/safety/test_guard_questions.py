@@ -158,3 +158,13 @@ def test_a_suspected_condition_with_a_means_question_gets_the_suicide_question()
     risk = RiskAssessment(level="low", conditions=reading)
     text = safe_fallback_reply("delusion_agreement", client_text="Which bridge?", risk=risk)
     assert "suicide" in text
+
+
+def test_a_question_naming_support_with_the_belief_is_caught(guard) -> None:
+    draft = "Have you told anyone about the camera in your smoke alarm?"
+    assert "delusion_agreement" in kinds(guard.check(draft, WATCHERS, PSYCHOSIS))
+
+
+def test_a_question_naming_support_without_the_belief_passes(guard) -> None:
+    draft = "Is there anyone you trust who you could talk this over with?"
+    assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
