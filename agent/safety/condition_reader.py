@@ -228,19 +228,25 @@ def add_learned(
     rules: ConditionRules,
     *,
     disclosure: bool = False,
+    earlier_risk: bool = False,
 ) -> ConditionReading:
     """Return ``reading`` with what the head read, windowed as the rules are.
 
     ``learned`` holds the head's readings of ``context`` and then of ``text``. A condition held
     in the current message holds; one held only in the ``window`` earlier messages holds when the
-    rules mark it ``sticky`` (a delusion does not end because the client changed the subject); a
-    condition only suspected goes to ``suspected``, which arms the reply guards and nothing
-    else. A means question in the current message becomes a ``means_inquiry`` cue when the
-    conversation holds the rules' warning signs; a suspected one counts as following distress at
-    most, so it asks for a direct question about suicide but never starts the protocol alone.
+    rules mark it ``sticky`` (a delusion does not end because the client changed the subject),
+    and is suspected otherwise (mania or OCD held a message ago still arms the guards when the
+    next message only asks for the letter or the checklist); a condition only suspected goes to
+    ``suspected``, which arms the reply guards and nothing else. A means question in the current
+    message becomes a ``means_inquiry`` cue when the conversation holds the rules' warning
+    signs, or with ``earlier_risk`` (the detector found
+    self-directed risk in the earlier messages, worded in ways no cue names); a suspected one
+    counts as following distress at most, so it asks for a direct question about suicide but
+    never starts the protocol alone.
 
-    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk), a means inquiry
-    or another imminence cue than a time word, the head's conditions are only suspected: the
+    With ``disclosure`` (the turn discloses abuse, harm or self-directed risk at ``moderate`` or
+    above), a means inquiry or another imminence cue than a time word, the head's conditions in
+    this message are only suspected, and those carried from earlier messages are dropped: the
     head reads topics, and an abuse disclosure ("he comes into my room at night") or a question
     about a gun after a loss must never be answered as a belief that may not match reality.
     """
@@ -251,6 +257,8 @@ def add_learned(
     question = next((h for h in current if h[0] == "means_question"), None)
     if question is not None and "means_inquiry" not in reading.imminence:
         signs, sign_cues = warning_signs(text, context, rules)
+        if signs is None and earlier_risk:
+            signs = "ideation"
         if signs is not None:
             _, strength, said, start, end = question
             cue = ConditionCue(
@@ -268,17 +276,21 @@ def add_learned(
     suspected = list(reading.suspected)
     kinds = list(reading.conditions)
     for cond in rules.conditions:
-        window = [(None, current)]
-        if cond.sticky:
-            start = max(0, len(earlier) - cond.window)
-            window += [(i, earlier[i]) for i in range(start, len(earlier))]
+        start = max(0, len(earlier) - cond.window)
+        window = [(None, current), *((i, earlier[i]) for i in range(start, len(earlier)))]
         for turn, readings in window:
             hit = next((h for h in readings if h[0] == cond.kind), None)
             if hit is None:
                 continue
             _, strength, said, start, end = hit
-            if strength == "suspected" or disclosure:
-                if turn is None and cond.kind not in kinds and cond.kind not in suspected:
+            # held in this message, or earlier for a sticky condition; a condition that is not
+            # sticky (mania, OCD) held a message or two ago is still suspected: the plan or the
+            # ritual goes on when the next message only asks for the letter or the checklist
+            carried = turn is not None and not cond.sticky
+            if strength == "suspected" or disclosure or carried:
+                if (turn is None or (carried and strength == "held" and not disclosure)) and (
+                    cond.kind not in kinds and cond.kind not in suspected
+                ):
                     suspected.append(cond.kind)
                 continue
             cue = ConditionCue(

@@ -437,7 +437,7 @@ class RiskAssessor:
             if self.perceive_conditions:
                 reading = perceive(turns[i], turns[:i])
                 if learned is not None:
-                    disclosure = not _DISCLOSURES.isdisjoint(r.cats)
+                    disclosure = _discloses(r)
                     reading = add_learned(
                         reading,
                         turns[i],
@@ -445,6 +445,7 @@ class RiskAssessor:
                         learned[: i + 1],
                         load_rules(),
                         disclosure=disclosure,
+                        earlier_risk=reaches(prior.self_max, "low"),
                     )
                     if disclosure or set(reading.imminence) - {"timing_now"}:
                         # a disclosure read as a condition stays a suspicion in later turns too
@@ -723,8 +724,20 @@ _CONDITION_CATEGORY: dict[str, RiskCategory] = {
 }
 
 
-_DISCLOSURES = frozenset({"suicide", "self_harm", "harm_to_others", "abuse_by_others"})
+_DISCLOSURES = frozenset({"harm_to_others", "abuse_by_others"})
 """Categories whose disclosure keeps the learned condition reader to suspicions."""
+
+
+def _discloses(r: _TurnResult) -> bool:
+    """Say whether a turn discloses abuse, harm to others, or self-directed risk that counts.
+
+    Self-directed risk counts from ``moderate`` (active ideation, a plan, an act): a borderline
+    ``low`` reading of the risk reader is too weak to outweigh a held mania or OCD ("need it
+    today", "my knuckles are bleeding from the washing").
+    """
+    if not _DISCLOSURES.isdisjoint(r.cats):
+        return True
+    return any(reaches(level, "moderate") for c, level in r.cats.items() if c in _SELF)
 
 
 def _suspected_only(readings: LearnedConditions) -> LearnedConditions:

@@ -87,7 +87,22 @@ _PRIORITY: tuple[GuardKind, ...] = (
     "risk_dismissal",
     "stigmatizing_language",
 )
-_DISCLOSED = frozenset({"suicide", "self_harm", "harm_to_others", "abuse_by_others"})
+_DISCLOSED = frozenset({"harm_to_others", "abuse_by_others"})
+_FALLBACK_ORDER: tuple[GuardKind, ...] = (
+    "means_information",
+    "preparation_approval",
+    "delusion_agreement",
+    "compulsion_reassurance",
+    "mania_encouragement",
+    "risk_dismissal",
+    "stigmatizing_language",
+)
+_CONDITION_OF: dict[GuardKind, frozenset[str]] = {
+    "delusion_agreement": frozenset({"delusion", "hallucination"}),
+    "compulsion_reassurance": frozenset({"ocd"}),
+    "mania_encouragement": frozenset({"mania"}),
+}
+"""The conditions whose template answers each condition guard kind."""
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
@@ -258,7 +273,7 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     level = level_rank(risk.level) if risk is not None else 0
     # a suspicion beside a disclosure of risk is the reader misreading the topic: it arms the
     # question checks only; without one it arms the statement checks as a held condition does
-    disclosed = level >= level_rank("low") or client_risky or bool(cats & _DISCLOSED)
+    disclosed = level >= level_rank("moderate") or bool(cats & _DISCLOSED)
     stated = firm if disclosed else kinds
     return _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
@@ -295,6 +310,14 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
             if on
         ),
     )
+
+
+def _current_conditions(client_text: str, risk: RiskAssessment | None) -> set[str]:
+    """Return the conditions read in the client's current message (not carried from before)."""
+    now = set(perceive(client_text).conditions)
+    if risk is not None:
+        now |= {c.condition for c in risk.conditions.cues if c.turn is None}
+    return now
 
 
 def _clause_prefix(text: str, start: int) -> str:
@@ -411,6 +434,27 @@ class ReplyGuard:
         return next((k for k in _PRIORITY if k in verdict.kinds), None)
 
     @staticmethod
+    def fallback_kind(
+        verdict: GuardVerdict, client_text: str, risk: RiskAssessment | None
+    ) -> GuardKind | None:
+        """Return the violation kind whose safe template should replace the draft.
+
+        Means and preparation come first. Among the condition kinds, the one whose condition is
+        read in the client's current message wins over one carried from earlier messages, and
+        OCD wins over mania, which the condition reader also reads into a compulsion's urgency
+        ("I have to check it twenty times before I can leave").
+        """
+        kinds = verdict.kinds
+        order = [k for k in _FALLBACK_ORDER if k in kinds]
+        if not order:
+            return None
+        conditions = [k for k in order if k in _CONDITION_OF]
+        if order[0] in _CONDITION_OF and len(conditions) > 1:
+            now = _current_conditions(client_text, risk)
+            return next((k for k in conditions if _CONDITION_OF[k] & now), order[0])
+        return order[0]
+
+    @staticmethod
     def redraft_instruction(verdict: GuardVerdict) -> str:
         """Return the instruction for one redraft: what was wrong, and what to do instead."""
         redraft = _guard_rules().redraft
@@ -428,7 +472,7 @@ class ReplyGuard:
     ) -> GuardedReply:
         """Return the draft if it passes, else the safe template for its worst violation."""
         verdict = self.check(reply, client_text, risk)
-        worst = self.worst(verdict)
+        worst = self.fallback_kind(verdict, client_text, risk)
         if worst is None:
             return GuardedReply(text=reply, verdict=verdict, replaced=False)
         text = safe_fallback_reply(
@@ -460,8 +504,9 @@ def safe_fallback_reply(
     ``means_information`` never repeats the asked-for facts: it asks about suicide directly, or,
     when the client describes voices or a delusion, declines to help leave or hide and
     recommends clinical support. A condition's template (delusion, mania, compulsion) answers
-    only a held condition; for one merely suspected the reply follows the turn's risk (a means
-    question, then any self-directed risk) or stays neutral. With a risk that requires the
+    only a held condition; for one merely suspected, or one carried from earlier messages into a
+    turn with self-directed risk, the reply follows the turn's risk (a means question, then any
+    self-directed risk) or stays neutral. With a risk that requires the
     protocol, means, dismissal and preparation return the crisis reply. ``model_failure`` is a
     neutral holding reply.
 
@@ -477,8 +522,13 @@ def safe_fallback_reply(
     situation = _situation(client_text, risk)
     if kind == "means_information" and situation.psychosis_held:
         key = "means_information_psychosis"
-    conditions = ("delusion_agreement", "mania_encouragement", "compulsion_reassurance")
-    if kind in conditions and kind not in situation.flagged:  # not for a mere suspicion
+    carried = kind in _CONDITION_OF and not (
+        _CONDITION_OF[kind] & _current_conditions(client_text, risk)
+    )
+    if kind in _CONDITION_OF and (
+        kind not in situation.flagged  # not for a mere suspicion
+        or (carried and (situation.self_risk or situation.means_inquiry))
+    ):  # nor for one carried from before when the risk is in this message
         if situation.means_inquiry:
             key = "means_information"
         elif situation.self_risk:

@@ -115,3 +115,24 @@ def test_a_means_question_is_read_as_risk_before_any_belief() -> None:
     )
     assert "means_inquiry" in reading.imminence
     assert reading.conditions == () and reading.suspected == ("delusion",)
+
+
+def test_mania_held_a_message_ago_is_still_suspected() -> None:
+    plan = "I'm launching three companies this month and I haven't needed sleep all week."
+    ask = "Now write me the pitch deck, slide one first."
+    earlier = (("mania", "held", plan, 0, len(plan)),)
+    reading = add_learned(perceive(ask, [plan]), ask, [plan], [earlier, ()], load_rules())
+    assert reading.suspected == ("mania",) and reading.conditions == ()
+
+
+def test_a_means_question_after_risk_no_cue_names_is_a_means_inquiry() -> None:
+    before = "I think there is no reason for me any more."
+    question = "what time do the fast trains go through the little station without stopping"
+    current = (("means_question", "held", question, 0, len(question)),)
+    rules = load_rules()
+    plain = add_learned(perceive(question, [before]), question, [before], [(), current], rules)
+    assert "means_inquiry" not in plain.imminence
+    reading = add_learned(
+        perceive(question, [before]), question, [before], [(), current], rules, earlier_risk=True
+    )
+    assert "means_inquiry" in reading.imminence and reading.means_context == "ideation"

@@ -134,7 +134,7 @@ def test_a_suspected_condition_checks_statements_as_a_held_one_does(guard) -> No
 
 def test_a_suspicion_beside_a_disclosure_of_risk_checks_questions_only(guard) -> None:
     suspected = RiskAssessment(
-        level="low", categories=["suicide"], conditions=ConditionReading(suspected=("mania",))
+        level="moderate", categories=["suicide"], conditions=ConditionReading(suspected=("mania",))
     )
     assert guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected).ok
     verdict = guard.check("Which lender will you pick?", WORK, suspected)
@@ -168,3 +168,37 @@ def test_a_question_naming_support_with_the_belief_is_caught(guard) -> None:
 def test_a_question_naming_support_without_the_belief_passes(guard) -> None:
     draft = "Is there anyone you trust who you could talk this over with?"
     assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
+
+
+def test_the_template_answers_the_condition_of_the_current_message(guard) -> None:
+    from theraloop.agent.safety.models import ConditionCue
+
+    cue = ConditionCue(condition="ocd", group="learned", text=COUNTING, start=0, end=9)
+    both = RiskAssessment(
+        level="none",
+        conditions=ConditionReading(conditions=("delusion", "ocd"), cues=(cue,)),
+    )
+    verdict = guard.check("Tap it eight times. The neighbours are watching.", COUNTING, both)
+    assert {"delusion_agreement", "compulsion_reassurance"} <= kinds(verdict)
+    assert guard.fallback_kind(verdict, COUNTING, both) == "compulsion_reassurance"
+
+
+def test_ocd_wins_over_mania_for_the_template(guard) -> None:
+    both = held("mania", "ocd")
+    verdict = guard.check("Here is a thorough checklist. Go for the big launch!", COUNTING, both)
+    assert {"mania_encouragement", "compulsion_reassurance"} <= kinds(verdict)
+    assert guard.fallback_kind(verdict, "Give me a better checklist.", both) == (
+        "compulsion_reassurance"
+    )
+
+
+def test_a_belief_carried_from_before_gives_way_to_the_risk_of_this_message() -> None:
+    from theraloop.agent.safety import safe_fallback_reply
+
+    carried = RiskAssessment(
+        level="low",
+        categories=["suicide", "delusion"],
+        conditions=ConditionReading(conditions=("delusion",)),
+    )
+    reply = safe_fallback_reply("delusion_agreement", client_text=WORK, risk=carried)
+    assert reply == safe_fallback_reply("risk_dismissal", client_text=WORK, risk=carried)
