@@ -126,7 +126,7 @@ def test_mania_held_a_message_ago_is_still_suspected() -> None:
 
 
 def test_a_means_question_after_risk_no_cue_names_is_a_means_inquiry() -> None:
-    before = "I think there is no reason for me any more."
+    before = "Honestly I have stopped seeing much of a future for me."
     question = "what time do the fast trains go through the little station without stopping"
     current = (("means_question", "held", question, 0, len(question)),)
     rules = load_rules()
