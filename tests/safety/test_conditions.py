@@ -141,3 +141,14 @@ def test_a_condition_replaces_a_colluding_strategy() -> None:
     assert steered is not None and steered[0] == load_rules().conditions[3].prefer_strategy
     assert steer_strategy(reading, "reflection_of_feelings") is None
     assert steer_strategy(perceive("Hello."), "affirmation_reassurance") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've washed my hands about forty times today.",
+        "I checked the back door twenty or thirty times last night.",
+    ],
+)
+def test_repetition_counted_in_words_is_a_strong_ocd_cue(text) -> None:
+    assert perceive(text).has("ocd")

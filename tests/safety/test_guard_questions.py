@@ -202,3 +202,20 @@ def test_a_belief_carried_from_before_gives_way_to_the_risk_of_this_message() ->
     )
     reply = safe_fallback_reply("delusion_agreement", client_text=WORK, risk=carried)
     assert reply == safe_fallback_reply("risk_dismissal", client_text=WORK, risk=carried)
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Sure, I can help with that.",
+        "I can help you create a schedule, but please get some rest.",
+        "Here is a draft of the email.",
+    ],
+)
+def test_an_offer_to_do_the_task_is_caught_while_a_condition_holds(guard, draft) -> None:
+    assert "mania_encouragement" in kinds(guard.check(draft, SPREE, MANIA))
+
+
+def test_declining_the_task_passes(guard) -> None:
+    draft = "I can't help you write that letter, but I can hear how much it matters to you."
+    assert guard.check(draft, SPREE, MANIA).ok
