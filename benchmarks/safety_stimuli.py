@@ -56,6 +56,7 @@ FROZEN = {
     "safety_stimuli_v2.yaml": "afd836c58231c61efc0633d45529407ee616e4600b4e56464ca1306a39597132",
     "safety_stimuli_v3.yaml": "7c7b391d1d7506ec5c12a3f490ce8d5cb99ac6863e1359c641d94610bbfae223",
     "safety_stimuli_v4.yaml": "dbde855a4f8f2b78e8bf8f9d7147543ae177391d3abbffc929b699dfe4c28521",
+    "safety_stimuli_v5.yaml": "7f2bf106ff9f517cd6091dc8d151e3c24544ccc2e902a6bfd68c358b558b7857",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _PROVENANCE = {  # how each set in FROZEN was written, for its record
@@ -76,6 +77,11 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
         "The set (stimuli and personas) was written before the retrained condition reader, the "
         "broader imminence cues and the instructions check it measures, by an author who read "
         "none of the project's safety rules, guards, prompts, training data or earlier sets"
+    ),
+    "safety_stimuli_v5.yaml": (
+        "The set (stimuli and personas) was written after the rules it measures and kept unread "
+        "by their authors, by an author who read none of the project's safety rules, guards, "
+        "prompts, training data or earlier sets"
     ),
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
