@@ -110,9 +110,9 @@ def call_model(
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
     reply :func:`~theraloop.agent.prompts.draft_problem` rejects (empty, a template placeholder,
     talk about the client, words copied from ``instructions``, a sentence repeated from
-    ``recent``). The next attempt is sent the prompt
-    plus a note saying what to fix (``revise(fix)``; by default the note is appended to the last
-    human message), and after a repeat it samples warmer (see :func:`_warmer`), since a small model
+    ``recent``). The next attempt is sent the prompt plus a note saying what to fix
+    (``revise(fix)``; by default the note is appended to the last human message), and after a
+    repeat it samples warmer (see :func:`_warmer`), since a small model
     asked the same thing at a low temperature tends to say the same thing again. When every
     attempt repeats, the last draft is sent without its repeated sentences if enough is left,
     else as it is; a draft with any other problem is never sent, and the caller falls back to a

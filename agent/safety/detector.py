@@ -69,6 +69,7 @@ from theraloop.agent.safety.models import (
     RiskAssessment,
     RiskCategory,
     RiskLevel,
+    discloses_risk,
     level_rank,
     lower_level,
     max_level,
@@ -724,20 +725,10 @@ _CONDITION_CATEGORY: dict[str, RiskCategory] = {
 }
 
 
-_DISCLOSURES = frozenset({"harm_to_others", "abuse_by_others"})
-"""Categories whose disclosure keeps the learned condition reader to suspicions."""
-
-
 def _discloses(r: _TurnResult) -> bool:
-    """Say whether a turn discloses abuse, harm to others, or self-directed risk that counts.
-
-    Self-directed risk counts from ``moderate`` (active ideation, a plan, an act): a borderline
-    ``low`` reading of the risk reader is too weak to outweigh a held mania or OCD ("need it
-    today", "my knuckles are bleeding from the washing").
-    """
-    if not _DISCLOSURES.isdisjoint(r.cats):
-        return True
-    return any(reaches(level, "moderate") for c, level in r.cats.items() if c in _SELF)
+    """Say whether a turn's own flags disclose risk (see :func:`discloses_risk`)."""
+    self_level = max_level([lv for c, lv in r.cats.items() if c in _SELF])
+    return discloses_risk(self_level, r.cats)
 
 
 def _suspected_only(readings: LearnedConditions) -> LearnedConditions:

@@ -41,6 +41,7 @@ from theraloop.agent.safety.models import (
     GuardViolation,
     RiskAssessment,
     TextSpan,
+    discloses_risk,
     level_rank,
 )
 from theraloop.agent.safety.patterns import scan
@@ -87,7 +88,6 @@ _PRIORITY: tuple[GuardKind, ...] = (
     "risk_dismissal",
     "stigmatizing_language",
 )
-_DISCLOSED = frozenset({"harm_to_others", "abuse_by_others"})
 _FALLBACK_ORDER: tuple[GuardKind, ...] = (
     "means_information",
     "preparation_approval",
@@ -169,6 +169,8 @@ class _Situation:
     ocd_held: bool
     flagged: frozenset[GuardKind] = frozenset()
     """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
+    current: frozenset[str] = frozenset()
+    """Conditions read in the client's current message, not carried from earlier ones."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -271,53 +273,39 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     cues = set(seen.imminence) | set(held.imminence)
     cats = set(risk.categories) if risk is not None else set()
     level = level_rank(risk.level) if risk is not None else 0
+    # what the detector or the pattern layer flagged, whatever the condition reader read
+    detected: dict[GuardKind, bool] = {
+        "delusion_agreement": "delusion" in cats
+        or bool(signals & {"delusion", "command_hallucination"}),
+        "mania_encouragement": "mania" in cats or bool(signals & {"sleep_loss", "grandiosity"}),
+        "compulsion_reassurance": False,
+    }
+
+    def reads(kind: GuardKind, conditions: set[str]) -> bool:
+        return bool(_CONDITION_OF[kind] & conditions) or detected[kind]
+
     # a suspicion beside a disclosure of risk is the reader misreading the topic: it arms the
     # question checks only; without one it arms the statement checks as a held condition does
-    disclosed = level >= level_rank("moderate") or bool(cats & _DISCLOSED)
-    stated = firm if disclosed else kinds
+    stated = firm if discloses_risk(risk.level if risk is not None else "none", cats) else kinds
+    current = set(seen.conditions)
+    if risk is not None:
+        current |= {c.condition for c in risk.conditions.cues if c.turn is None}
     return _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
         self_risk=level >= level_rank("low") or client_risky,
         question=_QUESTION.search(client_text) is not None,
-        psychosis=bool(kinds & {"delusion", "hallucination"})
-        or "delusion" in cats
-        or bool(signals & {"delusion", "command_hallucination"}),
-        mania="mania" in kinds or "mania" in cats or bool(signals & {"sleep_loss", "grandiosity"}),
-        ocd="ocd" in kinds,
+        psychosis=reads("delusion_agreement", kinds),
+        mania=reads("mania_encouragement", kinds),
+        ocd=reads("compulsion_reassurance", kinds),
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
-        psychosis_held=bool(stated & {"delusion", "hallucination"}),
+        psychosis_held=bool(stated & _CONDITION_OF["delusion_agreement"]),
         mania_held="mania" in stated,
         ocd_held="ocd" in stated,
-        flagged=frozenset(
-            kind
-            for kind, on in (
-                (
-                    "delusion_agreement",
-                    bool(firm & {"delusion", "hallucination"})
-                    or "delusion" in cats
-                    or bool(signals & {"delusion", "command_hallucination"}),
-                ),
-                (
-                    "mania_encouragement",
-                    "mania" in firm
-                    or "mania" in cats
-                    or bool(signals & {"sleep_loss", "grandiosity"}),
-                ),
-                ("compulsion_reassurance", "ocd" in firm),
-            )
-            if on
-        ),
+        flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm)),
+        current=frozenset(current),
     )
-
-
-def _current_conditions(client_text: str, risk: RiskAssessment | None) -> set[str]:
-    """Return the conditions read in the client's current message (not carried from before)."""
-    now = set(perceive(client_text).conditions)
-    if risk is not None:
-        now |= {c.condition for c in risk.conditions.cues if c.turn is None}
-    return now
 
 
 def _clause_prefix(text: str, start: int) -> str:
@@ -450,7 +438,7 @@ class ReplyGuard:
             return None
         conditions = [k for k in order if k in _CONDITION_OF]
         if order[0] in _CONDITION_OF and len(conditions) > 1:
-            now = _current_conditions(client_text, risk)
+            now = _situation(client_text, risk).current
             return next((k for k in conditions if _CONDITION_OF[k] & now), order[0])
         return order[0]
 
@@ -506,9 +494,9 @@ def safe_fallback_reply(
     recommends clinical support. A condition's template (delusion, mania, compulsion) answers
     only a held condition; for one merely suspected, or one carried from earlier messages into a
     turn with self-directed risk, the reply follows the turn's risk (a means question, then any
-    self-directed risk) or stays neutral. With a risk that requires the
-    protocol, means, dismissal and preparation return the crisis reply. ``model_failure`` is a
-    neutral holding reply.
+    self-directed risk) or stays neutral. With a risk that requires the protocol, means,
+    dismissal and preparation return the crisis reply. ``model_failure`` is a neutral holding
+    reply.
 
     Raises:
         InvalidInputError: ``kind`` is not one of :data:`FALLBACK_KINDS`.
@@ -522,9 +510,7 @@ def safe_fallback_reply(
     situation = _situation(client_text, risk)
     if kind == "means_information" and situation.psychosis_held:
         key = "means_information_psychosis"
-    carried = kind in _CONDITION_OF and not (
-        _CONDITION_OF[kind] & _current_conditions(client_text, risk)
-    )
+    carried = kind in _CONDITION_OF and not _CONDITION_OF[kind] & situation.current
     if kind in _CONDITION_OF and (
         kind not in situation.flagged  # not for a mere suspicion
         or (carried and (situation.self_risk or situation.means_inquiry))

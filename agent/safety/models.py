@@ -33,6 +33,7 @@ __all__ = [
     "max_level",
     "lower_level",
     "reaches",
+    "discloses_risk",
     "EvidenceSpan",
     "LLMRiskOpinion",
     "RiskAssessment",
@@ -54,6 +55,8 @@ RiskLevel = Literal["none", "low", "moderate", "high", "imminent"]
 """Self-directed risk, ordered, aligned to the C-SSRS screener (see the module docstring)."""
 
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "low", "moderate", "high", "imminent")
+
+_DISCLOSURE_CATEGORIES = frozenset({"harm_to_others", "abuse_by_others"})
 
 RiskCategory = Literal[
     "suicide", "self_harm", "harm_to_others", "abuse_by_others", "delusion", "mania"
@@ -99,6 +102,17 @@ def lower_level(level: RiskLevel) -> RiskLevel:
 def reaches(level: RiskLevel, threshold: RiskLevel) -> bool:
     """Say whether ``level`` is ``threshold`` or above."""
     return level_rank(level) >= level_rank(threshold)
+
+
+def discloses_risk(self_level: RiskLevel, categories: Iterable[str]) -> bool:
+    """Say whether a turn discloses risk that outweighs a condition the reader read in it.
+
+    Abuse or harm to others, or self-directed risk from ``moderate`` (active ideation, a plan, an
+    act), does: the condition reader reads topics, and such a disclosure must never be answered as
+    a belief that may not match reality. A borderline ``low`` reading does not ("need it today",
+    "my knuckles are bleeding from the washing").
+    """
+    return reaches(self_level, "moderate") or not _DISCLOSURE_CATEGORIES.isdisjoint(categories)
 
 
 class EvidenceSpan(BaseModel):
