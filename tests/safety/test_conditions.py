@@ -88,6 +88,14 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("The rifle is in the safe in the basement.", [], "moderate", "high"),
         ("I'm on the top of the car park. Sat on the wall.", [], "low", "imminent"),
         ("I wanted to say thanks for everything. It's not your fault.", [], "high", "imminent"),
+        ("I'll do it once it's dark, about an hour from now.", [], "high", "imminent"),
+        ("I'll do it as soon as I finish this message.", [], "high", "imminent"),
+        ("I've tied the belt to the banister.", [], "low", "imminent"),
+        ("I tied the dog's lead to the railing outside the shop.", [], "low", "none"),
+        ("The letters are on the kitchen table.", [], "moderate", "high"),
+        ("I've worked out which side of the bridge has the lower railing.", [], "low", "high"),
+        ("Thank you for listening these past months.", [], "high", "imminent"),
+        ("Thanks for listening, see you next week.", [], "high", "none"),
     ],
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:

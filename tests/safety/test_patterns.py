@@ -39,6 +39,8 @@ def top(text: str, category: str = "suicide") -> str:
         "Suicide squad was a terrible movie.",
         "My phone is dead.",
         "I want to end things with him, we fight constantly.",
+        "My mum says I'll kill myself studying this hard.",
+        "My partner thinks free-diving is a death wish.",
     ],
 )
 def test_idioms_raise_no_risk_signal(text: str) -> None:
