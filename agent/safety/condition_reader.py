@@ -58,7 +58,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "7eb0b8eee59afcc9381f4a69eec2b40a28d328e17ff79a8900b82411c24dde86"
+SHIPPED_SHA256 = "8b892babd9653e7130698b920d089b867ecb47d9a71851b5460d252cf7ee9a76"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]
