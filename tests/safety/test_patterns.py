@@ -41,6 +41,7 @@ def top(text: str, category: str = "suicide") -> str:
         "I want to end things with him, we fight constantly.",
         "My mum says I'll kill myself studying this hard.",
         "My partner thinks free-diving is a death wish.",
+        "The lads say I'll kill myself on that bike one day.",
     ],
 )
 def test_idioms_raise_no_risk_signal(text: str) -> None:
@@ -233,3 +234,8 @@ def test_scan_refuses_non_text() -> None:
 )
 def test_about_someone_else_finds_sentences_that_never_name_the_speaker(sentence, other) -> None:
     assert about_someone_else(sentence) is other
+
+
+def test_a_negated_time_is_no_timing_signal() -> None:
+    assert "timing" not in {h.signal for h in scan("Not tonight. But it's my way out.")}
+    assert "timing" in {h.signal for h in scan("Tonight is the night.")}
