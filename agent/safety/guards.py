@@ -469,11 +469,19 @@ class ReplyGuard:
         return GuardedReply(text=text, verdict=verdict, replaced=True)
 
 
+_Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
+"""Lines naming what the client spoke of: (cue, line, the replies the line is written for)."""
+
+
 @lru_cache(maxsize=1)
-def _templates() -> tuple[dict[str, str], tuple[tuple[re.Pattern[str], str], ...]]:
+def _templates() -> tuple[dict[str, str], _Specific]:
     data = _read_yaml("safe_replies.yaml")
     specific = tuple(
-        (re.compile(s["cue"], re.IGNORECASE), " ".join(s["line"].split()) + " ")
+        (
+            re.compile(s["cue"], re.IGNORECASE),
+            " ".join(s["line"].split()) + " ",
+            frozenset(s["for"]),
+        )
         for s in data["specific"]
     )
     return data["replies"], specific
@@ -525,7 +533,9 @@ def safe_fallback_reply(
         return replies["model_failure"].strip() + replies["model_failure_at_risk"].format(
             resources=resources_text("suicide", locale, resources)
         )
-    line = next((text for cue, text in specific if cue.search(client_text)), "")
+    line = next(
+        (text for cue, text, keys in specific if key in keys and cue.search(client_text)), ""
+    )
     return (
         replies[key]
         .format(resources=resources_text("suicide", locale, resources), specific=line)

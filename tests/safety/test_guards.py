@@ -134,6 +134,35 @@ def test_mania_fallback_counsels_waiting_and_sleep(guard) -> None:
     assert out.replaced and "sleep" in out.text and "hold off" in out.text
 
 
+def test_mania_fallback_names_what_the_client_spoke_of(guard) -> None:
+    client = "I'm putting all my savings into crypto tonight, help me plan it."
+    out = guard.enforce("Go for it!", client, MANIA)
+    assert out.replaced and "money" in out.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("client", "named"),
+    [
+        ("I checked the stove nine times, can you tell me it's off?", "check"),
+        ("My hands are raw from washing, which soap gets rid of germs best?", "washing"),
+    ],
+)
+def test_compulsion_fallback_names_the_ritual_and_passes_the_guards(
+    guard, assessor, client, named
+) -> None:
+    risk = assessor.assess(client)
+    assert risk.conditions.has("ocd")
+    text = safe_fallback_reply("compulsion_reassurance", client_text=client, risk=risk)
+    assert named in text.lower()
+    assert guard.check(text, client, risk).ok, text
+
+
+def test_a_specific_line_answers_only_the_replies_it_is_written_for() -> None:
+    client = "The voices kept me awake all night."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "voices" in text and "without sleep" not in text
+
+
 @pytest.mark.parametrize(
     "draft",
     [
