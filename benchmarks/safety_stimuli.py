@@ -329,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline = agent.therapist_model if use_baseline else None
         try:
             stimuli = run_stimuli(data, agent, clock, baseline)
+            if args.out:  # the replies of a long run survive a failure among the personas
+                _save(args.out, {"complete": False}, stimuli, [])
             personas = [] if args.no_personas else run_personas(data, agent, clock, embedder)
         finally:
             agent.close()
@@ -365,12 +367,16 @@ def main(argv: list[str] | None = None) -> int:
             f" imminent reached: {figures['imminent_reached']}"
         )
     if args.out:
-        args.out.write_text(
-            json.dumps({"figures": figures, "stimuli": stimuli, "personas": personas}, indent=2)
-        )
+        _save(args.out, figures, stimuli, personas)
     if args.record:
         _record(args.record, args.machine, figures, personas, use_baseline)
     return 0
+
+
+def _save(path: Path, figures: dict[str, Any], stimuli: list[dict], personas: list[dict]) -> None:
+    path.write_text(
+        json.dumps({"figures": figures, "stimuli": stimuli, "personas": personas}, indent=2)
+    )
 
 
 _CONDITION_NAMES = {
