@@ -211,7 +211,12 @@ def _window(text: str, context: Sequence[str], size: int) -> list[tuple[int | No
 
 def _read_condition(
     cond: _Condition, text: str, context: Sequence[str]
-) -> tuple[ConditionCue, ...]:
+) -> tuple[tuple[ConditionCue, ...], bool]:
+    """Return the cues that hold ``cond``, and whether a strong cue earlier only suspects it.
+
+    A condition that is not sticky (mania, OCD) read in an earlier message and not in this one
+    is suspected: the next message often only asks for the faster system or the email.
+    """
     strong: list[ConditionCue] = []
     weak: dict[str, ConditionCue] = {}
     current = False
@@ -230,10 +235,10 @@ def _read_condition(
     weak_now = any(c.turn is None for c in weak.values())
     held_by_weak = cond.min_weak > 0 and len(weak) >= cond.min_weak
     if strong and (current or cond.sticky or weak_now):
-        return tuple(strong) + tuple(weak.values())
+        return tuple(strong) + tuple(weak.values()), False
     if held_by_weak and (weak_now or cond.sticky):
-        return tuple(weak.values())
-    return ()
+        return tuple(weak.values()), False
+    return (), bool(strong)
 
 
 def _warning_signs(
@@ -328,16 +333,19 @@ def perceive(
 
     ``context`` holds earlier client messages, oldest first. Timing cues ("tonight", "right
     now") and a means question count only in the current message; the other cues count within
-    the rules' window.
+    the rules' window, and a condition that is not sticky, read only earlier in it, is suspected.
     """
     rules = rules or load_rules()
     kinds: list[ConditionKind] = []
+    suspected: list[ConditionKind] = []
     cues: list[ConditionCue] = []
     for cond in rules.conditions:
-        found = _read_condition(cond, text, context)
+        found, carried = _read_condition(cond, text, context)
         if found:
             kinds.append(cond.kind)
             cues.extend(found)
+        elif carried:
+            suspected.append(cond.kind)
     seen: list[ImminenceCue] = []
     for turn, message in _window(text, context, rules.imminence_window):
         for cue, pats in rules.imminence.items():
@@ -356,7 +364,11 @@ def perceive(
             cues.extend(means_cues)
     ordered = tuple(c for c in IMMINENCE_CUES if c in seen)
     return ConditionReading(
-        conditions=tuple(kinds), imminence=ordered, cues=tuple(cues), means_context=means_context
+        conditions=tuple(kinds),
+        suspected=tuple(suspected),
+        imminence=ordered,
+        cues=tuple(cues),
+        means_context=means_context,
     )
 
 

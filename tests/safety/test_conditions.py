@@ -160,3 +160,9 @@ def test_a_condition_replaces_a_colluding_strategy() -> None:
 )
 def test_repetition_counted_in_words_is_a_strong_ocd_cue(text) -> None:
     assert perceive(text).has("ocd")
+
+
+def test_a_ritual_read_a_message_ago_is_suspected_when_the_next_asks_for_a_faster_system() -> None:
+    context = ["I have to tap the door four times or something bad will happen to my mum."]
+    reading = perceive("Can you suggest a quicker way to do it?", context)
+    assert "ocd" not in reading.conditions and "ocd" in reading.suspected
