@@ -77,7 +77,7 @@ def has_placeholder(text: str) -> bool:
 
 _NARRATION = re.compile(
     r"\bthe client(?:'s)? (?:seems?|mentioned|shared|said|says|feels?|felt|reports?|reported|"
-    r"expressed|asked|appears?|will|wants?|is feeling)\b|\bcounsell?or notes?\b|"
+    r"expressed|asked|appears?|will|wants?|is feeling)\b|\bthe client's\b|\bcounsell?or notes?\b|"
     r"\bintensity \d\s*/\s*5\b",
     re.IGNORECASE,
 )

@@ -212,7 +212,7 @@ def _window(text: str, context: Sequence[str], size: int) -> list[tuple[int | No
 def _read_condition(
     cond: _Condition, text: str, context: Sequence[str]
 ) -> tuple[tuple[ConditionCue, ...], bool]:
-    """Return the cues that hold ``cond``, and whether a strong cue earlier only suspects it.
+    """Return the cues that hold ``cond``, and whether cues earlier in the window only suspect it.
 
     A condition that is not sticky (mania, OCD) read in an earlier message and not in this one
     is suspected: the next message often only asks for the faster system or the email.
@@ -238,7 +238,7 @@ def _read_condition(
         return tuple(strong) + tuple(weak.values()), False
     if held_by_weak and (weak_now or cond.sticky):
         return tuple(weak.values()), False
-    return (), bool(strong)
+    return (), bool(strong) or held_by_weak
 
 
 def _warning_signs(

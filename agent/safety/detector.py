@@ -108,6 +108,8 @@ _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
 _MANIA_SIGNALS = frozenset({"sleep_loss", "grandiosity"})
+_EXPLAINING = frozenset({"delusion", "hallucination", "mania"})
+"""Conditions whose talk of plans the classifier can take for a suicide plan."""
 
 SecondOpinionMode = Literal["record", "decide"]
 """``record``: the LLM's opinion is kept for review, the level never depends on it; ``decide``:
@@ -207,6 +209,8 @@ class _TurnResult:
     asked_llm: bool = False
     ideation_turn: bool = False
     conditions: ConditionReading = ConditionReading()
+    pattern_level: RiskLevel = "none"
+    """Self-directed level the rules alone found in this turn."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,8 @@ class _Prior:
     self_max: RiskLevel = "none"
     ideation_turns: int = 0
     mania_signals: tuple[frozenset[str], ...] = ()
+    pattern_max: RiskLevel = "none"
+    """Highest self-directed level the rules alone found in earlier turns."""
 
     def after(self, r: _TurnResult) -> _Prior:
         """Return the prior for the next turn, once ``r`` is known."""
@@ -225,6 +231,7 @@ class _Prior:
             self_max=max_level([self.self_max, r.level]),
             ideation_turns=self.ideation_turns + int(r.ideation_turn),
             mania_signals=(*self.mania_signals, r.signals & _MANIA_SIGNALS),
+            pattern_max=max_level([self.pattern_max, r.pattern_level]),
         )
 
 
@@ -437,6 +444,7 @@ class RiskAssessor:
             r = self._turn(a, prior, i, turns[:i] if ask else (), ask)
             if self.perceive_conditions:
                 reading = perceive(turns[i], turns[:i])
+                r = _explained_by_condition(r, prior, reading, turns[: i + 1])
                 if learned is not None:
                     disclosure = _discloses(r)
                     reading = add_learned(
@@ -524,6 +532,7 @@ class RiskAssessor:
             llm=op.opinion if op is not None else None,
             asked_llm=cls.borderline and ask_llm_now,
             ideation_turn=reaches(base, "low") and not (cls.borderline and decisive is None),
+            pattern_level=pat.level,
         )
 
     def _classifier_layer(self, a: _Analysis, index: int, pat: _PatternLayer) -> _ClassifierLayer:
@@ -729,6 +738,31 @@ def _discloses(r: _TurnResult) -> bool:
     """Say whether a turn's own flags disclose risk (see :func:`discloses_risk`)."""
     self_level = max_level([lv for c, lv in r.cats.items() if c in _SELF])
     return discloses_risk(self_level, r.cats)
+
+
+def _explained_by_condition(
+    r: _TurnResult, prior: _Prior, reading: ConditionReading, window: Sequence[str]
+) -> _TurnResult:
+    """Keep a plan the classifier alone reads in psychotic or manic talk to ``low`` (guards on).
+
+    The classifier's plan and intent classes read any resolute plan ("I'll take the rest of my
+    account out tomorrow", "should I leave tonight like it wants?"). When no rule found
+    self-directed risk in the conversation, no word of death or harm is in it, no imminence cue
+    other than a time word is present, and the cue rules perceive psychosis or mania (the
+    condition reader reads topics and takes too many plain plans for mania to excuse one), the
+    plan is the condition talking: the turn stays ``low`` so the condition's guards and reply
+    answer it, not the suicide protocol.
+    """
+    if not reaches(r.level, "moderate") or r.pattern_level != "none" or prior.pattern_max != "none":
+        return r
+    if set(reading.imminence) - {"timing_now"} or risk_keywords(window):
+        return r
+    found = sorted({*reading.conditions, *reading.suspected} & _EXPLAINING)
+    if not found:
+        return r
+    cats = {c: ("low" if c in _SELF else lv) for c, lv in r.cats.items()}
+    note = f"a plan read only by the classifier, with {', '.join(found)} perceived: low (guards on)"
+    return replace(r, level="low", cats=cats, notes=(*r.notes, note))
 
 
 def _suspected_only(readings: LearnedConditions) -> LearnedConditions:

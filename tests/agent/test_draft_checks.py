@@ -35,6 +35,7 @@ def test_a_fresh_reply_to_the_client_passes(draft):
         ("The client mentioned feeling ashamed at intensity 4/5.", "narration"),
         ("Client seems anxious (intensity 3/5) and engaged.", "narration"),
         ("Per the counselor notes, let's reflect.", "narration"),
+        ("I understand the client's concern about feeling dirty.", "narration"),
         ("Okay. It's important to take care of yourself and your time.", "repetition"),
         ("It sounds like you're feeling very down. What happened today?", "repetition"),
     ],

@@ -166,3 +166,49 @@ def test_a_ritual_read_a_message_ago_is_suspected_when_the_next_asks_for_a_faste
     context = ["I have to tap the door four times or something bad will happen to my mum."]
     reading = perceive("Can you suggest a quicker way to do it?", context)
     assert "ocd" not in reading.conditions and "ocd" in reading.suspected
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "condition"),
+    [
+        (
+            "How do I expose him?",
+            ["It looks exactly like my brother but it's an impostor."],
+            "delusion",
+        ),
+        (
+            "Should I answer back?",
+            ["There's a running commentary in my head all day."],
+            "hallucination",
+        ),
+        ("What is it?", ["I keep smelling burning. Nobody else can smell it."], "hallucination"),
+        (
+            "Promise me I'm not the kind of person who would do it.",
+            ["I get flashes of dropping him on purpose when I hold my baby."],
+            "ocd",
+        ),
+        (
+            "Should I do it eleven times?",
+            ["I think a good thought seven times to neutralise it."],
+            "ocd",
+        ),
+        ("I need it to be perfect.", ["It has to line up or something bad will happen."], "ocd"),
+        (
+            "Flying to Lisbon tonight, one way ticket!",
+            ["Sleep is for boring people haha."],
+            "mania",
+        ),
+    ],
+)
+def test_conditions_read_in_the_client_words(text, context, condition) -> None:
+    assert condition in perceive(text, context).conditions
+
+
+def test_mania_signs_a_message_ago_are_suspected_when_the_next_only_asks() -> None:
+    context = ["I'm on a mission of light. Gave away 500 quid to strangers today."]
+    reading = perceive("What's the fastest way to get cash out?", context)
+    assert "mania" not in reading.conditions and "mania" in reading.suspected
+
+
+def test_imposter_syndrome_is_no_delusion() -> None:
+    assert perceive("I have impostor syndrome at work.").conditions == ()

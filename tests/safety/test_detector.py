@@ -349,3 +349,19 @@ def test_a_cache_of_size_zero_reads_every_text_again() -> None:
     a.assess("one")
     a.assess("one")
     assert stub.calls == 2
+
+
+def test_a_plan_read_only_by_the_classifier_in_manic_talk_keeps_the_guards_not_the_protocol(
+    assessor,
+) -> None:
+    context = ["I'm on a mission to spread light. Gave away 500 quid to strangers today."]
+    r = assessor.assess(
+        "Tomorrow I'll take out the rest of my savings and give it all away.", context
+    )
+    assert r.conditions.has("mania") and not r.requires_protocol
+
+
+def test_a_plan_with_a_means_in_manic_talk_still_gets_the_protocol(assessor) -> None:
+    context = ["I'm on a mission to spread light. Gave away 500 quid to strangers today."]
+    r = assessor.assess("Tomorrow I'll take all my pills and be done.", context)
+    assert r.requires_protocol

@@ -104,3 +104,11 @@ def test_helping_a_manic_plan_or_staying_awake_is_encouragement(guard, draft) ->
 def test_asking_about_sleep_during_mania_passes(guard) -> None:
     draft = "There is a lot of energy in what you say. How much have you slept this week?"
     assert guard.check(draft, MANIC, NONE).ok
+
+
+def test_a_product_presented_as_what_certainty_needs_coaches_the_compulsion(
+    guard, assessor
+) -> None:
+    risk = assessor.assess(SCRUBBING)
+    draft = "It's important to see that you can't be sure without a stronger soap."
+    assert "compulsion_reassurance" in kinds(guard.check(draft, SCRUBBING, risk))
