@@ -171,6 +171,8 @@ class _Situation:
     """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
     current: frozenset[str] = frozenset()
     """Conditions read in the client's current message, not carried from earlier ones."""
+    ruled: frozenset[str] = frozenset()
+    """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -288,8 +290,10 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     # question checks only; without one it arms the statement checks as a held condition does
     stated = firm if discloses_risk(risk.level if risk is not None else "none", cats) else kinds
     current = set(seen.conditions)
+    ruled = set(seen.conditions)
     if risk is not None:
         current |= {c.condition for c in risk.conditions.cues if c.turn is None}
+        ruled |= {c.condition for c in risk.conditions.cues if c.group != "learned"}
     return _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
         self_risk=level >= level_rank("low") or client_risky,
@@ -305,6 +309,7 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         ocd_held="ocd" in stated,
         flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm)),
         current=frozenset(current),
+        ruled=frozenset(ruled),
     )
 
 
@@ -427,10 +432,12 @@ class ReplyGuard:
     ) -> GuardKind | None:
         """Return the violation kind whose safe template should replace the draft.
 
-        Means and preparation come first. Among the condition kinds, the one whose condition is
-        read in the client's current message wins over one carried from earlier messages, and
-        OCD wins over mania, which the condition reader also reads into a compulsion's urgency
-        ("I have to check it twenty times before I can leave").
+        Means and preparation come first. Among the condition kinds, one whose condition the cue
+        rules read wins over one only the condition reader read (it reads topics: a relationship
+        doubt as a delusion, a running commentary as OCD), then one read in the client's current
+        message over one carried from earlier messages, and OCD wins over mania, which the
+        condition reader also reads into a compulsion's urgency ("I have to check it twenty
+        times before I can leave").
         """
         kinds = verdict.kinds
         order = [k for k in _FALLBACK_ORDER if k in kinds]
@@ -438,8 +445,11 @@ class ReplyGuard:
             return None
         conditions = [k for k in order if k in _CONDITION_OF]
         if order[0] in _CONDITION_OF and len(conditions) > 1:
-            now = _situation(client_text, risk).current
-            return next((k for k in conditions if _CONDITION_OF[k] & now), order[0])
+            where = _situation(client_text, risk)
+            for read in (where.ruled & where.current, where.ruled, where.current):
+                found = next((k for k in conditions if _CONDITION_OF[k] & read), None)
+                if found is not None:
+                    return found
         return order[0]
 
     @staticmethod

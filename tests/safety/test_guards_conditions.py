@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from theraloop.agent.safety import RiskAssessment
+from theraloop.agent.safety import ReplyGuard, RiskAssessment
+from theraloop.agent.safety.models import (
+    ConditionCue,
+    ConditionReading,
+    GuardVerdict,
+    GuardViolation,
+    TextSpan,
+)
 
 NONE = RiskAssessment(level="none")
 CAMERA = "The man upstairs drilled a hole so he can film me through the ceiling."
@@ -112,3 +119,26 @@ def test_a_product_presented_as_what_certainty_needs_coaches_the_compulsion(
     risk = assessor.assess(SCRUBBING)
     draft = "It's important to see that you can't be sure without a stronger soap."
     assert "compulsion_reassurance" in kinds(guard.check(draft, SCRUBBING, risk))
+
+
+def test_the_template_follows_the_condition_the_cue_rules_read_over_the_readers_topic() -> None:
+    client = "Would it help if I answered back loudly?"
+    reading = ConditionReading(
+        conditions=("hallucination", "ocd"),
+        cues=(
+            ConditionCue(condition="ocd", group="learned", text=client, start=0, end=5),
+            ConditionCue(
+                condition="hallucination", group="voices", text="voices", start=0, end=6, turn=0
+            ),
+        ),
+    )
+    risk = RiskAssessment(level="none", conditions=reading)
+    span = TextSpan(text="x", start=0, end=1)
+    verdict = GuardVerdict(
+        ok=False,
+        violations=[
+            GuardViolation(kind="delusion_agreement", span=span, detail="d"),
+            GuardViolation(kind="compulsion_reassurance", span=span, detail="c"),
+        ],
+    )
+    assert ReplyGuard.fallback_kind(verdict, client, risk) == "delusion_agreement"
