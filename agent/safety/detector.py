@@ -29,7 +29,9 @@ Layers, in order, for every client turn:
 5. **conditions** (:mod:`theraloop.agent.safety.conditions`): psychosis, mania and OCD are perceived
    from the rules file and attached to the assessment; imminence cues (means at hand, timing now, an
    act under way, preparation, a farewell) combined with the client's ideation raise the level
-   to ``high`` or ``imminent``.
+   to ``high`` or ``imminent``. A plan that only the classifier reads, in talk the cue rules
+   perceive as psychosis or mania and with no word of death or harm, stays ``low``: the
+   condition's guards answer it, not the suicide protocol.
 
 **Fail closed.** A layer that raises never yields ``none``: if the patterns or the classifier
 fail on a turn, its level is raised to at least ``low``, and to ``moderate`` when the broad risk
