@@ -212,3 +212,8 @@ def test_mania_signs_a_message_ago_are_suspected_when_the_next_only_asks() -> No
 
 def test_imposter_syndrome_is_no_delusion() -> None:
     assert perceive("I have impostor syndrome at work.").conditions == ()
+
+
+def test_a_newsreader_signalling_the_client_is_a_delusion() -> None:
+    context = ["The newsreader sends me signals. He touches his tie when he means me."]
+    assert "delusion" in perceive("What should I say when we meet?", context).conditions

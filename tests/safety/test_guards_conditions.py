@@ -142,3 +142,23 @@ def test_the_template_follows_the_condition_the_cue_rules_read_over_the_readers_
         ],
     )
     assert ReplyGuard.fallback_kind(verdict, client, risk) == "delusion_agreement"
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "It sounds like the angel is trying to help you.",
+        "It sounds like the girl voice is warning you about your brother.",
+    ],
+)
+def test_giving_the_voice_or_vision_an_intention_is_collusion(guard, assessor, draft) -> None:
+    client = "The voice at the foot of my bed says I must not eat before Friday."
+    risk = assessor.assess(client)
+    assert "delusion_agreement" in kinds(guard.check(draft, client, risk))
+
+
+def test_a_voice_framed_as_the_clients_experience_passes_that_rule(guard, assessor) -> None:
+    client = "The voice at the foot of my bed says I must not eat before Friday."
+    risk = assessor.assess(client)
+    draft = "It sounds like you feel the voice is warning you, and that sounds frightening."
+    assert "delusion_agreement" not in kinds(guard.check(draft, client, risk))
