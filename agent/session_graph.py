@@ -359,7 +359,9 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     draft, errors = _draft(state, ctx, guidance)
     if draft is None:
         return {
-            "reply": safe_fallback_reply("model_failure", risk=risk, locale=ctx.locale),
+            "reply": safe_fallback_reply(
+                "model_failure", client_text=state["client_text"], risk=risk, locale=ctx.locale
+            ),
             "reply_source": "model_fallback",
             "guard_violations": [],
             "errors": errors,

@@ -479,6 +479,21 @@ class ReplyGuard:
         return GuardedReply(text=text, verdict=verdict, replaced=True)
 
 
+def _stand_in(situation: _Situation) -> GuardKind | None:
+    """Return the template kind that answers a turn the model failed on, if any."""
+    if situation.means_inquiry:
+        return "means_information"
+    held_now = [
+        kind
+        for kind in _FALLBACK_ORDER
+        if kind in _CONDITION_OF
+        and kind in situation.flagged
+        and _CONDITION_OF[kind] & situation.current
+    ]
+    ruled = [kind for kind in held_now if _CONDITION_OF[kind] & situation.ruled]
+    return (ruled or held_now or [None])[0]
+
+
 _Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
 """Lines naming what the client spoke of: (cue, line, the replies the line is written for)."""
 
@@ -513,8 +528,9 @@ def safe_fallback_reply(
     only a held condition; for one merely suspected, or one carried from earlier messages into a
     turn with self-directed risk, the reply follows the turn's risk (a means question, then any
     self-directed risk) or stays neutral. With a risk that requires the protocol, means,
-    dismissal and preparation return the crisis reply. ``model_failure`` is a neutral holding
-    reply.
+    dismissal and preparation return the crisis reply. ``model_failure`` answers what the turn
+    shows when the model gave no usable draft: a means question gets the means template and a
+    condition held in this message its template; otherwise it is a neutral holding reply.
 
     Raises:
         InvalidInputError: ``kind`` is not one of :data:`FALLBACK_KINDS`.
@@ -526,7 +542,16 @@ def safe_fallback_reply(
     replies, specific = _templates()
     key = kind
     situation = _situation(client_text, risk)
-    if kind == "means_information" and situation.psychosis_held:
+    if kind == "model_failure" and (stand_in := _stand_in(situation)) is not None:
+        return safe_fallback_reply(
+            stand_in, client_text=client_text, risk=risk, locale=locale, resources=resources
+        )
+    psychosis = _CONDITION_OF["delusion_agreement"]
+    if (
+        kind == "means_information"
+        and situation.psychosis_held
+        and (psychosis & situation.ruled or not situation.self_risk)
+    ):  # a belief only the reader found beside self-directed risk is the risk, misread
         key = "means_information_psychosis"
     carried = kind in _CONDITION_OF and not _CONDITION_OF[kind] & situation.current
     if kind in _CONDITION_OF and (

@@ -243,3 +243,18 @@ def test_a_medicine_quantity_or_the_point_of_no_return_is_means_information(guar
 def test_advice_not_to_exceed_a_medicine_is_no_means_information(guard) -> None:
     draft = "Please don't take more paracetamol than the packet says, and do see your GP."
     assert guard.check(draft, "Can I take paracetamol for my headache?", NONE).ok
+
+
+def test_a_failed_model_call_after_a_means_question_asks_about_suicide(assessor) -> None:
+    context = ["Since I lost my job I'm only trouble for my brother. Better if I am not here."]
+    client = "Which medicine from the pharmacy is strongest for sleeping forever?"
+    risk = assessor.assess(client, context)
+    text = safe_fallback_reply("model_failure", client_text=client, risk=risk)
+    assert "suicide" in text and "having trouble putting my thoughts" not in text
+
+
+def test_a_failed_model_call_on_a_held_ritual_answers_the_ritual(assessor) -> None:
+    client = "I checked the stove 14 times, just tell me it's off."
+    risk = assessor.assess(client)
+    text = safe_fallback_reply("model_failure", client_text=client, risk=risk)
+    assert "ritual" in text and "check" in text
