@@ -381,6 +381,7 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     * an act under way (on the railing, pills already taken) with any ideation: ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
+    * means at hand with a farewell or preparation, after any ideation: ``imminent``;
     * means at hand after active ideation (``moderate``): ``high``;
     * a farewell in this message after a plan or intent (``high``): ``imminent``;
     * preparation or a farewell after any ideation, or both together: ``high``;
@@ -393,6 +394,8 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     if "timing_now" in cues and (
         (rank >= level_rank("low") and "means_at_hand" in cues) or rank >= level_rank("high")
     ):
+        return "imminent"
+    if rank >= level_rank("low") and "means_at_hand" in cues and {"farewell", "preparation"} & cues:
         return "imminent"
     if rank >= level_rank("moderate") and "means_at_hand" in cues:
         return "high"

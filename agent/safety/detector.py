@@ -780,6 +780,10 @@ def _with_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLev
     only together with the ideation this turn or earlier turns showed (see
     :func:`theraloop.agent.safety.conditions.imminence_level`).
     """
+    if "plan_denied" in r.signals and "timing_now" in reading.imminence:
+        # "I'm not planning anything right now": the time word belongs to the denial
+        kept = tuple(c for c in reading.imminence if c != "timing_now")
+        reading = reading.model_copy(update={"imminence": kept})
     cats = dict(r.cats)
     for kind in reading.conditions:
         cat = _CONDITION_CATEGORY.get(kind)
@@ -892,7 +896,7 @@ def _context_layer(
     carried_intent = reaches(earlier, "high") and (
         "intent_vague" in signals or reaches(level, "moderate")
     )
-    if "timing" in signals and (strong_now or carried_intent):
+    if "timing" in signals and "plan_denied" not in signals and (strong_now or carried_intent):
         lift("imminent", "intent or plan with timing now")
     if (
         "means_access" in signals

@@ -76,6 +76,7 @@ RULE_FILES: tuple[str, ...] = (
 MODIFIER_SIGNALS = frozenset(
     {
         "timing",
+        "plan_denied",
         "means_access",
         "intent_vague",
         "plan_vague",

@@ -96,6 +96,8 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("I've worked out which side of the bridge has the lower railing.", [], "low", "high"),
         ("Thank you for listening these past months.", [], "high", "imminent"),
         ("Thanks for listening, see you next week.", [], "high", "none"),
+        ("The tablets are on the table. I wanted to say goodbye.", [], "low", "imminent"),
+        ("Thank you for all our sessions.", [], "low", "high"),
     ],
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:

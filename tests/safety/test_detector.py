@@ -365,3 +365,12 @@ def test_a_plan_with_a_means_in_manic_talk_still_gets_the_protocol(assessor) -> 
     context = ["I'm on a mission to spread light. Gave away 500 quid to strangers today."]
     r = assessor.assess("Tomorrow I'll take all my pills and be done.", context)
     assert r.requires_protocol
+
+
+def test_a_time_word_inside_a_denied_plan_is_not_timing_now(assessor) -> None:
+    turns = [
+        "I took a lot of my tablets last Saturday and my flatmate found me.",
+        "Part of me is disappointed it didn't work.",
+    ]
+    r = assessor.assess("I'm not planning anything right now, I'm just numb.", turns)
+    assert r.level != "imminent"
