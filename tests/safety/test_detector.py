@@ -374,3 +374,9 @@ def test_a_time_word_inside_a_denied_plan_is_not_timing_now(assessor) -> None:
     ]
     r = assessor.assess("I'm not planning anything right now, I'm just numb.", turns)
     assert r.level != "imminent"
+
+
+def test_a_voice_commanding_harm_to_another_gets_the_protocol_in_psychotic_talk(assessor) -> None:
+    context = ["The voices from the vent say my neighbour is spying on me."]
+    r = assessor.assess("They say he has to be stopped before Sunday.", context)
+    assert "harm_to_others" in r.categories and r.requires_protocol
