@@ -274,6 +274,7 @@ def add_learned(
     # word such as "tonight" alone does not: manic plans name times too)
     disclosure = disclosure or bool(set(imminence) - {"timing_now"})
     suspected = list(reading.suspected)
+    carried_kinds = list(reading.carried)
     kinds = list(reading.conditions)
     for cond in rules.conditions:
         start = max(0, len(earlier) - cond.window)
@@ -288,10 +289,13 @@ def add_learned(
             # ritual goes on when the next message only asks for the letter or the checklist
             carried = turn is not None and not cond.sticky
             if strength == "suspected" or disclosure or carried:
-                if (turn is None or (carried and strength == "held" and not disclosure)) and (
+                was_held = carried and strength == "held" and not disclosure
+                if (turn is None or was_held) and (
                     cond.kind not in kinds and cond.kind not in suspected
                 ):
                     suspected.append(cond.kind)
+                if was_held and cond.kind not in carried_kinds:
+                    carried_kinds.append(cond.kind)
                 continue
             cue = ConditionCue(
                 condition=cond.kind, group="learned", text=said, start=start, end=end, turn=turn
@@ -303,5 +307,6 @@ def add_learned(
     order = [c.kind for c in rules.conditions]
     update["conditions"] = tuple(sorted(kinds, key=order.index))
     update["suspected"] = tuple(sorted((k for k in suspected if k not in kinds), key=order.index))
+    update["carried"] = tuple(k for k in update["suspected"] if k in carried_kinds)
     update["cues"] = tuple(cues)
     return reading.model_copy(update=update)

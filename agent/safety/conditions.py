@@ -366,6 +366,7 @@ def perceive(
     return ConditionReading(
         conditions=tuple(kinds),
         suspected=tuple(suspected),
+        carried=tuple(suspected),
         imminence=ordered,
         cues=tuple(cues),
         means_context=means_context,

@@ -286,9 +286,14 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     def reads(kind: GuardKind, conditions: set[str]) -> bool:
         return bool(_CONDITION_OF[kind] & conditions) or detected[kind]
 
-    # a suspicion beside a disclosure of risk is the reader misreading the topic: it arms the
-    # question checks only; without one it arms the statement checks as a held condition does
-    stated = firm if discloses_risk(risk.level if risk is not None else "none", cats) else kinds
+    # a suspicion arms the question checks; the statement checks only for a condition held
+    # earlier in the window (the plan or the ritual goes on when the next message asks for the
+    # letter), and never beside a disclosure of risk, where a suspicion is the reader misreading
+    # the topic: a faint reading in an ordinary message ("I could call my old manager") must not
+    # hold every sentence of the reply to a condition's allow-list
+    carried = set(held.carried) | set(seen.carried)
+    disclosed = discloses_risk(risk.level if risk is not None else "none", cats)
+    stated = firm if disclosed else firm | carried
     current = set(seen.conditions)
     ruled = set(seen.conditions)
     if risk is not None:

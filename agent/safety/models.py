@@ -208,7 +208,13 @@ class ConditionReading(BaseModel):
     suspected: tuple[ConditionKind, ...] = Field(
         default=(),
         description="Read by the learned reader below the confidence that changes the reply's "
-        "guidance: enough to check the reply against the condition's guards, not to act on.",
+        "guidance, or held earlier in the window only: enough to check the reply against the "
+        "condition's guards, not to act on.",
+    )
+    carried: tuple[ConditionKind, ...] = Field(
+        default=(),
+        description="The suspected conditions that were held earlier in the window (mania or OCD "
+        "a message ago): their statement checks stay armed, unlike a faint reading now.",
     )
 
     def has(self, kind: ConditionKind) -> bool:

@@ -124,10 +124,18 @@ def test_while_a_condition_is_held_reflection_and_support_pass(guard) -> None:
     assert guard.check(draft, WATCHERS, PSYCHOSIS).ok
 
 
-def test_a_suspected_condition_checks_statements_as_a_held_one_does(guard) -> None:
-    suspected = RiskAssessment(level="none", conditions=ConditionReading(suspected=("mania",)))
-    verdict = guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected)
+def test_a_condition_held_a_message_ago_checks_statements_as_a_held_one_does(guard) -> None:
+    reading = ConditionReading(suspected=("mania",), carried=("mania",))
+    carried = RiskAssessment(level="none", conditions=reading)
+    verdict = guard.check("A fixed-rate lender is usually cheaper.", WORK, carried)
     assert "mania_encouragement" in kinds(verdict)
+    verdict = guard.check("Which lender will you pick?", WORK, carried)
+    assert "mania_encouragement" in kinds(verdict)
+
+
+def test_a_faint_suspicion_in_an_ordinary_message_checks_questions_only(guard) -> None:
+    suspected = RiskAssessment(level="none", conditions=ConditionReading(suspected=("mania",)))
+    assert guard.check("A fixed-rate lender is usually cheaper.", WORK, suspected).ok
     verdict = guard.check("Which lender will you pick?", WORK, suspected)
     assert "mania_encouragement" in kinds(verdict)
 
