@@ -291,7 +291,7 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
     # letter), and never beside a disclosure of risk, where a suspicion is the reader misreading
     # the topic: a faint reading in an ordinary message ("I could call my old manager") must not
     # hold every sentence of the reply to a condition's allow-list
-    carried = set(held.carried) | set(seen.carried)
+    carried = set(held.carried)
     disclosed = discloses_risk(risk.level if risk is not None else "none", cats)
     stated = firm if disclosed else firm | carried
     current = set(seen.conditions)
