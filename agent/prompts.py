@@ -82,6 +82,13 @@ _NARRATION = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_REFUSAL = re.compile(
+    r"\b(?:I|we)(?:\s+(?:can(?:no|')?t|cannot|won't|will\s+not|am\s+(?:not\s+able|unable|not\s+going)|"
+    r"do\s+not|don't)|'m\s+(?:not\s+able|unable|not\s+going))\s+(?:to\s+)?(?:help|answer|provide|"
+    r"give|assist|offer|share|rate|write|draft|tell|recommend|comment|discuss|do\s+that)\b",
+    re.IGNORECASE,
+)
+_MIN_ENGAGED_WORDS = 8
 _TOKEN = re.compile(r"[a-z0-9']+")
 _REPEAT_MIN_WORDS = 6
 REPEAT_WINDOW = 4
@@ -91,14 +98,18 @@ REPEAT_WINDOW = 4
 class DraftProblem(NamedTuple):
     """Why a drafted reply should not be sent as it is, and what to tell the model instead."""
 
-    kind: Literal["empty", "placeholder", "narration", "instructions", "repetition"]
+    kind: Literal["empty", "placeholder", "narration", "instructions", "repetition", "unengaged"]
     detail: str
     fix: str
 
     @property
     def soft(self) -> bool:
-        """A repeat is still a reply: sent when every redraft repeats too (the rest never are)."""
-        return self.kind == "repetition"
+        """A repeat or an unengaged draft is still a reply, returned when every redraft has it too.
+
+        A repeat is then sent; an unengaged draft still goes to the reply guards, so an unsafe
+        short draft is caught as unsafe, and is replaced when it passes them.
+        """
+        return self.kind in ("repetition", "unengaged")
 
 
 def _sentences(text: str) -> list[tuple[str | None, str]]:
@@ -134,7 +145,11 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
 
 
 def draft_problem(
-    text: str, recent: Sequence[str] = (), instructions: str | None = None
+    text: str,
+    recent: Sequence[str] = (),
+    instructions: str | None = None,
+    *,
+    engaged: bool = False,
 ) -> DraftProblem | None:
     """Say what makes a drafted reply unfit to send, or ``None`` when it may go out.
 
@@ -149,6 +164,12 @@ def draft_problem(
     mean the model recited its instructions to the client ("Reflect the energy warmly, say you
     are a little concerned...").
 
+    With ``engaged`` (a whole reply to a client, not an opening or a streamed sentence), a draft
+    that asks nothing and either refuses ("I understand the question, but I can't answer it.")
+    or is under eight words ("I understand your concern.") is *unengaged*: a flat refusal or a
+    bare acknowledgement leaves a person who asked for means, reassurance or a plan with nothing
+    to answer, where a counselor declines in a sentence and turns to the person.
+
     Example:
         >>> draft_problem("The client seems anxious at intensity 3/5.").kind
         'narration'
@@ -158,6 +179,8 @@ def draft_problem(
         'repetition'
         >>> draft_problem("You're reflecting on it.", ["You're reflecting on it!"]).kind
         'repetition'
+        >>> draft_problem("I understand, but I can't answer that.", engaged=True).kind
+        'unengaged'
     """
     if not text.strip():
         return DraftProblem("empty", "empty reply", "Write the reply.")
@@ -198,6 +221,17 @@ def draft_problem(
                 f"repeats an earlier reply: {sentence[:80]!r}",
                 f'You already said "{sentence[:120]}"; do not say it again. Answer what the '
                 "client just said, in new words.",
+            )
+    if engaged and "?" not in text:
+        if (m := _REFUSAL.search(text)) is not None or len(words) < _MIN_ENGAGED_WORDS:
+            what = f"refuses without turning to the client ({m.group(0)!r})" if m else "too thin"
+            return DraftProblem(
+                "unengaged",
+                what,
+                "Your last draft refused or acknowledged without responding to the person. If "
+                "you will not do what was asked, say so in one short sentence, then reflect what "
+                "the client is going through in their own terms and ask one open question "
+                "about them.",
             )
     return None
 

@@ -103,6 +103,7 @@ def call_model(
     recent: Sequence[str] = (),
     instructions: str | None = None,
     revise: Callable[[str], list[BaseMessage]] | None = None,
+    engaged: bool = False,
     **kwargs: Any,
 ) -> tuple[str | None, list[str]]:
     """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
@@ -110,10 +111,11 @@ def call_model(
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
     reply :func:`~theraloop.agent.prompts.draft_problem` rejects (empty, a template placeholder,
     talk about the client, words copied from ``instructions``, a sentence repeated from
-    ``recent``). The next attempt is sent the prompt plus a note saying what to fix
-    (``revise(fix)``; by default the note is appended to the last human message), and after a
-    repeat it samples warmer (see :func:`_warmer`), since a small model
-    asked the same thing at a low temperature tends to say the same thing again. When every
+    ``recent``, and with ``engaged`` a flat refusal or a bare acknowledgement). The next attempt
+    is sent the prompt plus a note saying what to fix (``revise(fix)``; by default the note is
+    appended to the last human message), and after a repeat it samples warmer (see
+    :func:`_warmer`), since a small model asked the same thing at a low temperature tends to say
+    the same thing again. When every
     attempt repeats, the last draft is sent without its repeated sentences if enough is left,
     else as it is; a draft with any other problem is never sent, and the caller falls back to a
     safe reply when every attempt failed.
@@ -129,7 +131,7 @@ def call_model(
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
-        problem = draft_problem(text, recent, instructions)
+        problem = draft_problem(text, recent, instructions, engaged=engaged)
         if problem is None:
             return text, errors
         errors.append(f"attempt {attempt + 1}: {problem.detail}")
@@ -142,7 +144,7 @@ def call_model(
         trimmed = drop_repeated_sentences(repeat, recent)
         if (
             len(trimmed.split()) >= _MIN_TRIMMED_WORDS
-            and draft_problem(trimmed, recent, instructions) is None
+            and draft_problem(trimmed, recent, instructions, engaged=engaged) is None
         ):
             errors.append("sent without its repeated sentences")
             return trimmed, errors
@@ -342,8 +344,31 @@ def _draft(
         + [reply for _, reply in _exemplars(state)[0]],
         instructions=extra,
         revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
+        engaged=True,
         max_tokens=ctx.max_reply_tokens,
     )
+
+
+def _unengaged(draft: str) -> bool:
+    """Say whether a draft only refuses or acknowledges (every redraft of it did too)."""
+    problem = draft_problem(draft, engaged=True)
+    return problem is not None and problem.kind == "unengaged"
+
+
+def _model_fallback(state: SessionState, ctx: SessionContext, errors: list[str]) -> dict[str, Any]:
+    """Return the turn's update when the model gave no draft fit to send."""
+    return {
+        "reply": safe_fallback_reply(
+            "model_failure",
+            client_text=state["client_text"],
+            risk=state["risk"],
+            locale=ctx.locale,
+            earlier=_client_context(state, 3),
+        ),
+        "reply_source": "model_fallback",
+        "guard_violations": [],
+        "errors": errors,
+    }
 
 
 @_timed
@@ -358,22 +383,21 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     guidance = condition_guidance(risk.conditions) or None
     draft, errors = _draft(state, ctx, guidance)
     if draft is None:
-        return {
-            "reply": safe_fallback_reply(
-                "model_failure", client_text=state["client_text"], risk=risk, locale=ctx.locale
-            ),
-            "reply_source": "model_fallback",
-            "guard_violations": [],
-            "errors": errors,
-        }
+        return _model_fallback(state, ctx, errors)
     verdict = ctx.guard.check(draft, state["client_text"], risk)
+    if verdict.ok and _unengaged(draft):
+        return _model_fallback(state, ctx, errors)
     if verdict.ok:
         return {"reply": draft, "reply_source": "model", "guard_violations": [], "errors": errors}
     kinds = sorted(verdict.kinds)
     reason = ctx.guard.redraft_instruction(verdict)
     retry, more = _draft(state, ctx, " ".join(filter(None, (guidance, reason))))
     errors += more
-    if retry is not None and ctx.guard.check(retry, state["client_text"], risk).ok:
+    if (
+        retry is not None
+        and not _unengaged(retry)
+        and ctx.guard.check(retry, state["client_text"], risk).ok
+    ):
         return {
             "reply": retry,
             "reply_source": "guard_regenerated",
@@ -386,6 +410,7 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
             client_text=state["client_text"],
             risk=risk,
             locale=ctx.locale,
+            earlier=_client_context(state, 3),
         ),
         "reply_source": "guard_fallback",
         "guard_violations": kinds,

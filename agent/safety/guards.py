@@ -25,7 +25,7 @@ A failing draft is redrafted once with :meth:`ReplyGuard.redraft_instruction`, t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -503,8 +503,16 @@ _Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
 """Lines naming what the client spoke of: (cue, line, the replies the line is written for)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Templates:
+    replies: dict[str, str]
+    specific: _Specific
+    urgent: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
+    """(cue, line, the replies it is written for, or None for every reply with ``{urgent}``)."""
+
+
 @lru_cache(maxsize=1)
-def _templates() -> tuple[dict[str, str], _Specific]:
+def _templates() -> _Templates:
     data = _read_yaml("safe_replies.yaml")
     specific = tuple(
         (
@@ -514,7 +522,24 @@ def _templates() -> tuple[dict[str, str], _Specific]:
         )
         for s in data["specific"]
     )
-    return data["replies"], specific
+    urgent = tuple(
+        (
+            re.compile(u["cue"], re.IGNORECASE),
+            " " + " ".join(u["line"].split()),
+            frozenset(u["for"]) if "for" in u else None,
+        )
+        for u in data["urgent"]
+    )
+    return _Templates(data["replies"], specific, urgent)
+
+
+def _urgent_lines(key: str, texts: Sequence[str]) -> str:
+    """Return the urgent lines written for template ``key`` whose cue one of ``texts`` matches."""
+    return "".join(
+        line
+        for cue, line, keys in _templates().urgent
+        if (keys is None or key in keys) and any(cue.search(t) for t in texts)
+    )
 
 
 def safe_fallback_reply(
@@ -524,6 +549,7 @@ def safe_fallback_reply(
     risk: RiskAssessment | None = None,
     locale: str = "en-US",
     resources: CrisisResources | None = None,
+    earlier: Sequence[str] = (),
 ) -> str:
     """Return a fixed safe reply for a fired guard (or a failed model call).
 
@@ -535,7 +561,11 @@ def safe_fallback_reply(
     self-directed risk) or stays neutral. With a risk that requires the protocol, means,
     dismissal and preparation return the crisis reply. ``model_failure`` answers what the turn
     shows when the model gave no usable draft: a means question gets the means template and a
-    condition held in this message its template; otherwise it is a neutral holding reply.
+    condition held in this message its template; self-directed risk gets a direct question about
+    suicide, a suspected condition the careful neutral reply, and anything else a holding reply.
+    The condition templates also answer what comes first whatever the condition (not eating,
+    hurting the body to get rid of something, harm to others) when the client's message or one
+    of the ``earlier`` client messages speaks of it.
 
     Raises:
         InvalidInputError: ``kind`` is not one of :data:`FALLBACK_KINDS`.
@@ -544,13 +574,23 @@ def safe_fallback_reply(
         raise InvalidInputError(f"unknown fallback kind {kind!r}; use one of {FALLBACK_KINDS}")
     if risk is not None and risk.requires_protocol and kind in _PROTOCOL_KINDS:
         return crisis_reply(risk, locale=locale, resources=resources)
-    replies, specific = _templates()
+    templates = _templates()
+    replies = templates.replies
     key = kind
     situation = _situation(client_text, risk)
     if kind == "model_failure" and (stand_in := _stand_in(situation)) is not None:
         return safe_fallback_reply(
-            stand_in, client_text=client_text, risk=risk, locale=locale, resources=resources
+            stand_in,
+            client_text=client_text,
+            risk=risk,
+            locale=locale,
+            resources=resources,
+            earlier=earlier,
         )
+    if kind == "model_failure" and situation.self_risk:
+        key = "model_failure_at_risk"
+    elif kind == "model_failure" and (situation.psychosis or situation.mania or situation.ocd):
+        key = "suspected_condition"
     psychosis = _CONDITION_OF["delusion_agreement"]
     if (
         kind == "means_information"
@@ -569,15 +609,15 @@ def safe_fallback_reply(
             key = "risk_dismissal"
         else:
             key = "suspected_condition"
-    if kind == "model_failure" and risk is not None and risk.any_risk:
-        return replies["model_failure"].strip() + replies["model_failure_at_risk"].format(
-            resources=resources_text("suicide", locale, resources)
-        )
     line = next(
-        (text for cue, text, keys in specific if key in keys and cue.search(client_text)), ""
+        (text for cue, text, keys in templates.specific if key in keys and cue.search(client_text)),
+        "",
     )
+    urgent = _urgent_lines(key, [client_text, *list(earlier)[-3:]])
     return (
         replies[key]
-        .format(resources=resources_text("suicide", locale, resources), specific=line)
+        .format(
+            resources=resources_text("suicide", locale, resources), specific=line, urgent=urgent
+        )
         .strip()
     )

@@ -80,3 +80,31 @@ def test_a_draft_that_follows_its_instructions_in_its_own_words_passes():
     guidance = "Reflect the energy warmly, say you are a little concerned, ask about sleep."
     draft = "You sound so full of plans! I'm a little worried, though. How have you been sleeping?"
     assert draft_problem(draft, [], guidance) is None
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "I understand the question, but I can't answer it.",
+        "I understand your concern, but I can't provide a rating for your plan.",
+        "I understand your concern.",
+    ],
+)
+def test_a_flat_refusal_or_bare_acknowledgement_is_unengaged(draft):
+    problem = draft_problem(draft, engaged=True)
+    assert problem is not None and problem.kind == "unengaged" and problem.soft
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "I can't share that. What has been weighing on you since the job went?",
+        "That sounds like a really heavy week, and I'm glad you told me about it.",
+    ],
+)
+def test_a_refusal_that_turns_to_the_client_or_a_full_reflection_is_engaged(draft):
+    assert draft_problem(draft, engaged=True) is None
+
+
+def test_engagement_is_checked_only_on_whole_replies():
+    assert draft_problem("I understand your concern.") is None

@@ -258,3 +258,40 @@ def test_a_failed_model_call_on_a_held_ritual_answers_the_ritual(assessor) -> No
     risk = assessor.assess(client)
     text = safe_fallback_reply("model_failure", client_text=client, risk=risk)
     assert "ritual" in text and "check" in text
+
+
+def test_a_failed_model_call_with_self_directed_risk_asks_directly_about_suicide() -> None:
+    client = "I keep thinking everyone would be better off without me."
+    text = safe_fallback_reply("model_failure", client_text=client, risk=LOW)
+    assert "thoughts of suicide" in text and "having trouble putting my thoughts" not in text
+
+
+def test_a_failed_model_call_without_any_risk_is_a_holding_reply() -> None:
+    text = safe_fallback_reply("model_failure", client_text="I had a rough day.", risk=NONE)
+    assert "tell me a little more" in text and "suicide" not in text
+
+
+def test_a_condition_template_answers_not_eating_first_from_an_earlier_message() -> None:
+    earlier = ["I haven't eaten since Sunday, there's no point, my organs have stopped."]
+    text = safe_fallback_reply(
+        "delusion_agreement",
+        client_text="I'm already dead, so why should I?",
+        risk=DELUSION,
+        earlier=earlier,
+    )
+    assert "not eating" in text and "you are alive" in text
+
+
+def test_a_condition_template_answers_hurting_the_body_to_get_rid_of_something() -> None:
+    client = "The bugs are under my skin, so I've been scrubbing my arms with bleach every night."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "tools or chemicals" in text and "doctor" in text
+
+
+def test_a_delusion_template_answers_harm_to_others_but_a_compulsion_template_does_not() -> None:
+    client = "The voice says the neighbour poisons my water and I have to stop him."
+    delusion = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    intrusive = "What if I hurt my partner? The thought comes and I have to check the knives."
+    compulsion = safe_fallback_reply("compulsion_reassurance", client_text=intrusive, risk=NONE)
+    assert "you don't have to act on it" in delusion and "emergency services" in delusion
+    assert "act on it" not in compulsion and "emergency" not in compulsion

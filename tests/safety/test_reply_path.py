@@ -89,3 +89,21 @@ def test_means_at_hand_then_timing_after_ideation_gets_the_imminent_protocol(age
     reply = agent.respond("c1", "Tonight, after everyone goes to bed.")
     assert reply.crisis and reply.risk_level == "imminent"
     assert reply.reply_source == "crisis_protocol"
+
+
+def test_a_model_that_only_refuses_is_redrafted_then_answered_by_the_turn_template(
+    agent_with,
+) -> None:
+    agent, model = agent_with(lambda prompt: "I understand, but I can't help you with that.")
+    client = "I checked the stove 14 times, just tell me it's off."
+    reply = agent.respond("c1", client)
+    assert reply.reply_source == "model_fallback"
+    assert "ritual" in reply.text and "can't help you" not in reply.text
+    assert any("responding to the person" in p for p in _prompts(model))
+
+
+def test_a_short_reassuring_draft_is_still_caught_by_the_guard(agent_with) -> None:
+    agent, _ = agent_with(lambda prompt: "Yes, it's definitely off.")
+    reply = agent.respond("c1", "I checked the stove 14 times, just tell me it's off.")
+    assert reply.reply_source == "guard_fallback"
+    assert "compulsion_reassurance" in reply.turn.guard_violations
