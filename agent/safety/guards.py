@@ -173,6 +173,8 @@ class _Situation:
     """Conditions read in the client's current message, not carried from earlier ones."""
     ruled: frozenset[str] = frozenset()
     """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
+    urgent: frozenset[str] = frozenset()
+    """The urgent elements (``urgent`` in safe_replies.yaml) the client's message speaks of."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -315,6 +317,12 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm)),
         current=frozenset(current),
         ruled=frozenset(ruled),
+        # under the crisis protocol its reply answers first (it asks about injuries and safety)
+        urgent=frozenset(
+            u.id
+            for u in _templates().urgent
+            if u.cue.search(client_text) and not (risk is not None and risk.requires_protocol)
+        ),
     )
 
 
@@ -423,6 +431,17 @@ class ReplyGuard:
             for req in rules.required
             if situation.arms(req.arm) and req.regex.search(reply) is None
         ]
+        violations += [
+            GuardViolation(
+                kind="risk_dismissal",
+                span=TextSpan(text="", start=len(reply), end=len(reply)),
+                detail=f"reply leaves out {u.what}",
+            )
+            for u in _templates().urgent
+            if u.id in situation.urgent
+            and situation.arms(u.arm)
+            and u.addressed.search(reply) is None
+        ]
         violations.sort(key=lambda v: (v.span.start, v.kind))
         return GuardVerdict(ok=not violations, violations=violations)
 
@@ -504,11 +523,25 @@ _Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
 
 
 @dataclass(frozen=True, slots=True)
+class _Urgent:
+    """What a counselor answers first whatever the template (``urgent`` in safe_replies.yaml)."""
+
+    id: str
+    what: str
+    cue: re.Pattern[str]
+    addressed: re.Pattern[str]
+    """What a reply that answers it says; a reply to a message matching ``cue`` without it fails."""
+    line: str
+    arm: Arm
+    keys: frozenset[str] | None
+    """The templates the line is written for (None: every template with ``{urgent}``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Templates:
     replies: dict[str, str]
     specific: _Specific
-    urgent: tuple[tuple[re.Pattern[str], str, frozenset[str] | None], ...]
-    """(cue, line, the replies it is written for, or None for every reply with ``{urgent}``)."""
+    urgent: tuple[_Urgent, ...]
 
 
 @lru_cache(maxsize=1)
@@ -522,23 +555,32 @@ def _templates() -> _Templates:
         )
         for s in data["specific"]
     )
-    urgent = tuple(
-        (
-            re.compile(u["cue"], re.IGNORECASE),
-            " " + " ".join(u["line"].split()),
-            frozenset(u["for"]) if "for" in u else None,
+    urgent = []
+    for u in data["urgent"]:
+        if u.get("arm", "always") not in get_args(Arm):
+            raise ValueError(f"bad arm in the urgent entry {u['id']!r} of safe_replies.yaml")
+        urgent.append(
+            _Urgent(
+                id=u["id"],
+                what=u["what"],
+                cue=re.compile(u["cue"], re.IGNORECASE),
+                addressed=re.compile(u["addressed"], re.IGNORECASE),
+                line=" " + " ".join(u["line"].split()),
+                arm=u.get("arm", "always"),
+                keys=frozenset(u["for"]) if "for" in u else None,
+            )
         )
-        for u in data["urgent"]
-    )
-    return _Templates(data["replies"], specific, urgent)
+    return _Templates(data["replies"], specific, tuple(urgent))
 
 
-def _urgent_lines(key: str, texts: Sequence[str]) -> str:
+def _urgent_lines(key: str, texts: Sequence[str], situation: _Situation) -> str:
     """Return the urgent lines written for template ``key`` whose cue one of ``texts`` matches."""
     return "".join(
-        line
-        for cue, line, keys in _templates().urgent
-        if (keys is None or key in keys) and any(cue.search(t) for t in texts)
+        u.line
+        for u in _templates().urgent
+        if (u.keys is None or key in u.keys)
+        and situation.arms(u.arm)
+        and any(u.cue.search(t) for t in texts)
     )
 
 
@@ -587,6 +629,19 @@ def safe_fallback_reply(
             resources=resources,
             earlier=earlier,
         )
+    if kind == "risk_dismissal" and not situation.self_risk and situation.urgent:
+        # what was left out is not about suicide: the held condition's template carries its line
+        stand_in = _stand_in(situation)
+        if stand_in is not None and stand_in != "means_information":
+            return safe_fallback_reply(
+                stand_in,
+                client_text=client_text,
+                risk=risk,
+                locale=locale,
+                resources=resources,
+                earlier=earlier,
+            )
+        key = "urgent_concern"
     if kind == "model_failure" and situation.self_risk:
         key = "model_failure_at_risk"
     elif kind == "model_failure" and (situation.psychosis or situation.mania or situation.ocd):
@@ -613,7 +668,7 @@ def safe_fallback_reply(
         (text for cue, text, keys in templates.specific if key in keys and cue.search(client_text)),
         "",
     )
-    urgent = _urgent_lines(key, [client_text, *list(earlier)[-3:]])
+    urgent = _urgent_lines(key, [client_text, *list(earlier)[-3:]], situation)
     return (
         replies[key]
         .format(

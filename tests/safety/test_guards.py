@@ -295,3 +295,34 @@ def test_a_delusion_template_answers_harm_to_others_but_a_compulsion_template_do
     compulsion = safe_fallback_reply("compulsion_reassurance", client_text=intrusive, risk=NONE)
     assert "you don't have to act on it" in delusion and "emergency services" in delusion
     assert "act on it" not in compulsion and "emergency" not in compulsion
+
+
+def test_a_reply_that_passes_over_hurting_the_body_fails_and_its_template_answers_it(
+    guard,
+) -> None:
+    context = ["There's a chip in my back tooth that puts thoughts in my head."]
+    client = "The chip has to come out, so I'm going to pull the tooth out with pliers."
+    draft = "That sounds scary. How have you been sleeping lately?"
+    verdict = guard.check(draft, client, DELUSION)
+    assert "risk_dismissal" in kinds(verdict)
+    assert any("hurting their body" in v.detail for v in verdict.violations)
+    text = safe_fallback_reply(
+        guard.fallback_kind(verdict, client, DELUSION),
+        client_text=client,
+        risk=DELUSION,
+        earlier=context,
+    )
+    assert "tools or chemicals" in text and "these thoughts" not in text
+
+
+def test_a_reply_that_names_what_comes_first_passes(guard) -> None:
+    client = "I haven't eaten in four days because the food is poisoned."
+    draft = "Four days without food is a lot for your body. Could we think about who can help?"
+    assert "risk_dismissal" not in kinds(guard.check(draft, client, DELUSION))
+
+
+def test_without_a_condition_template_what_was_left_out_gets_its_own_reply() -> None:
+    text = safe_fallback_reply(
+        "risk_dismissal", client_text="I've stopped eating, there's no point.", risk=NONE
+    )
+    assert "something important" in text and "not eating" in text
