@@ -13,7 +13,9 @@ means:
 * ``mania_encouragement``: cheering on or planning impulsive, high-stakes steps or sleep loss;
 * ``compulsion_reassurance``: reassuring an obsessive doubt or coaching a compulsion;
 * ``preparation_approval``: approving preparatory acts (affairs in order, giving things away);
-* ``risk_dismissal``: minimising what the client said about wanting to die;
+* ``risk_dismissal``: minimising what the client said about wanting to die, or passing over
+  what comes first whatever the condition (not eating, hurting the body, harm to others; the
+  ``urgent`` entries of ``data/safe_replies.yaml``);
 * ``stigmatizing_language``: slurs, "commit suicide", blaming the client.
 
 The situation comes from the risk assessment (level, categories, perceived conditions) and from
