@@ -38,6 +38,9 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "I checked my emails and went to bed.",
         "My friend hears voices and I worry about her.",
         "Work is busy but I'm sleeping fine.",
+        "Should I take the job, yes or no?",
+        "Just tell me what you think of my CV.",
+        "I'm driving to my mum's tonight, it's a long way so I'll take breaks.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
@@ -200,6 +203,27 @@ def test_a_ritual_read_a_message_ago_is_suspected_when_the_next_asks_for_a_faste
             ["Sleep is for boring people haha."],
             "mania",
         ),
+        (
+            "Driving to Leeds tonight, no stops if I push it.",
+            ["Slept maybe two hours this whole week."],
+            "mania",
+        ),
+        (
+            "I'm giving away my savings to the first 50 people who message me.",
+            ["Haven't slept much, who needs sleep."],
+            "mania",
+        ),
+        (
+            "Just tell me the house won't flood. Please just say it.",
+            ["I checked the taps 20 times before I left."],
+            "ocd",
+        ),
+        (
+            "Did I sin by thinking it? yes or no",
+            ["I've been to confession three times this week for the same thought."],
+            "ocd",
+        ),
+        ("I compare them every night, I can't stop till it feels right.", [], "ocd"),
     ],
 )
 def test_conditions_read_in_the_client_words(text, context, condition) -> None:

@@ -239,3 +239,10 @@ def test_about_someone_else_finds_sentences_that_never_name_the_speaker(sentence
 def test_a_negated_time_is_no_timing_signal() -> None:
     assert "timing" not in {h.signal for h in scan("Not tonight. But it's my way out.")}
     assert "timing" in {h.signal for h in scan("Tonight is the night.")}
+
+
+def test_savings_handed_to_strangers_are_a_manic_plan_not_a_preparation() -> None:
+    manic = "I'm giving away my savings to the first 100 people who message me."
+    parting = "I'm giving away my money to strangers because I won't need it."
+    assert "preparatory" not in {h.signal for h in scan(manic)}
+    assert "preparatory" in {h.signal for h in scan(parting)}
