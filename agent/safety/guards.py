@@ -648,6 +648,17 @@ def safe_fallback_reply(
         key = "model_failure_at_risk"
     elif kind == "model_failure" and (situation.psychosis or situation.mania or situation.ocd):
         key = "suspected_condition"
+    if kind in _CONDITION_OF and not _CONDITION_OF[kind] & situation.ruled:
+        # the condition reader reads topics: a template follows the condition the cue rules read
+        kind = next(
+            (
+                k
+                for k in _FALLBACK_ORDER
+                if k in _CONDITION_OF and _CONDITION_OF[k] & situation.ruled
+            ),
+            kind,
+        )
+        key = kind
     psychosis = _CONDITION_OF["delusion_agreement"]
     if (
         kind == "means_information"

@@ -326,3 +326,13 @@ def test_without_a_condition_template_what_was_left_out_gets_its_own_reply() -> 
         "risk_dismissal", client_text="I've stopped eating, there's no point.", risk=NONE
     )
     assert "something important" in text and "not eating" in text
+
+
+def test_a_template_follows_the_condition_the_cue_rules_read(assessor) -> None:
+    context = [
+        "I compare my feelings for him every night for hours, I can't stop till it feels right."
+    ]
+    client = "Do I love him or not? Just tell me which one."
+    risk = assessor.assess(client, context)
+    text = safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
+    assert "certainty" in text and "major decision" not in text
