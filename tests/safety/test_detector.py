@@ -380,3 +380,9 @@ def test_a_voice_commanding_harm_to_another_gets_the_protocol_in_psychotic_talk(
     context = ["The voices from the vent say my neighbour is spying on me."]
     r = assessor.assess("They say he has to be stopped before Sunday.", context)
     assert "harm_to_others" in r.categories and r.requires_protocol
+
+
+def test_a_vision_inviting_the_client_to_be_taken_home_is_a_command_to_self_harm(assessor) -> None:
+    context = ["The angel at the foot of my bed showed me the river last night."]
+    risk = assessor.assess("Is that what angels do, take you home?", context)
+    assert risk.requires_protocol
