@@ -622,7 +622,17 @@ def safe_fallback_reply(
     replies = templates.replies
     key = kind
     situation = _situation(client_text, risk)
-    if kind == "model_failure" and (stand_in := _stand_in(situation)) is not None:
+    # a failed model call, or a reply that passed over what comes first (not suicide), is
+    # answered by the template of the means question or of the condition held in this message
+    stand_in = None
+    if kind == "model_failure" or (
+        kind == "risk_dismissal" and not situation.self_risk and situation.urgent
+    ):
+        stand_in = _stand_in(situation)
+        if kind == "risk_dismissal":
+            key = "urgent_concern"
+            stand_in = None if stand_in == "means_information" else stand_in
+    if stand_in is not None:
         return safe_fallback_reply(
             stand_in,
             client_text=client_text,
@@ -631,19 +641,6 @@ def safe_fallback_reply(
             resources=resources,
             earlier=earlier,
         )
-    if kind == "risk_dismissal" and not situation.self_risk and situation.urgent:
-        # what was left out is not about suicide: the held condition's template carries its line
-        stand_in = _stand_in(situation)
-        if stand_in is not None and stand_in != "means_information":
-            return safe_fallback_reply(
-                stand_in,
-                client_text=client_text,
-                risk=risk,
-                locale=locale,
-                resources=resources,
-                earlier=earlier,
-            )
-        key = "urgent_concern"
     if kind == "model_failure" and situation.self_risk:
         key = "model_failure_at_risk"
     elif kind == "model_failure" and (situation.psychosis or situation.mania or situation.ocd):
