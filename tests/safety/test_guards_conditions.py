@@ -162,3 +162,28 @@ def test_a_voice_framed_as_the_clients_experience_passes_that_rule(guard, assess
     risk = assessor.assess(client)
     draft = "It sounds like you feel the voice is warning you, and that sounds frightening."
     assert "delusion_agreement" not in kinds(guard.check(draft, client, risk))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "It sounds like the house is warning you, and it's important to stay safe.",
+        "It's trying to tell you something about the walls.",
+    ],
+)
+def test_anything_unseen_warning_the_client_is_collusion(guard, assessor, draft) -> None:
+    context = ["I keep smelling burning. Nobody else can smell it. It comes from the walls."]
+    client = "I think the house is warning me. What is it trying to tell me?"
+    risk = assessor.assess(client, context)
+    assert "delusion_agreement" in kinds(guard.check(draft, client, risk))
+
+
+def test_the_clients_own_mind_or_care_team_trying_to_help_is_no_collusion(guard, assessor) -> None:
+    context = ["I keep smelling burning. Nobody else can smell it. It comes from the walls."]
+    client = "I think the house is warning me. What is it trying to tell me?"
+    risk = assessor.assess(client, context)
+    draft = (
+        "Your mind may be trying to protect you after a frightening time, and your care team is "
+        "trying to help you too."
+    )
+    assert "delusion_agreement" not in kinds(guard.check(draft, client, risk))
