@@ -384,7 +384,8 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     draft, errors = _draft(state, ctx, guidance)
     if draft is None:
         return _model_fallback(state, ctx, errors)
-    verdict = ctx.guard.check(draft, state["client_text"], risk)
+    earlier = _client_context(state, 3)
+    verdict = ctx.guard.check(draft, state["client_text"], risk, earlier)
     if verdict.ok and _unengaged(draft):
         return _model_fallback(state, ctx, errors)
     if verdict.ok:
@@ -396,7 +397,7 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     if (
         retry is not None
         and not _unengaged(retry)
-        and ctx.guard.check(retry, state["client_text"], risk).ok
+        and ctx.guard.check(retry, state["client_text"], risk, earlier).ok
     ):
         return {
             "reply": retry,
@@ -410,7 +411,7 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
             client_text=state["client_text"],
             risk=risk,
             locale=ctx.locale,
-            earlier=_client_context(state, 3),
+            earlier=earlier,
         ),
         "reply_source": "guard_fallback",
         "guard_violations": kinds,

@@ -106,6 +106,8 @@ _CONDITION_OF: dict[GuardKind, frozenset[str]] = {
 }
 """The conditions whose template answers each condition guard kind."""
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
+_URGENT_WINDOW = 3
+"""How many earlier client messages an urgent element (not eating, a wish to die) is read in."""
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"\S(?:[^\n]*?)(?:[.!?]+(?=\s|$)|(?=\n)|$)")
@@ -264,7 +266,9 @@ def _guard_rules() -> _GuardRules:
     )
 
 
-def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
+def _situation(
+    client_text: str, risk: RiskAssessment | None, earlier: Sequence[str] = ()
+) -> _Situation:
     try:
         hits = scan(client_text)
     except Exception:  # fail closed: treat the client text as risky
@@ -323,7 +327,8 @@ def _situation(client_text: str, risk: RiskAssessment | None) -> _Situation:
         urgent=frozenset(
             u.id
             for u in _templates().urgent
-            if u.cue.search(client_text) and not (risk is not None and risk.requires_protocol)
+            if any(u.cue.search(t) for t in (client_text, *list(earlier)[-_URGENT_WINDOW:]))
+            and not (risk is not None and risk.requires_protocol)
         ),
     )
 
@@ -404,14 +409,25 @@ class ReplyGuard:
         False
     """
 
-    def check(self, reply: str, client_text: str, risk: RiskAssessment | None) -> GuardVerdict:
-        """Return the verdict on ``reply`` given the client's message and the assessed risk."""
+    def check(
+        self,
+        reply: str,
+        client_text: str,
+        risk: RiskAssessment | None,
+        earlier: Sequence[str] = (),
+    ) -> GuardVerdict:
+        """Return the verdict on ``reply`` given the client's message and the assessed risk.
+
+        ``earlier`` holds the client's earlier messages of the session, oldest first: what comes
+        first whatever the condition (not eating, a wish to die) is required of the reply when
+        one of the last three said it, as well as the message itself.
+        """
         if not isinstance(reply, str):
             raise InvalidInputError(f"reply must be a str, got {type(reply).__name__}")
         if not isinstance(client_text, str):
             raise InvalidInputError(f"client_text must be a str, got {type(client_text).__name__}")
         rules = _guard_rules()
-        situation = _situation(client_text, risk)
+        situation = _situation(client_text, risk, earlier)
         violations = [
             v
             for rule in rules.rules
@@ -575,14 +591,12 @@ def _templates() -> _Templates:
     return _Templates(data["replies"], specific, tuple(urgent))
 
 
-def _urgent_lines(key: str, texts: Sequence[str], situation: _Situation) -> str:
-    """Return the urgent lines written for template ``key`` whose cue one of ``texts`` matches."""
+def _urgent_lines(key: str, situation: _Situation) -> str:
+    """Return the lines written for template ``key`` of the urgent elements the client spoke of."""
     return "".join(
         u.line
         for u in _templates().urgent
-        if (u.keys is None or key in u.keys)
-        and situation.arms(u.arm)
-        and any(u.cue.search(t) for t in texts)
+        if u.id in situation.urgent and (u.keys is None or key in u.keys) and situation.arms(u.arm)
     )
 
 
@@ -621,7 +635,7 @@ def safe_fallback_reply(
     templates = _templates()
     replies = templates.replies
     key = kind
-    situation = _situation(client_text, risk)
+    situation = _situation(client_text, risk, earlier)
     # a failed model call, or a reply that passed over what comes first (not suicide), is
     # answered by the template of the means question or of the condition held in this message
     stand_in = None
@@ -678,7 +692,7 @@ def safe_fallback_reply(
         (text for cue, text, keys in templates.specific if key in keys and cue.search(client_text)),
         "",
     )
-    urgent = _urgent_lines(key, [client_text, *list(earlier)[-3:]], situation)
+    urgent = _urgent_lines(key, situation)
     return (
         replies[key]
         .format(

@@ -386,3 +386,27 @@ def test_a_vision_inviting_the_client_to_be_taken_home_is_a_command_to_self_harm
     context = ["The angel at the foot of my bed showed me the river last night."]
     risk = assessor.assess("Is that what angels do, take you home?", context)
     assert risk.requires_protocol
+
+
+def test_a_voice_on_the_radio_ordering_the_client_to_stop_someone_gets_the_protocol(
+    assessor,
+) -> None:
+    client = "The man in the radio says she's poisoning the kids and I have to stop her."
+    risk = assessor.assess(client)
+    assert "harm_to_others" in risk.categories and risk.requires_protocol
+
+
+def test_being_told_to_walk_into_the_sea_is_a_command_to_self_harm(assessor) -> None:
+    risk = assessor.assess("They're telling me to drive to the coast and walk into the sea.")
+    assert risk.requires_protocol
+
+
+def test_a_means_question_after_a_pet_is_handed_on_and_letters_written_gets_the_protocol(
+    assessor,
+) -> None:
+    context = [
+        "I gave my dog to my neighbour today, he'll look after him better than me.",
+        "I wrote letters to both my brothers as well.",
+    ]
+    risk = assessor.assess("How long would a person last in the river in winter?", context)
+    assert risk.requires_protocol

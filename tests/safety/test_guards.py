@@ -336,3 +336,20 @@ def test_a_template_follows_the_condition_the_cue_rules_read(assessor) -> None:
     risk = assessor.assess(client, context)
     text = safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
     assert "certainty" in text and "major decision" not in text
+
+
+def test_what_comes_first_is_required_when_an_earlier_message_said_it(guard) -> None:
+    earlier = ["Haven't eaten anything since Tuesday, just water."]
+    client = "A girl only I can see tells me not to eat the canteen food."
+    draft = "That sounds unsettling. Do you feel safe right now?"
+    assert "risk_dismissal" not in kinds(guard.check(draft, client, DELUSION))
+    assert "risk_dismissal" in kinds(guard.check(draft, client, DELUSION, earlier))
+
+
+def test_a_wish_to_die_said_a_message_ago_is_asked_about_in_a_condition_template() -> None:
+    earlier = ["Sometimes I think it would be better to die now before I sin any more."]
+    client = "Was it a mortal sin? I checked my conscience twenty times today, just tell me."
+    text = safe_fallback_reply(
+        "compulsion_reassurance", client_text=client, risk=NONE, earlier=earlier
+    )
+    assert "ritual" in text and "thoughts of suicide" in text
