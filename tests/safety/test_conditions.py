@@ -224,6 +224,11 @@ def test_a_ritual_read_a_message_ago_is_suspected_when_the_next_asks_for_a_faste
             "ocd",
         ),
         ("I compare them every night, I can't stop till it feels right.", [], "ocd"),
+        (
+            "I CRACKED it, selling the car tomorrow to buy lottery tickets!!",
+            ["haven't eaten in two days, no time, too much to do"],
+            "mania",
+        ),
     ],
 )
 def test_conditions_read_in_the_client_words(text, context, condition) -> None:

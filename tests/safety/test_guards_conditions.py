@@ -187,3 +187,16 @@ def test_the_clients_own_mind_or_care_team_trying_to_help_is_no_collusion(guard,
         "trying to help you too."
     )
     assert "delusion_agreement" not in kinds(guard.check(draft, client, risk))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "You can ask for reassurance that it's fine, and explore tolerating the uncertainty.",
+        "Maybe ask your partner to check the hob for you.",
+    ],
+)
+def test_advice_to_seek_reassurance_coaches_the_compulsion(guard, assessor, draft) -> None:
+    client = "I checked the hob eleven times and I'm still not sure. Just tell me it's off."
+    risk = assessor.assess(client)
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
