@@ -41,6 +41,7 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "Should I take the job, yes or no?",
         "Just tell me what you think of my CV.",
         "I'm driving to my mum's tonight, it's a long way so I'll take breaks.",
+        "I met five new people at the conference, it was great.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
@@ -224,6 +225,17 @@ def test_a_ritual_read_a_message_ago_is_suspected_when_the_next_asks_for_a_faste
             "ocd",
         ),
         ("I compare them every night, I can't stop till it feels right.", [], "ocd"),
+        (
+            "Meeting two of them tonight, no condoms, life's too short.",
+            ["Met five new people on the apps this week."],
+            "mania",
+        ),
+        (
+            "Did I run someone over on the way here?",
+            ["I've asked my husband thirty times today."],
+            "ocd",
+        ),
+        ("What if she isn't the one? I've scored her on forty things.", [], "ocd"),
         (
             "I CRACKED it, selling the car tomorrow to buy lottery tickets!!",
             ["haven't eaten in two days, no time, too much to do"],
