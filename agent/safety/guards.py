@@ -14,8 +14,8 @@ means:
 * ``compulsion_reassurance``: reassuring an obsessive doubt or coaching a compulsion;
 * ``preparation_approval``: approving preparatory acts (affairs in order, giving things away);
 * ``risk_dismissal``: minimising what the client said about wanting to die, or passing over
-  what comes first whatever the condition (not eating, hurting the body, harm to others; the
-  ``urgent`` entries of ``data/safe_replies.yaml``);
+  what comes first whatever the condition (not eating, hurting the body, a wish to die, harm to
+  others; the ``urgent`` entries of ``data/safe_replies.yaml``);
 * ``stigmatizing_language``: slurs, "commit suicide", blaming the client.
 
 The situation comes from the risk assessment (level, categories, perceived conditions) and from
@@ -178,7 +178,8 @@ class _Situation:
     ruled: frozenset[str] = frozenset()
     """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
     urgent: frozenset[str] = frozenset()
-    """The urgent elements (``urgent`` in safe_replies.yaml) the client's message speaks of."""
+    """The urgent elements (``urgent`` in safe_replies.yaml) the client's message or their last
+    three messages speak of; none under the crisis protocol, whose reply answers first."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -509,14 +510,20 @@ class ReplyGuard:
         *,
         locale: str = "en-US",
         resources: CrisisResources | None = None,
+        earlier: Sequence[str] = (),
     ) -> GuardedReply:
         """Return the draft if it passes, else the safe template for its worst violation."""
-        verdict = self.check(reply, client_text, risk)
+        verdict = self.check(reply, client_text, risk, earlier)
         worst = self.fallback_kind(verdict, client_text, risk)
         if worst is None:
             return GuardedReply(text=reply, verdict=verdict, replaced=False)
         text = safe_fallback_reply(
-            worst, client_text=client_text, risk=risk, locale=locale, resources=resources
+            worst,
+            client_text=client_text,
+            risk=risk,
+            locale=locale,
+            resources=resources,
+            earlier=earlier,
         )
         return GuardedReply(text=text, verdict=verdict, replaced=True)
 
