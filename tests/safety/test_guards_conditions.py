@@ -200,3 +200,25 @@ def test_advice_to_seek_reassurance_coaches_the_compulsion(guard, assessor, draf
     client = "I checked the hob eleven times and I'm still not sure. Just tell me it's off."
     risk = assessor.assess(client)
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "I can help you explore what tools might be needed to take the device apart.",
+        "That sounds important, and I'm here to help you write your letter.",
+    ],
+)
+def test_an_offer_to_help_with_what_the_belief_asks_for_is_collusion(
+    guard, assessor, draft
+) -> None:
+    client = "The couple in 4B put a listening device in my smoke alarm. Which tools do I need?"
+    risk = assessor.assess(client)
+    assert "delusion_agreement" in kinds(guard.check(draft, client, risk))
+
+
+def test_help_through_the_fear_is_no_offer_to_do_the_task(guard, assessor) -> None:
+    client = "The couple in 4B put a listening device in my smoke alarm. Which tools do I need?"
+    risk = assessor.assess(client)
+    draft = "I'm here to help you find a way through this fear. How have you been sleeping?"
+    assert guard.check(draft, client, risk).ok
