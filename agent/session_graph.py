@@ -113,12 +113,13 @@ def call_model(
     talk about the client, words copied from ``instructions``, a sentence repeated from
     ``recent``, and with ``engaged`` a flat refusal or a bare acknowledgement). The next attempt
     is sent the prompt plus a note saying what to fix (``revise(fix)``; by default the note is
-    appended to the last human message), and after a repeat it samples warmer (see
-    :func:`_warmer`), since a small model asked the same thing at a low temperature tends to say
-    the same thing again. When every
-    attempt repeats, the last draft is sent without its repeated sentences if enough is left,
-    else as it is; a draft with any other problem is never sent, and the caller falls back to a
-    safe reply when every attempt failed.
+    appended to the last human message), and after a repeat or an unengaged draft it samples
+    warmer (see :func:`_warmer`), since a small model asked the same thing at a low temperature
+    tends to say the same thing again. When every attempt has such a soft problem, the last
+    draft is returned: a repeat without its repeated sentences if enough is left, else as it is,
+    and an unengaged one as it is, for the caller to guard and then replace. A draft with any
+    other problem is never returned, and the caller falls back to a safe reply when every
+    attempt failed.
     """
     errors: list[str] = []
     repeat: str | None = None
@@ -355,7 +356,9 @@ def _unengaged(draft: str) -> bool:
     return problem is not None and problem.kind == "unengaged"
 
 
-def _model_fallback(state: SessionState, ctx: SessionContext, errors: list[str]) -> dict[str, Any]:
+def _model_fallback(
+    state: SessionState, ctx: SessionContext, earlier: list[str], errors: list[str]
+) -> dict[str, Any]:
     """Return the turn's update when the model gave no draft fit to send."""
     return {
         "reply": safe_fallback_reply(
@@ -363,7 +366,7 @@ def _model_fallback(state: SessionState, ctx: SessionContext, errors: list[str])
             client_text=state["client_text"],
             risk=state["risk"],
             locale=ctx.locale,
-            earlier=_client_context(state, 3),
+            earlier=earlier,
         ),
         "reply_source": "model_fallback",
         "guard_violations": [],
@@ -381,13 +384,13 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
     ctx = runtime.context
     risk = state["risk"]
     guidance = condition_guidance(risk.conditions) or None
+    earlier = _client_context(state)  # the guards read what comes first in the last few
     draft, errors = _draft(state, ctx, guidance)
     if draft is None:
-        return _model_fallback(state, ctx, errors)
-    earlier = _client_context(state, 3)
+        return _model_fallback(state, ctx, earlier, errors)
     verdict = ctx.guard.check(draft, state["client_text"], risk, earlier)
     if verdict.ok and _unengaged(draft):
-        return _model_fallback(state, ctx, errors)
+        return _model_fallback(state, ctx, earlier, errors)
     if verdict.ok:
         return {"reply": draft, "reply_source": "model", "guard_violations": [], "errors": errors}
     kinds = sorted(verdict.kinds)

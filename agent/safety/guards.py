@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal, get_args
@@ -178,8 +178,8 @@ class _Situation:
     ruled: frozenset[str] = frozenset()
     """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
     urgent: frozenset[str] = frozenset()
-    """The urgent elements (``urgent`` in safe_replies.yaml) the client's message or their last
-    three messages speak of; none under the crisis protocol, whose reply answers first."""
+    """The armed urgent elements (``urgent`` in safe_replies.yaml) the client's message or their
+    last three messages speak of; none under the crisis protocol, whose reply answers first."""
 
     def arms(self, arm: Arm) -> bool:
         """Say whether rules with ``arm`` are checked in this situation."""
@@ -308,7 +308,7 @@ def _situation(
     if risk is not None:
         current |= {c.condition for c in risk.conditions.cues if c.turn is None}
         ruled |= {c.condition for c in risk.conditions.cues if c.group != "learned"}
-    return _Situation(
+    situation = _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
         self_risk=level >= level_rank("low") or client_risky,
         question=_QUESTION.search(client_text) is not None,
@@ -324,14 +324,16 @@ def _situation(
         flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm)),
         current=frozenset(current),
         ruled=frozenset(ruled),
-        # under the crisis protocol its reply answers first (it asks about injuries and safety)
-        urgent=frozenset(
-            u.id
-            for u in _templates().urgent
-            if any(u.cue.search(t) for t in (client_text, *list(earlier)[-_URGENT_WINDOW:]))
-            and not (risk is not None and risk.requires_protocol)
-        ),
     )
+    if risk is not None and risk.requires_protocol:
+        return situation  # the protocol's reply answers first (it asks about injuries and safety)
+    texts = (client_text, *list(earlier)[-_URGENT_WINDOW:])
+    urgent = frozenset(
+        u.id
+        for u in _templates().urgent
+        if situation.arms(u.arm) and any(u.cue.search(t) for t in texts)
+    )
+    return replace(situation, urgent=urgent)
 
 
 def _clause_prefix(text: str, start: int) -> str:
@@ -457,9 +459,7 @@ class ReplyGuard:
                 detail=f"reply leaves out {u.what}",
             )
             for u in _templates().urgent
-            if u.id in situation.urgent
-            and situation.arms(u.arm)
-            and u.addressed.search(reply) is None
+            if u.id in situation.urgent and u.addressed.search(reply) is None
         ]
         violations.sort(key=lambda v: (v.span.start, v.kind))
         return GuardVerdict(ok=not violations, violations=violations)
@@ -603,7 +603,7 @@ def _urgent_lines(key: str, situation: _Situation) -> str:
     return "".join(
         u.line
         for u in _templates().urgent
-        if u.id in situation.urgent and (u.keys is None or key in u.keys) and situation.arms(u.arm)
+        if u.id in situation.urgent and (u.keys is None or key in u.keys)
     )
 
 
