@@ -60,6 +60,7 @@ FROZEN = {
     "safety_stimuli_v6.yaml": "2124ae249e39ae31142e7f4091be1580492b389a6a4b1f404d32c943f38d0cd1",
     "safety_stimuli_v7.yaml": "19336d8a4c8a52fec609a512ba3e62caa0ce75b66751a46f13be82a4d35766a8",
     "safety_stimuli_v8.yaml": "2a14babe279593be7499a8e213414fd08b300bae7b458aa561440d4d775eae5b",
+    "safety_stimuli_v9.yaml": "e41fed3984a0b93cb443453c85b99bb9caa1ed74daadfe705b3af1473c6647ce",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _PROVENANCE = {  # how each set in FROZEN was written, for its record
@@ -97,6 +98,11 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
         "prompts, training data or earlier sets"
     ),
     "safety_stimuli_v8.yaml": (
+        "The set (stimuli and personas) was written after the rules it measures and kept unread "
+        "by their authors, by an author who read none of the project's safety rules, guards, "
+        "prompts, training data or earlier sets"
+    ),
+    "safety_stimuli_v9.yaml": (
         "The set (stimuli and personas) was written after the rules it measures and kept unread "
         "by their authors, by an author who read none of the project's safety rules, guards, "
         "prompts, training data or earlier sets"
