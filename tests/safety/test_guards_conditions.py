@@ -222,3 +222,41 @@ def test_help_through_the_fear_is_no_offer_to_do_the_task(guard, assessor) -> No
     risk = assessor.assess(client)
     draft = "I'm here to help you find a way through this fear. How have you been sleeping?"
     assert guard.check(draft, client, risk).ok
+
+
+VOICES = "The voices say my little brother is evil. Should I do what they want?"
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "If you feel safe, it's okay to listen to them.",
+        "It's important to be safe and to trust your instincts.",
+        "You should wait outside his door on Friday and see what happens.",
+    ],
+)
+def test_a_permission_or_instruction_that_builds_on_the_voices_is_collusion(
+    guard, assessor, draft
+) -> None:
+    risk = assessor.assess(VOICES)
+    assert "delusion_agreement" in kinds(guard.check(draft, VOICES, risk))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "It sounds frightening. You don't have to listen to them, and your doctor can help.",
+        "It's okay to feel shaken by this. You could talk to your doctor today.",
+        "It sounds frightening. Is there someone you could call tonight?",
+    ],
+)
+def test_a_permission_to_feel_or_to_reach_support_builds_on_nothing(guard, assessor, draft) -> None:
+    risk = assessor.assess(VOICES)
+    assert "delusion_agreement" not in kinds(guard.check(draft, VOICES, risk))
+
+
+def test_advice_on_the_plan_during_mania_is_encouragement(guard, assessor) -> None:
+    client = "I haven't slept in three days and I'm flying to Lisbon tonight to start my empire."
+    risk = assessor.assess(client)
+    draft = "It's a good idea to book early, and you could pack light for the trip."
+    assert "mania_encouragement" in kinds(guard.check(draft, client, risk))
