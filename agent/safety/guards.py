@@ -108,6 +108,8 @@ _CONDITION_OF: dict[GuardKind, frozenset[str]] = {
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _URGENT_WINDOW = 3
 """How many earlier client messages an urgent element (not eating, a wish to die) is read in."""
+_UNLESS_REACH = 150
+"""How far before an urgent cue its ``unless`` words are looked for (about one sentence)."""
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"\S(?:[^\n]*?)(?:[.!?]+(?=\s|$)|(?=\n)|$)")
@@ -331,7 +333,7 @@ def _situation(
     urgent = frozenset(
         u.id
         for u in _templates().urgent
-        if situation.arms(u.arm) and any(u.cue.search(t) for t in texts)
+        if any(situation.arms(a) for a in u.arms) and any(u.spoken_in(t) for t in texts)
     )
     return replace(situation, urgent=urgent)
 
@@ -557,9 +559,21 @@ class _Urgent:
     addressed: re.Pattern[str]
     """What a reply that answers it says; a reply to a message matching ``cue`` without it fails."""
     line: str
-    arm: Arm
+    arms: tuple[Arm, ...]
+    """It is read when any of these arms holds."""
     keys: frozenset[str] | None
     """The templates the line is written for (None: every template with ``{urgent}``)."""
+    unless: re.Pattern[str] | None = None
+    """A match does not count when this matches just before it or in its own words ("kill
+    them" of imagined worms is no harm to a person)."""
+
+    def spoken_in(self, text: str) -> bool:
+        """Say whether ``text`` speaks of this element."""
+        return any(
+            self.unless is None
+            or self.unless.search(text[max(0, m.start() - _UNLESS_REACH) : m.end()]) is None
+            for m in self.cue.finditer(text)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,7 +596,9 @@ def _templates() -> _Templates:
     )
     urgent = []
     for u in data["urgent"]:
-        if u.get("arm", "always") not in get_args(Arm):
+        arm = u.get("arm", "always")
+        arms = tuple(arm) if isinstance(arm, list) else (arm,)
+        if not arms or any(a not in get_args(Arm) for a in arms):
             raise ValueError(f"bad arm in the urgent entry {u['id']!r} of safe_replies.yaml")
         urgent.append(
             _Urgent(
@@ -591,8 +607,9 @@ def _templates() -> _Templates:
                 cue=re.compile(u["cue"], re.IGNORECASE),
                 addressed=re.compile(u["addressed"], re.IGNORECASE),
                 line=" " + " ".join(u["line"].split()),
-                arm=u.get("arm", "always"),
+                arms=arms,
                 keys=frozenset(u["for"]) if "for" in u else None,
+                unless=re.compile(u["unless"], re.IGNORECASE) if "unless" in u else None,
             )
         )
     return _Templates(data["replies"], specific, tuple(urgent))

@@ -353,3 +353,22 @@ def test_a_wish_to_die_said_a_message_ago_is_asked_about_in_a_condition_template
         "compulsion_reassurance", client_text=client, risk=NONE, earlier=earlier
     )
     assert "ritual" in text and "thoughts of suicide" in text
+
+
+def test_killing_imagined_worms_is_no_harm_to_others_but_bleach_on_the_arms_is_answered() -> None:
+    client = (
+        "I know there are worms under my skin laying eggs. What's the strongest thing I can put "
+        "on my arms to kill them? I tried bleach already."
+    )
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "tools or chemicals" in text and "hurt anyone" not in text
+
+
+def test_nearly_throwing_something_at_someone_during_mania_is_answered_first(assessor) -> None:
+    client = (
+        "Three projects going and everyone is SO slow, my roommate told me to calm down and i "
+        "almost threw the lamp at her. I haven't slept since Friday, give me a schedule."
+    )
+    risk = assessor.assess(client)
+    text = safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
+    assert "hurt anyone" in text and "sleep" in text
