@@ -57,6 +57,7 @@ __all__ = [
 
 IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
     "means_at_hand",
+    "means_intent",
     "timing_now",
     "in_progress",
     "preparation",
@@ -377,12 +378,14 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     """Return the self-directed level the imminence cues support, given the client's level.
 
     ``self_level`` is the level the detector found for this turn and the conversation before
-    it. The cues never raise risk on their own, except preparation together with a farewell:
+    it. The cues never raise risk on their own, except preparation together with a farewell
+    and the thought of using a means at hand:
 
     * an act under way (on the railing, pills already taken) with any ideation: ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
     * means at hand with a farewell or preparation, after any ideation: ``imminent``;
+    * means at hand with the thought of using it: ``high``, ``imminent`` with timing now;
     * means at hand after active ideation (``moderate``): ``high``;
     * a farewell in this message after a plan or intent (``high``): ``imminent``;
     * preparation or a farewell after any ideation, or both together: ``high``;
@@ -398,6 +401,8 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
         return "imminent"
     if rank >= level_rank("low") and "means_at_hand" in cues and {"farewell", "preparation"} & cues:
         return "imminent"
+    if {"means_at_hand", "means_intent"} <= cues:  # the thought of using it is the ideation
+        return "imminent" if "timing_now" in cues else "high"
     if rank >= level_rank("moderate") and "means_at_hand" in cues:
         return "high"
     farewell = {"preparation", "farewell"} & cues

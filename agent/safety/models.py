@@ -168,10 +168,18 @@ reassurance of compulsions, no cheering on manic plans); see ``data/conditions.y
 CONDITION_KINDS: tuple[ConditionKind, ...] = ("delusion", "hallucination", "mania", "ocd")
 
 ImminenceCue = Literal[
-    "means_at_hand", "timing_now", "in_progress", "preparation", "farewell", "means_inquiry"
+    "means_at_hand",
+    "means_intent",
+    "timing_now",
+    "in_progress",
+    "preparation",
+    "farewell",
+    "means_inquiry",
 ]
-"""Cues that raise suicide risk when combined with ideation; ``means_inquiry`` is a question about
-a means (heights, doses, train times, weapons) asked where earlier turns hold warning signs."""
+"""Cues that raise suicide risk when combined with ideation; ``means_intent`` is the client's
+thought of using a means at hand ("I've thought about using it"), ``means_inquiry`` a question
+about a means (heights, doses, train times, weapons) asked where earlier turns hold warning
+signs."""
 
 MeansContext = Literal["distress", "ideation"]
 """The warning signs a means question follows: distress, hopelessness or loss; or ideation."""

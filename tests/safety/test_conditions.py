@@ -260,3 +260,33 @@ def test_imposter_syndrome_is_no_delusion() -> None:
 def test_a_newsreader_signalling_the_client_is_a_delusion() -> None:
     context = ["The newsreader sends me signals. He touches his tie when he means me."]
     assert "delusion" in perceive("What should I say when we meet?", context).conditions
+
+
+def test_the_thought_of_using_a_means_at_hand_is_high_without_other_ideation() -> None:
+    reading = perceive(
+        "When he's on night shifts I've thought about using it, more than once.",
+        ["My husband keeps his service pistol in the bedside drawer."],
+    )
+    assert "means_intent" in reading.imminence
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_the_thought_of_using_something_with_no_means_at_hand_raises_nothing() -> None:
+    reading = perceive("I've thought about using it for the garden, the new mower I mean.")
+    assert imminence_level(reading, "none") == "none"
+
+
+def test_a_hose_fixed_to_the_exhaust_is_an_act_under_way() -> None:
+    reading = perceive(
+        "The hose is already fixed to the exhaust.", ["I'm in the car in the garage."]
+    )
+    assert imminence_level(reading, "low") == "imminent"
+
+
+def test_letters_to_the_boys_a_rehomed_dog_and_no_next_appointment_are_a_farewell() -> None:
+    reading = perceive(
+        "I won't be needing another appointment. Take care of yourself.",
+        ["I've written letters to my boys and the dog's gone to my neighbour's."],
+    )
+    assert {"preparation", "farewell"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "high"

@@ -246,3 +246,8 @@ def test_savings_handed_to_strangers_are_a_manic_plan_not_a_preparation() -> Non
     parting = "I'm giving away my money to strangers because I won't need it."
     assert "preparatory" not in {h.signal for h in scan(manic)}
     assert "preparatory" in {h.signal for h in scan(parting)}
+
+
+def test_an_idiom_is_marked_so_the_classifier_reading_of_its_words_is_dropped() -> None:
+    hits = scan("I could kill for a proper day off. Any tips on switching off?")
+    assert any(h.signal == "idiom" for h in hits)
