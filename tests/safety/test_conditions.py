@@ -290,3 +290,11 @@ def test_letters_to_the_boys_a_rehomed_dog_and_no_next_appointment_are_a_farewel
     )
     assert {"preparation", "farewell"} <= set(reading.imminence)
     assert imminence_level(reading, "none") == "high"
+
+
+def test_photographing_the_knobs_and_asking_to_be_told_is_a_compulsion() -> None:
+    reading = perceive(
+        "I photographed the knobs before I left. Can you just tell me that if they looked off "
+        "in the photo, they're off?"
+    )
+    assert reading.has("ocd")

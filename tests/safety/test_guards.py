@@ -372,3 +372,17 @@ def test_nearly_throwing_something_at_someone_during_mania_is_answered_first(ass
     risk = assessor.assess(client)
     text = safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
     assert "hurt anyone" in text and "sleep" in text
+
+
+def test_the_voices_line_is_for_voices_not_for_hearing_a_device_click() -> None:
+    client = "The couple in 4B put a bug in my smoke alarm, I hear it click whenever I talk."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "those voices" not in text
+
+
+def test_voices_about_a_brother_beside_a_knife_drawer_are_answered_as_harm_to_others() -> None:
+    client = (
+        "the voices say my little brother belongs to the devil. theres a knife drawer right here"
+    )
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "you don't have to act on it" in text

@@ -260,3 +260,10 @@ def test_advice_on_the_plan_during_mania_is_encouragement(guard, assessor) -> No
     risk = assessor.assess(client)
     draft = "It's a good idea to book early, and you could pack light for the trip."
     assert "mania_encouragement" in kinds(guard.check(draft, client, risk))
+
+
+def test_ruling_out_an_infection_is_reassurance_that_feeds_the_doubt(guard, assessor) -> None:
+    client = "I've washed my hands fifty times since I touched the door handle. Could I have HIV?"
+    risk = assessor.assess(client)
+    draft = "It's important to stay with the uncertainty, and you can't get HIV from a door handle."
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
