@@ -386,3 +386,15 @@ def test_voices_about_a_brother_beside_a_knife_drawer_are_answered_as_harm_to_ot
     )
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "you don't have to act on it" in text
+
+
+def test_hands_washed_until_they_bled_a_message_ago_are_answered_in_the_ocd_template(
+    assessor,
+) -> None:
+    earlier = ["I washed my hands until they bled last night."]
+    client = "If I touched a door handle in the car park, could I have HIV? Just say it's zero."
+    risk = assessor.assess(client, earlier)
+    text = safe_fallback_reply(
+        "compulsion_reassurance", client_text=client, risk=risk, earlier=earlier
+    )
+    assert "skin bleeding" in text and "certainty" in text
