@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
@@ -55,15 +55,8 @@ __all__ = [
     "warning_signs",
 ]
 
-IMMINENCE_CUES: tuple[ImminenceCue, ...] = (
-    "means_at_hand",
-    "means_intent",
-    "timing_now",
-    "in_progress",
-    "preparation",
-    "farewell",
-    "means_inquiry",
-)
+IMMINENCE_CUES: tuple[ImminenceCue, ...] = get_args(ImminenceCue)
+"""Every imminence cue, in the order a reading lists them."""
 _SELF_CATEGORIES = frozenset({"suicide", "self_harm"})
 
 
