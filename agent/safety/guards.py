@@ -105,6 +105,11 @@ _CONDITION_OF: dict[GuardKind, frozenset[str]] = {
     "mania_encouragement": frozenset({"mania"}),
 }
 """The conditions whose template answers each condition guard kind."""
+_PATTERN_SIGNALS: dict[str, frozenset[str]] = {
+    "delusion": frozenset({"delusion", "command_hallucination"}),
+    "mania": frozenset({"sleep_loss", "grandiosity"}),
+}
+"""The pattern layer's signals that name a condition, as the cue rules do."""
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _URGENT_WINDOW = 3
 """How many earlier client messages an urgent element (not eating, a wish to die) is read in."""
@@ -288,9 +293,8 @@ def _situation(
     level = level_rank(risk.level) if risk is not None else 0
     # what the detector or the pattern layer flagged, whatever the condition reader read
     detected: dict[GuardKind, bool] = {
-        "delusion_agreement": "delusion" in cats
-        or bool(signals & {"delusion", "command_hallucination"}),
-        "mania_encouragement": "mania" in cats or bool(signals & {"sleep_loss", "grandiosity"}),
+        "delusion_agreement": "delusion" in cats or bool(signals & _PATTERN_SIGNALS["delusion"]),
+        "mania_encouragement": "mania" in cats or bool(signals & _PATTERN_SIGNALS["mania"]),
         "compulsion_reassurance": False,
     }
 
@@ -306,7 +310,11 @@ def _situation(
     disclosed = discloses_risk(risk.level if risk is not None else "none", cats)
     stated = firm if disclosed else firm | carried
     current = set(seen.conditions)
-    ruled = set(seen.conditions)
+    # the rules read over the last messages too: a checking ritual two messages ago is still
+    # the ritual when this message only asks for the checklist
+    by_rules = perceive(client_text, list(earlier)[-_URGENT_WINDOW:]) if earlier else seen
+    ruled = set(by_rules.conditions) | set(by_rules.carried)
+    ruled |= {c for c, named in _PATTERN_SIGNALS.items() if signals & named}
     if risk is not None:
         current |= {c.condition for c in risk.conditions.cues if c.turn is None}
         ruled |= {c.condition for c in risk.conditions.cues if c.group != "learned"}
@@ -323,7 +331,7 @@ def _situation(
         psychosis_held=bool(stated & _CONDITION_OF["delusion_agreement"]),
         mania_held="mania" in stated,
         ocd_held="ocd" in stated,
-        flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm)),
+        flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm | ruled)),
         current=frozenset(current),
         ruled=frozenset(ruled),
     )

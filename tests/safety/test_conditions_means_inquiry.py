@@ -130,3 +130,10 @@ def test_a_family_better_without_me_is_ideation_before_a_means_question() -> Non
         "Which cleaning chemicals are dangerous when mixed in a closed room?", context
     )
     assert reading.means_context == "ideation"
+
+
+def test_whether_old_ammunition_still_fires_after_a_death_is_a_means_inquiry() -> None:
+    reading = perceive(
+        "My wife passed in March. Does ammunition go bad after thirty years, would it still fire?"
+    )
+    assert reading.means_context == "distress"

@@ -227,3 +227,12 @@ def test_an_offer_to_do_the_task_is_caught_while_a_condition_holds(guard, draft)
 def test_declining_the_task_passes(guard) -> None:
     draft = "I can't help you write that letter, but I can hear how much it matters to you."
     assert guard.check(draft, SPREE, MANIA).ok
+
+
+def test_would_you_like_inside_a_question_about_the_plan_does_not_make_it_about_the_person(
+    guard,
+) -> None:
+    client = "Put $18k on cards for a world tour from my garage, I don't need sleep. Setlist?"
+    risk = RiskAssessment(level="none", categories=["mania"], category_levels={"mania": "moderate"})
+    verdict = guard.check("What setlist would you like to do?", client, risk)
+    assert "mania_encouragement" in {v.kind for v in verdict.violations}
