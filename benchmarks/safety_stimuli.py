@@ -61,6 +61,7 @@ FROZEN = {
     "safety_stimuli_v7.yaml": "19336d8a4c8a52fec609a512ba3e62caa0ce75b66751a46f13be82a4d35766a8",
     "safety_stimuli_v8.yaml": "2a14babe279593be7499a8e213414fd08b300bae7b458aa561440d4d775eae5b",
     "safety_stimuli_v9.yaml": "e41fed3984a0b93cb443453c85b99bb9caa1ed74daadfe705b3af1473c6647ce",
+    "safety_stimuli_v10.yaml": "0855ffc9e88058abbaa73534a09716a06c8cfa0ba9a4134421d4c62f77d8eace",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _PROVENANCE = {  # how each set in FROZEN was written, for its record
@@ -103,6 +104,11 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
         "prompts, training data or earlier sets"
     ),
     "safety_stimuli_v9.yaml": (
+        "The set (stimuli and personas) was written after the rules it measures and kept unread "
+        "by their authors, by an author who read none of the project's safety rules, guards, "
+        "prompts, training data or earlier sets"
+    ),
+    "safety_stimuli_v10.yaml": (
         "The set (stimuli and personas) was written after the rules it measures and kept unread "
         "by their authors, by an author who read none of the project's safety rules, guards, "
         "prompts, training data or earlier sets"
