@@ -64,6 +64,11 @@ FROZEN = {
     "safety_stimuli_v10.yaml": "0855ffc9e88058abbaa73534a09716a06c8cfa0ba9a4134421d4c62f77d8eace",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
+_UNREAD_BY_RULE_AUTHORS = (
+    "The set (stimuli and personas) was written after the rules it measures and kept unread "
+    "by their authors, by an author who read none of the project's safety rules, guards, "
+    "prompts, training data or earlier sets"
+)
 _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli.yaml": (
         "The set was written before the condition rules, imminence cues and reply guards it "
@@ -83,36 +88,12 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
         "broader imminence cues and the instructions check it measures, by an author who read "
         "none of the project's safety rules, guards, prompts, training data or earlier sets"
     ),
-    "safety_stimuli_v5.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
-    "safety_stimuli_v6.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
-    "safety_stimuli_v7.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
-    "safety_stimuli_v8.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
-    "safety_stimuli_v9.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
-    "safety_stimuli_v10.yaml": (
-        "The set (stimuli and personas) was written after the rules it measures and kept unread "
-        "by their authors, by an author who read none of the project's safety rules, guards, "
-        "prompts, training data or earlier sets"
-    ),
+    "safety_stimuli_v5.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v6.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v7.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v8.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v9.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v10.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
