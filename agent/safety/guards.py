@@ -112,7 +112,8 @@ _PATTERN_SIGNALS: dict[str, frozenset[str]] = {
 """The pattern layer's signals that name a condition, as the cue rules do."""
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})
 _URGENT_WINDOW = 3
-"""How many earlier client messages an urgent element (not eating, a wish to die) is read in."""
+"""How many earlier client messages an urgent element (not eating, a wish to die) is read in,
+and the cue rules read for the condition a template answers."""
 _UNLESS_REACH = 150
 """How far before an urgent cue its ``unless`` words are looked for (about one sentence)."""
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
@@ -312,7 +313,8 @@ def _situation(
     current = set(seen.conditions)
     # the rules read over the last messages too: a checking ritual two messages ago is still
     # the ritual when this message only asks for the checklist
-    by_rules = perceive(client_text, list(earlier)[-_URGENT_WINDOW:]) if earlier else seen
+    recent = list(earlier)[-_URGENT_WINDOW:]
+    by_rules = perceive(client_text, recent) if recent else seen
     ruled = set(by_rules.conditions) | set(by_rules.carried)
     ruled |= {c for c, named in _PATTERN_SIGNALS.items() if signals & named}
     if risk is not None:
@@ -337,7 +339,7 @@ def _situation(
     )
     if risk is not None and risk.requires_protocol:
         return situation  # the protocol's reply answers first (it asks about injuries and safety)
-    texts = (client_text, *list(earlier)[-_URGENT_WINDOW:])
+    texts = (client_text, *recent)
     urgent = frozenset(
         u.id
         for u in _templates().urgent
