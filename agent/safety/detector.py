@@ -574,7 +574,15 @@ class RiskAssessor:
                 and proposed == "high"
                 and any(h.signal == "timing" and _AHEAD.search(h.text) for h in a.hits)
             )
-            if risk >= hi or timed_plan:
+            denied = any(
+                h.signal == "plan_denied" and h.start < best.end and best.start < h.end
+                for h in a.hits
+            )
+            if denied and risk >= lo and reaches(proposed, "moderate"):
+                # "I'm not gonna do anything, it's just a thing I think": the thought, not a plan,
+                # so the reading is borderline (low, guards on) whatever its probability
+                borderline = pat.level == "none"
+            elif risk >= hi or timed_plan:
                 level = proposed
                 bumps.append((category or "suicide", proposed))
                 if level_rank(pat.level) < level_rank(proposed):

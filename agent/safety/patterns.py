@@ -378,7 +378,9 @@ def _blocked(rs: RuleSet, rule: Rule, sentence: str, prefix: str, match: str) ->
         return "negated"
     if rule.first_person and _other_person(rs, prefix):
         return "other_person"
-    if rule.needs_subject and not _speaker_is_subject(rs, prefix):
+    if rule.needs_subject and not (
+        _speaker_is_subject(rs, prefix) or rs.speaker.match(match) is not None
+    ):  # "Three weeks ago I took an overdose": the match names the speaker itself
         return "other_person"
     if rule.question and not _is_question(rs, sentence, prefix, match):
         return "skip"
