@@ -58,7 +58,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "879d8bd3323fda1cc9a4d21b555cae89a22e548d255aeb6415130289c562cb63"
+SHIPPED_SHA256 = "e496ef3e537eece38b699734d8c8f3a9151679faa521102ee7fb78790ed9d875"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]

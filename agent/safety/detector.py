@@ -111,6 +111,8 @@ _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
 _MANIA_SIGNALS = frozenset({"sleep_loss", "grandiosity"})
 _EXPLAINING = frozenset({"delusion", "hallucination", "mania"})
+_CONDITION_WORDS = frozenset({"voices"})
+"""Words of the broad risk net that name the condition itself, not death or harm."""
 """Conditions whose talk of plans the classifier can take for a suicide plan."""
 
 SecondOpinionMode = Literal["record", "decide"]
@@ -765,7 +767,7 @@ def _explained_by_condition(
     """
     if not reaches(r.level, "moderate") or r.pattern_level != "none" or prior.pattern_max != "none":
         return r
-    if set(reading.imminence) - {"timing_now"} or risk_keywords(window):
+    if set(reading.imminence) - {"timing_now"} or set(risk_keywords(window)) - _CONDITION_WORDS:
         return r
     found = sorted({*reading.conditions, *reading.suspected} & _EXPLAINING)
     if not found:

@@ -711,7 +711,13 @@ def safe_fallback_reply(
         and (psychosis & situation.ruled or not situation.self_risk)
     ):  # a belief only the reader found beside self-directed risk is the risk, misread
         key = "means_information_psychosis"
-    carried = kind in _CONDITION_OF and not _CONDITION_OF[kind] & situation.current
+    carried = (
+        kind in _CONDITION_OF
+        and not _CONDITION_OF[kind] & situation.current
+        # harm to others in a belief the rules read comes before a self-directed risk
+        # read only from this message's question
+        and not ("harm_to_others" in situation.urgent and _CONDITION_OF[kind] & situation.ruled)
+    )
     if kind in _CONDITION_OF and (
         kind not in situation.flagged  # not for a mere suspicion
         or (carried and (situation.self_risk or situation.means_inquiry))
