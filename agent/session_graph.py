@@ -410,7 +410,7 @@ def respond(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, 
         }
     return {
         "reply": safe_fallback_reply(
-            ctx.guard.fallback_kind(verdict, state["client_text"], risk) or kinds[0],
+            ctx.guard.fallback_kind(verdict, state["client_text"], risk, earlier) or kinds[0],
             client_text=state["client_text"],
             risk=risk,
             locale=ctx.locale,

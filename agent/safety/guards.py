@@ -483,7 +483,10 @@ class ReplyGuard:
 
     @staticmethod
     def fallback_kind(
-        verdict: GuardVerdict, client_text: str, risk: RiskAssessment | None
+        verdict: GuardVerdict,
+        client_text: str,
+        risk: RiskAssessment | None,
+        earlier: Sequence[str] = (),
     ) -> GuardKind | None:
         """Return the violation kind whose safe template should replace the draft.
 
@@ -492,7 +495,8 @@ class ReplyGuard:
         doubt as a delusion, a running commentary as OCD), then one read in the client's current
         message over one carried from earlier messages, and OCD wins over mania, which the
         condition reader also reads into a compulsion's urgency ("I have to check it twenty
-        times before I can leave").
+        times before I can leave"). ``earlier`` holds the client's earlier messages, read as
+        :func:`safe_fallback_reply` reads them, so both choose from the same situation.
         """
         kinds = verdict.kinds
         order = [k for k in _FALLBACK_ORDER if k in kinds]
@@ -500,7 +504,7 @@ class ReplyGuard:
             return None
         conditions = [k for k in order if k in _CONDITION_OF]
         if order[0] in _CONDITION_OF and len(conditions) > 1:
-            where = _situation(client_text, risk)
+            where = _situation(client_text, risk, earlier)
             for read in (where.ruled & where.current, where.ruled, where.current):
                 found = next((k for k in conditions if _CONDITION_OF[k] & read), None)
                 if found is not None:
@@ -526,7 +530,7 @@ class ReplyGuard:
     ) -> GuardedReply:
         """Return the draft if it passes, else the safe template for its worst violation."""
         verdict = self.check(reply, client_text, risk, earlier)
-        worst = self.fallback_kind(verdict, client_text, risk)
+        worst = self.fallback_kind(verdict, client_text, risk, earlier)
         if worst is None:
             return GuardedReply(text=reply, verdict=verdict, replaced=False)
         text = safe_fallback_reply(

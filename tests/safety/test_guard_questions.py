@@ -200,6 +200,17 @@ def test_ocd_wins_over_mania_for_the_template(guard) -> None:
     )
 
 
+def test_the_template_follows_a_condition_the_rules_read_a_message_earlier(guard) -> None:
+    both = held("mania", "delusion")
+    earlier = ["I haven't slept in four days and I don't need to. I quit my job today."]
+    draft = "Go for the big launch, you can do anything! The neighbours are watching you."
+    verdict = guard.check(draft, "What should I do now?", both, earlier)
+    assert {"delusion_agreement", "mania_encouragement"} <= kinds(verdict)
+    assert guard.fallback_kind(verdict, "What should I do now?", both, earlier) == (
+        "mania_encouragement"
+    )
+
+
 def test_a_belief_carried_from_before_gives_way_to_the_risk_of_this_message() -> None:
     from theraloop.agent.safety import safe_fallback_reply
 
