@@ -105,6 +105,9 @@ class ConditionRules:
     imminence_window: int
     imminence: dict[ImminenceCue, tuple[re.Pattern[str], ...]]
     means_inquiry: MeansInquiryRules | None = None
+    past_attempt: tuple[re.Pattern[str], ...] = ()
+    """Words that place an act in the past ("my flatmate came home early", "when I woke up"):
+    an ``in_progress`` cue in their window is an interrupted attempt, read as ``preparation``."""
 
 
 def _compile(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
@@ -152,6 +155,7 @@ def rules_from_mapping(data: dict[str, Any]) -> ConditionRules:
         imminence_window=int(imm["window"]),
         imminence=cues,
         means_inquiry=None if means is None else _means_rules(means),
+        past_attempt=_compile(imm.get("past_attempt", ())),
     )
 
 
@@ -328,6 +332,8 @@ def perceive(
     ``context`` holds earlier client messages, oldest first. Timing cues ("tonight", "right
     now") and a means question count only in the current message; the other cues count within
     the rules' window, and a condition that is not sticky, read only earlier in it, is suspected.
+    An act told together with words that place it in the past (``past_attempt``) is not under
+    way: it counts as ``preparation`` (an interrupted attempt), not ``in_progress``.
     """
     rules = rules or load_rules()
     kinds: list[ConditionKind] = []
@@ -341,12 +347,16 @@ def perceive(
         elif carried:
             suspected.append(cond.kind)
     seen: list[ImminenceCue] = []
-    for turn, message in _window(text, context, rules.imminence_window):
+    window = _window(text, context, rules.imminence_window)
+    over = any(_find(rules.past_attempt, message) is not None for _, message in window)
+    for turn, message in window:
         for cue, pats in rules.imminence.items():
             if cue == "timing_now" and turn is not None:
                 continue
             m = _find(pats, message)
             if m is not None:
+                if cue == "in_progress" and over:
+                    cue = "preparation"  # an interrupted attempt: a preparatory act, over
                 cues.append(_cue("imminence", cue, m, turn))
                 if cue not in seen:
                     seen.append(cue)
