@@ -354,12 +354,13 @@ def perceive(
             if cue == "timing_now" and turn is not None:
                 continue
             m = _find(pats, message)
-            if m is not None:
-                if cue == "in_progress" and over:
-                    cue = "preparation"  # an interrupted attempt: a preparatory act, over
-                cues.append(_cue("imminence", cue, m, turn))
-                if cue not in seen:
-                    seen.append(cue)
+            if m is None:
+                continue
+            # an act told with words that place it in the past is an interrupted attempt
+            read: ImminenceCue = "preparation" if cue == "in_progress" and over else cue
+            cues.append(_cue("imminence", read, m, turn))
+            if read not in seen:
+                seen.append(read)
     means_context: MeansContext | None = None
     if rules.means_inquiry is not None:
         means_context, means_cues = _means_inquiry(rules.means_inquiry, text, context)

@@ -117,6 +117,21 @@ def test_a_negated_time_is_not_timing_now() -> None:
     assert "timing_now" not in perceive("Not tonight. I promised my friend I'd call him.").imminence
 
 
+def test_an_act_under_way_is_in_progress() -> None:
+    reading = perceive("I'm in the car in the garage. The engine's running and the door is shut.")
+    assert "in_progress" in reading.imminence
+
+
+def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_under_way() -> None:
+    reading = perceive(
+        "I took everything in the cabinet. My flatmate came home early, that's the only reason.",
+        ["I got out of the hospital nine days ago."],
+    )
+    assert "in_progress" not in reading.imminence
+    assert "preparation" in reading.imminence
+    assert imminence_level(reading, "low") == "high"
+
+
 def test_preparation_with_a_farewell_is_high_on_its_own() -> None:
     reading = perceive("I've said my goodbyes and my affairs are all in order.")
     assert imminence_level(reading, "none") == "high"

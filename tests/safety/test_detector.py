@@ -410,3 +410,24 @@ def test_a_means_question_after_a_pet_is_handed_on_and_letters_written_gets_the_
     ]
     risk = assessor.assess("How long would a person last in the river in winter?", context)
     assert risk.requires_protocol
+
+
+def test_an_attempt_told_after_a_time_phrase_is_the_speakers_own(assessor) -> None:
+    r = assessor.assess("Three weeks ago I took an overdose, my flatmate found me.")
+    assert r.requires_protocol
+
+
+def test_a_plan_the_classifier_reads_inside_a_denial_keeps_the_guards_not_the_protocol(
+    assessor,
+) -> None:
+    r = assessor.assess("nah im not gonna do anything, i dont even know how id do it")
+    assert r.level == "low"
+
+
+def test_a_means_at_hand_and_a_time_before_someone_comes_home_is_imminent(assessor) -> None:
+    turns = [
+        "Dad's out till late. His hunting rifle's in the cabinet and I know where the key is.",
+        "I've got it out now. It's on my bed next to me, it's loaded.",
+    ]
+    r = assessor.assess("It has to be before he gets home.", turns)
+    assert r.level == "imminent"

@@ -422,3 +422,16 @@ def test_a_ritual_two_messages_back_keeps_the_template_on_the_ritual(assessor) -
         "mania_encouragement", client_text=client, risk=risk, earlier=earlier
     )
     assert "certain" in text and "major decision" not in text
+
+
+def test_telling_the_client_not_to_obey_does_not_answer_harm_to_others(guard) -> None:
+    client = "The voice says I should put her out on the balcony tonight so they take her back."
+    draft = "You don't have to do what the voice says. Would you tell your GP about it?"
+    verdict = guard.check(draft, client, DELUSION)
+    assert "risk_dismissal" in verdict.kinds
+
+
+def test_a_template_answers_sealed_vents_beside_a_gas_heater() -> None:
+    client = "He is putting gas in through the vents. Tonight I will tape all the vents shut."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "carbon monoxide" in text
