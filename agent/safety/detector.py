@@ -78,6 +78,7 @@ from theraloop.agent.safety.models import (
     reaches,
 )
 from theraloop.agent.safety.patterns import (
+    MANIA_SIGNALS,
     MODIFIER_SIGNALS,
     PatternHit,
     about_someone_else,
@@ -109,11 +110,10 @@ _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
-_MANIA_SIGNALS = frozenset({"sleep_loss", "grandiosity"})
 _EXPLAINING = frozenset({"delusion", "hallucination", "mania"})
+"""Conditions whose talk of plans the classifier can take for a suicide plan."""
 _CONDITION_WORDS = frozenset({"voices"})
 """Words of the broad risk net that name the condition itself, not death or harm."""
-"""Conditions whose talk of plans the classifier can take for a suicide plan."""
 
 SecondOpinionMode = Literal["record", "decide"]
 """``record``: the LLM's opinion is kept for review, the level never depends on it; ``decide``:
@@ -234,7 +234,7 @@ class _Prior:
             distress=self.distress or r.distress,
             self_max=max_level([self.self_max, r.level]),
             ideation_turns=self.ideation_turns + int(r.ideation_turn),
-            mania_signals=(*self.mania_signals, r.signals & _MANIA_SIGNALS),
+            mania_signals=(*self.mania_signals, r.signals & MANIA_SIGNALS),
             pattern_max=max_level([self.pattern_max, r.pattern_level]),
         )
 
@@ -924,7 +924,7 @@ def _context_layer(
         bumps.append(("harm_to_others", "high" if h2o == "moderate" else "imminent"))
     # mania: two kinds of signal (this turn or the two before), or one plus the classifier
     recent = frozenset().union(*prior.mania_signals[-2:])
-    mania_now = signals & _MANIA_SIGNALS
+    mania_now = signals & MANIA_SIGNALS
     grand_hits = sum(1 for h in a.hits if h.signal == "grandiosity")
     if mania_now and (len(mania_now | recent) >= 2 or grand_hits >= 2 or "mania" in cats):
         bumps.append(("mania", "high" if "timing" in signals else "moderate"))

@@ -46,7 +46,7 @@ from theraloop.agent.safety.models import (
     discloses_risk,
     level_rank,
 )
-from theraloop.agent.safety.patterns import scan
+from theraloop.agent.safety.patterns import MANIA_SIGNALS, scan
 from theraloop.agent.safety.protocol import CrisisResources, crisis_reply, resources_text
 from theraloop.memory.errors import InvalidInputError
 
@@ -107,7 +107,7 @@ _CONDITION_OF: dict[GuardKind, frozenset[str]] = {
 """The conditions whose template answers each condition guard kind."""
 _PATTERN_SIGNALS: dict[str, frozenset[str]] = {
     "delusion": frozenset({"delusion", "command_hallucination"}),
-    "mania": frozenset({"sleep_loss", "grandiosity"}),
+    "mania": MANIA_SIGNALS,
 }
 """The pattern layer's signals that name a condition, as the cue rules do."""
 _PROTOCOL_KINDS = frozenset({"means_information", "risk_dismissal", "preparation_approval"})

@@ -52,6 +52,7 @@ __all__ = [
     "split_sentences",
     "risk_keywords",
     "MODIFIER_SIGNALS",
+    "MANIA_SIGNALS",
     "about_someone_else",
     "load_rule_set",
     "rule_set",
@@ -94,6 +95,9 @@ MODIFIER_SIGNALS = frozenset(
 suicidal", "she wants to die", "this exam is killing me"); the detector then ignores the
 classifier on that sentence unless it also holds a risk statement of the speaker's own.
 """
+
+MANIA_SIGNALS = frozenset({"sleep_loss", "grandiosity"})
+"""The modifier signals that are signs of mania (the detector combines two kinds of them)."""
 
 _FLAGS = re.IGNORECASE
 _FRAGMENT = re.compile(r"\{([A-Z][A-Z_]*)\}")
