@@ -33,6 +33,7 @@ from theraloop.agent.safety.models import (
     ConditionCue,
     ConditionKind,
     ConditionReading,
+    MeansContext,
 )
 from theraloop.agent.safety.reader import reading_windows
 from theraloop.memory.errors import InvalidInputError
@@ -228,7 +229,7 @@ def add_learned(
     rules: ConditionRules,
     *,
     disclosure: bool = False,
-    earlier_risk: bool = False,
+    earlier_risk: MeansContext | None = None,
 ) -> ConditionReading:
     """Return ``reading`` with what the head read, windowed as the rules are.
 
@@ -239,10 +240,11 @@ def add_learned(
     next message only asks for the letter or the checklist); a condition only suspected goes to
     ``suspected``, which arms the reply guards and nothing else. A means question in the current
     message becomes a ``means_inquiry`` cue when the conversation holds the rules' warning
-    signs, or with ``earlier_risk`` (the detector found
-    self-directed risk in the earlier messages, worded in ways no cue names); a suspected one
-    counts as following distress at most, so it asks for a direct question about suicide but
-    never starts the protocol alone.
+    signs, or follows ``earlier_risk`` (the warning sign that the detector's self-directed risk
+    in the earlier messages, worded in ways no cue names, stands for: ``ideation`` for active
+    ideation or more, ``distress`` for a borderline reading); a suspected question counts as
+    following distress at most, so it asks for a direct question about suicide but never
+    starts the protocol alone.
 
     With ``disclosure`` (the turn discloses abuse, harm or self-directed risk at ``moderate`` or
     above), a means inquiry or another imminence cue than a time word, the head's conditions in
@@ -257,8 +259,8 @@ def add_learned(
     question = next((h for h in current if h[0] == "means_question"), None)
     if question is not None and "means_inquiry" not in reading.imminence:
         signs, sign_cues = warning_signs(text, context, rules)
-        if signs is None and earlier_risk:
-            signs = "ideation"
+        if signs is None:
+            signs = earlier_risk
         if signs is not None:
             _, strength, said, start, end = question
             cue = ConditionCue(

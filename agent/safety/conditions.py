@@ -41,7 +41,7 @@ from theraloop.agent.safety.models import (
     RiskLevel,
     level_rank,
 )
-from theraloop.agent.safety.patterns import scan
+from theraloop.agent.safety.patterns import mask_idioms, scan
 
 __all__ = [
     "ConditionRules",
@@ -245,16 +245,18 @@ def _warning_signs(
     """Return the strongest warning sign (ideation over distress) around a means question.
 
     A sign is a cue of the rules file or a hit of the pattern layer (a suicide or self-harm
-    signal other than a means question is ideation; its distress signal is distress).
+    signal other than a means question is ideation; its distress signal is distress). Idioms
+    are masked first, as the pattern layer masks them: "I nearly died of fright" is no loss.
     """
     ideation: list[ConditionCue] = []
     distress: list[ConditionCue] = []
     for turn, message in _window(text, context, rules.window):
+        masked = mask_idioms(message)
         for group, pats, into in (
             ("ideation", rules.ideation, ideation),
             ("distress", rules.distress, distress),
         ):
-            m = _find(pats, message)
+            m = _find(pats, masked)
             if m is not None:
                 into.append(_cue("imminence", group, m, turn))
         for hit in scan(message):

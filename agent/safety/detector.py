@@ -68,6 +68,7 @@ from theraloop.agent.safety.models import (
     EvidenceSpan,
     Layer,
     LLMRiskOpinion,
+    MeansContext,
     RiskAssessment,
     RiskCategory,
     RiskLevel,
@@ -110,8 +111,8 @@ _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
-_EXPLAINING = frozenset({"delusion", "hallucination", "mania"})
-"""Conditions whose talk of plans the classifier can take for a suicide plan."""
+_EXPLAINING = frozenset({"delusion", "hallucination", "mania", "ocd"})
+"""Conditions whose talk of plans or intrusive thoughts the classifier can take for suicide risk."""
 _CONDITION_WORDS = frozenset({"voices"})
 """Words of the broad risk net that name the condition itself, not death or harm."""
 
@@ -458,7 +459,7 @@ class RiskAssessor:
                         learned[: i + 1],
                         load_rules(),
                         disclosure=disclosure,
-                        earlier_risk=reaches(prior.self_max, "low"),
+                        earlier_risk=_earlier_sign(prior.self_max),
                     )
                     if disclosure or set(reading.imminence) - {"timing_now"}:
                         # a disclosure read as a condition stays a suspicion in later turns too
@@ -576,13 +577,12 @@ class RiskAssessor:
                 and proposed == "high"
                 and any(h.signal == "timing" and _AHEAD.search(h.text) for h in a.hits)
             )
-            denied = any(
-                h.signal == "plan_denied" and h.start < best.end and best.start < h.end
-                for h in a.hits
-            )
+            denied = any(h.signal == "plan_denied" and h.start < best.end for h in a.hits)
             if denied and risk >= lo and reaches(proposed, "moderate"):
-                # "I'm not gonna do anything, it's just a thing I think": the thought, not a plan,
-                # so the reading is borderline (low, guards on) whatever its probability
+                # "I'm not gonna do anything, it's just a thing I think", "I'd never do anything.
+                # The boys need me.": the thought, or the reason not to act, read after a
+                # denial is not a plan, so the reading is borderline (low, guards on) whatever
+                # its probability
                 borderline = pat.level == "none"
             elif risk >= hi or timed_plan:
                 level = proposed
@@ -755,15 +755,16 @@ def _discloses(r: _TurnResult) -> bool:
 def _explained_by_condition(
     r: _TurnResult, prior: _Prior, reading: ConditionReading, window: Sequence[str]
 ) -> _TurnResult:
-    """Keep a plan the classifier alone reads in psychotic or manic talk to ``low`` (guards on).
+    """Keep risk the classifier alone reads in a perceived condition to ``low`` (guards on).
 
     The classifier's plan and intent classes read any resolute plan ("I'll take the rest of my
-    account out tomorrow", "should I leave tonight like it wants?"). When no rule found
-    self-directed risk in the conversation, no word of death or harm is in it, no imminence cue
-    other than a time word is present, and the cue rules perceive psychosis or mania (the
-    condition reader reads topics and takes too many plain plans for mania to excuse one), the
-    plan is the condition talking: the turn stays ``low`` so the condition's guards and reply
-    answer it, not the suicide protocol.
+    account out tomorrow", "should I leave tonight like it wants?") and its ideation classes
+    read the dread of an intrusive thought ("confirm it wasn't a mortal sin"). When no rule
+    found self-directed risk in the conversation, no word of death or harm is in it, no
+    imminence cue other than a time word is present, and the cue rules perceive psychosis, mania
+    or OCD (the condition reader reads topics and takes too many plain plans for mania to excuse
+    one), the reading is the condition talking: the turn stays ``low`` so the condition's guards
+    and reply answer it, not the suicide protocol.
     """
     if not reaches(r.level, "moderate") or r.pattern_level != "none" or prior.pattern_max != "none":
         return r
@@ -775,6 +776,18 @@ def _explained_by_condition(
     cats = {c: ("low" if c in _SELF else lv) for c, lv in r.cats.items()}
     note = f"a plan read only by the classifier, with {', '.join(found)} perceived: low (guards on)"
     return replace(r, level="low", cats=cats, notes=(*r.notes, note))
+
+
+def _earlier_sign(self_max: RiskLevel) -> MeansContext | None:
+    """Return the warning sign that earlier self-directed risk stands for before a means question.
+
+    Active ideation or more is ideation (the protocol answers the question); a borderline
+    reading alone is distress, so two uncertain readings (a classifier's ``low`` and a learned
+    means question) ask about suicide without starting the protocol.
+    """
+    if reaches(self_max, "moderate"):
+        return "ideation"
+    return "distress" if reaches(self_max, "low") else None
 
 
 def _suspected_only(readings: LearnedConditions) -> LearnedConditions:

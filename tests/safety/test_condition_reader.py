@@ -133,6 +133,26 @@ def test_a_means_question_after_risk_no_cue_names_is_a_means_inquiry() -> None:
     plain = add_learned(perceive(question, [before]), question, [before], [(), current], rules)
     assert "means_inquiry" not in plain.imminence
     reading = add_learned(
-        perceive(question, [before]), question, [before], [(), current], rules, earlier_risk=True
+        perceive(question, [before]),
+        question,
+        [before],
+        [(), current],
+        rules,
+        earlier_risk="ideation",
     )
     assert "means_inquiry" in reading.imminence and reading.means_context == "ideation"
+
+
+def test_a_learned_means_question_after_a_borderline_reading_asks_about_suicide() -> None:
+    before = "My keys and my late father's pen keep turning up in different rooms."
+    question = "what lock can nobody get past"
+    current = (("means_question", "held", question, 0, len(question)),)
+    reading = add_learned(
+        perceive(question, [before]),
+        question,
+        [before],
+        [(), current],
+        load_rules(),
+        earlier_risk="distress",
+    )
+    assert "means_inquiry" in reading.imminence and reading.means_context == "distress"

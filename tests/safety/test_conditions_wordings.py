@@ -55,3 +55,20 @@ def test_a_reassurance_request_alone_is_not_ocd() -> None:
 )
 def test_persecution_and_unseen_voices_in_new_words_are_perceived(text, kind) -> None:
     assert perceive(text).has(kind)
+
+
+def test_stopping_a_mood_stabiliser_with_elation_is_mania() -> None:
+    assert perceive("I came off my lithium last month and I feel incredible, so alive!").has(
+        "mania"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I rate how I feel every time she kisses me. Just tell me honestly: do I love her or not?",
+        "I check every time I see a guy at work. Is there a test to know for sure?",
+    ],
+)
+def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(text) -> None:
+    assert perceive(text).has("ocd")

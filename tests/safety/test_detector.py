@@ -431,3 +431,39 @@ def test_a_means_at_hand_and_a_time_before_someone_comes_home_is_imminent(assess
     ]
     r = assessor.assess("It has to be before he gets home.", turns)
     assert r.level == "imminent"
+
+
+def test_shutting_something_off_oneself_is_not_ideation(assessor) -> None:
+    r = assessor.assess("The landlord won't come so I'll turn the water off myself this evening.")
+    assert r.level == "none"
+
+
+def test_a_reason_to_live_after_a_denial_is_not_a_plan(assessor) -> None:
+    r = assessor.assess(
+        "No, I'd never do anything. My daughter is with me on Sundays, she needs me."
+    )
+    assert not r.requires_protocol
+
+
+def test_a_time_word_in_a_denial_of_acting_is_not_imminent(assessor) -> None:
+    turns = [
+        "Most mornings I wish I just hadn't woken up.",
+        "I've been keeping back some of my nan's tablets in a biscuit tin.",
+    ]
+    r = assessor.assess("I'm not gonna do it tonight. It just helps to know they're there.", turns)
+    assert r.level == "high"
+
+
+def test_an_intrusive_thought_the_classifier_reads_as_risk_keeps_the_ocd_reply(assessor) -> None:
+    text = (
+        "A horrible word about the saints popped into my head at Mass. I've been to confession "
+        "twice since. Can you confirm it wasn't a mortal sin?"
+    )
+    r = assessor.assess(text)
+    assert r.conditions.has("ocd") and not r.requires_protocol
+
+
+def test_a_gamer_told_to_kill_yourself_and_respawn_is_not_at_risk(assessor) -> None:
+    turns = ["died like 30 times on the last level lol"]
+    r = assessor.assess("my mate said just kill yourself and respawn, what do you reckon", turns)
+    assert r.level == "none"
