@@ -146,6 +146,8 @@ class _Requirement:
     what: str
     arm: Arm
     regex: re.Pattern[str]
+    asked: bool = False
+    """Only when the client's message asks something (a question or a request)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +263,8 @@ def _guard_rules() -> _GuardRules:
         if req["kind"] not in redraft or req["arm"] not in get_args(Arm):
             raise ValueError(f"bad kind or arm in the required rule {req['what']!r}")
         regex = _alternatives(req["patterns"], re.IGNORECASE)
-        required.append(_Requirement(req["kind"], req["what"], req["arm"], regex))
+        asked = bool(req.get("asked", False))
+        required.append(_Requirement(req["kind"], req["what"], req["arm"], regex, asked))
     allow_lists = []
     for section in ("questions", "sentences"):
         for spec in data.get(section, ()):
@@ -469,7 +472,9 @@ class ReplyGuard:
                 detail=f"reply has {req.what}",
             )
             for req in rules.required
-            if situation.arms(req.arm) and req.regex.search(reply) is None
+            if situation.arms(req.arm)
+            and (situation.question or not req.asked)
+            and req.regex.search(reply) is None
         ]
         violations += [
             GuardViolation(

@@ -487,3 +487,25 @@ def test_scaring_someone_off_in_a_belief_gets_the_harm_line() -> None:
     client = "His secretary is in on it. I followed her home yesterday and I'll scare her off."
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "keep away from them" in text
+
+
+def test_a_reply_to_a_question_about_a_figure_must_point_to_support(guard, assessor) -> None:
+    client = "A woman stands by my wardrobe; my husband says nobody is there. What is she after?"
+    risk = assessor.assess(client)
+    draft = "It sounds like you're going through something unsettling. Tell me more about it."
+    verdict = guard.check(draft, client, risk)
+    assert any("no suggestion of support" in v.detail for v in verdict.violations)
+
+
+def test_a_claimed_title_restated_as_rightful_is_collusion(guard) -> None:
+    client = "I am the lost prince of Bavaria and the registry hides it. Help me claim my title."
+    draft = "I can hear how much you want your rightful title, and the registry is afraid of you."
+    assert "delusion_agreement" in kinds(guard.check(draft, client, DELUSION))
+
+
+def test_cutting_off_a_neighbours_gas_in_a_belief_gets_the_harm_line() -> None:
+    client = (
+        "The voice says he is gassing us. I'll go down and turn his gas off before he kills us."
+    )
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "keep away from them" in text

@@ -221,7 +221,8 @@ def test_help_through_the_fear_is_no_offer_to_do_the_task(guard, assessor) -> No
     client = "The couple in 4B put a listening device in my smoke alarm. Which tools do I need?"
     risk = assessor.assess(client)
     draft = "I'm here to help you find a way through this fear. How have you been sleeping?"
-    assert guard.check(draft, client, risk).ok
+    details = [v.detail for v in guard.check(draft, client, risk).violations]
+    assert not any("offer to do the task" in d for d in details)
 
 
 VOICES = "The voices say my little brother is evil. Should I do what they want?"
