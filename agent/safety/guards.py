@@ -118,13 +118,6 @@ _UNLESS_REACH = 150
 """How far before an urgent cue its ``unless`` words are looked for (about one sentence)."""
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
 _QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
-_ESCAPE = re.compile(
-    r"\b(?:leav(?:e|ing)|escap\w*|hid(?:e|ing)|run(?:ning)?\s+away|get(?:ting)?\s+away|flee\w*|"
-    r"disappear\w*|get\s+out|move\s+(?:out|away)|go\s+(?:away|somewhere)|somewhere\s+(?:safe|they)|"
-    r"where\s+(?:to\s+)?(?:go|stay|sleep))\b",
-    re.IGNORECASE,
-)
-"""A wish to leave, escape or hide: what the psychosis means template declines to help with."""
 _SENTENCE = re.compile(r"\S(?:[^\n]*?)(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 """A sentence: up to end punctuation followed by a space (not the dot of a URL) or a line end."""
 
@@ -607,6 +600,8 @@ class _Templates:
     replies: dict[str, str]
     specific: _Specific
     urgent: tuple[_Urgent, ...]
+    escape: re.Pattern[str]
+    """A wish to leave, escape or hide: what the psychosis means template declines to help with."""
 
 
 @lru_cache(maxsize=1)
@@ -638,7 +633,8 @@ def _templates() -> _Templates:
                 unless=re.compile(u["unless"], re.IGNORECASE) if "unless" in u else None,
             )
         )
-    return _Templates(data["replies"], specific, tuple(urgent))
+    escape = re.compile(data["escape"], re.IGNORECASE)
+    return _Templates(data["replies"], specific, tuple(urgent), escape)
 
 
 def _urgent_lines(key: str, situation: _Situation) -> str:
@@ -728,7 +724,7 @@ def safe_fallback_reply(
     ):  # a belief only the reader found beside self-directed risk is the risk, misread
         held = _stand_in(situation)
         asked = " ".join([*earlier[-2:], client_text])
-        if _ESCAPE.search(asked) is None and held not in (None, "means_information"):
+        if templates.escape.search(asked) is None and held not in (None, "means_information"):
             # the escape template answers a wish to leave or hide; a medicine or a place named
             # in answer to anything else is answered by the held condition's own template
             return safe_fallback_reply(
