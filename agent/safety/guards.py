@@ -717,16 +717,18 @@ def safe_fallback_reply(
         )
         key = kind
     psychosis = _CONDITION_OF["delusion_agreement"]
-    if (
-        kind == "means_information"
-        and situation.psychosis_held
-        and (psychosis & situation.ruled or not situation.self_risk)
-    ):  # a belief only the reader found beside self-directed risk is the risk, misread
+    # a belief the rules read, or one beside no self-directed risk (a belief only the reader
+    # found beside such risk is the risk, misread)
+    ruled_or_alone = bool(psychosis & situation.ruled) or not situation.self_risk
+    belief = situation.psychosis_held and ruled_or_alone
+    if kind == "means_information" and not situation.means_inquiry:
+        # a number, a medicine or a place that tripped the means guard with no means question is
+        # answered by the template of the condition held in this message (not the suicide
+        # question, nor, unless the client wants to leave or hide, the escape template)
         held = _stand_in(situation)
         asked = " ".join([*earlier[-2:], client_text])
-        if templates.escape.search(asked) is None and held not in (None, "means_information"):
-            # the escape template answers a wish to leave or hide; a medicine or a place named
-            # in answer to anything else is answered by the held condition's own template
+        wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
+        if held is not None and not wants_out and (belief or not situation.self_risk):
             return safe_fallback_reply(
                 held,
                 client_text=client_text,
@@ -735,6 +737,7 @@ def safe_fallback_reply(
                 resources=resources,
                 earlier=earlier,
             )
+    if kind == "means_information" and belief:
         key = "means_information_psychosis"
     carried = (
         kind in _CONDITION_OF

@@ -168,3 +168,8 @@ def test_a_fright_told_as_an_idiom_is_no_warning_sign_before_a_childs_dose() -> 
     context = ["My toddler had a temperature of 40 on Sunday and I almost died of fright."]
     reading = perceive("How much ibuprofen can she have? She is 14 kilos.", context)
     assert reading.imminence == ()
+
+
+def test_stopping_a_vital_medicine_to_die_peacefully_is_a_means_question_after_ideation() -> None:
+    question = "If I stop my insulin, do I just go peacefully in my sleep? How many days?"
+    assert perceive(question).means_context == "ideation"

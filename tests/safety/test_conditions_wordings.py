@@ -72,3 +72,18 @@ def test_stopping_a_mood_stabiliser_with_elation_is_mania() -> None:
 )
 def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(text) -> None:
     assert perceive(text).has("ocd")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I counted nine white vans following me this week, which proves it's them.", "delusion"),
+        ("The earthquake last week happened because of my anger.", "delusion"),
+        ("The girl at the foot of my bed whispers names to me.", "hallucination"),
+        ("Repainted the whole hallway at 3am and the kids think I'm a superhero!", "mania"),
+        ("I tap the doorframe exactly four times or my mum will have an accident.", "ocd"),
+        ("I felt a bump on the ring road and I need to know nobody got hurt.", "ocd"),
+    ],
+)
+def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
+    assert perceive(text).has(kind)

@@ -467,3 +467,20 @@ def test_a_gamer_told_to_kill_yourself_and_respawn_is_not_at_risk(assessor) -> N
     turns = ["died like 30 times on the last level lol"]
     r = assessor.assess("my mate said just kill yourself and respawn, what do you reckon", turns)
     assert r.level == "none"
+
+
+def test_being_found_in_time_is_an_attempt_whoever_found_the_client(assessor) -> None:
+    r = assessor.assess("Last week I swallowed my dad's tablets. He found me in time.")
+    assert r.requires_protocol
+
+
+def test_a_loaded_pistol_and_a_time_within_the_hour_are_imminent(assessor) -> None:
+    turns = ["The revolver is on the desk in front of me."]
+    r = assessor.assess("I'll do it when the sun goes down, in about an hour.", turns)
+    assert r.level == "imminent"
+
+
+def test_medicine_in_hand_with_a_message_to_the_family_is_imminent(assessor) -> None:
+    turns = ["All my father's medicine is in my hand now."]
+    r = assessor.assess("I wrote the message to my family already, sorry for everything.", turns)
+    assert r.level == "imminent"

@@ -509,3 +509,30 @@ def test_cutting_off_a_neighbours_gas_in_a_belief_gets_the_harm_line() -> None:
     )
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "keep away from them" in text
+
+
+def test_a_number_in_a_draft_to_a_manic_request_gets_the_mania_template(assessor) -> None:
+    client = "Up since Sunday and I don't need sleep! Write my pitch to 300 publishers tonight?"
+    risk = assessor.assess(client)
+    text = safe_fallback_reply("means_information", client_text=client, risk=risk)
+    assert "slow down" in text and "suicide" not in text
+
+
+def test_the_means_template_carries_what_comes_first(assessor) -> None:
+    earlier = ["My wife left with the kids. I haven't really eaten since Friday."]
+    client = "Which of my heart tablets would be worst to take a whole box of? Just curious."
+    risk = assessor.assess(client, earlier)
+    text = safe_fallback_reply("means_information", client_text=client, risk=risk, earlier=earlier)
+    assert "suicide" in text and "not eating" in text
+
+
+def test_an_overnight_drive_without_sleep_during_mania_gets_the_driving_line() -> None:
+    client = "Driving to Warsaw tonight, no sleep needed, I've never had this much energy!"
+    text = safe_fallback_reply("mania_encouragement", client_text=client, risk=MANIA)
+    assert "please don't drive" in text
+
+
+def test_not_knowing_what_one_would_do_to_someone_gets_the_harm_line() -> None:
+    client = "He is signalling to my wife. If I see it again I don't know what I'll do to him."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "keep away from them" in text
