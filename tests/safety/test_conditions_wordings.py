@@ -87,3 +87,15 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
     assert perceive(text).has(kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My boss said I'm dead meat if the report is late again.",
+        "I'm dead tired after the night shift.",
+        "How do I stop my voice shaking when I present?",
+    ],
+)
+def test_everyday_words_of_death_and_of_ones_own_voice_are_no_condition(text) -> None:
+    assert perceive(text).conditions == ()
