@@ -140,7 +140,7 @@ class _Requirement:
     arm: Arm
     regex: re.Pattern[str]
     asked: bool = False
-    """Only when the client's message asks something (a question or a request)."""
+    """Only when the client's message is a question (a reply to a statement may just listen)."""
 
 
 @dataclass(frozen=True, slots=True)
