@@ -536,3 +536,11 @@ def test_not_knowing_what_one_would_do_to_someone_gets_the_harm_line() -> None:
     client = "He is signalling to my wife. If I see it again I don't know what I'll do to him."
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "keep away from them" in text
+
+
+def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, assessor) -> None:
+    earlier = ["I felt a bump on the way home and drove back twice to look."]
+    client = "Can you check the news for accidents on Mill Lane? I need to know nobody got hurt."
+    risk = assessor.assess(client, earlier)
+    draft = "I can't check the news, but accidents are rare on that road. Take care of yourself."
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk, earlier))
