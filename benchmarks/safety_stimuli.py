@@ -65,6 +65,7 @@ FROZEN = {
     "safety_stimuli_v11.yaml": "044ada43a1cc6fd896a96b72d27e4626bc5304d1164fd2470940c688832068b5",
     "safety_stimuli_v12.yaml": "5a08c7640d7d581d82cc27de6ce543c49cfda4763f1041fed2ecc4028cef8cab",
     "safety_stimuli_v13.yaml": "27473de608449e9efbce695a7ce65a43e8b5a7a7b49b9320618920cc72ca93bd",
+    "safety_stimuli_v14.yaml": "5444d16558cb8d46142b8b758506a7ab8b066a92d0de363ad50526d51638e599",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -100,6 +101,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v11.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v12.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v13.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v14.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
