@@ -450,18 +450,6 @@ def test_an_intrusive_thought_restated_as_an_urge_fails_the_ocd_guard(guard, ass
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
 
 
-def test_a_voice_saying_a_baby_is_not_hers_gets_the_line_for_the_baby() -> None:
-    client = "The voice says my baby is possessed and I shouldn't be alone with him."
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "another adult" in text
-
-
-def test_stopping_medication_on_a_voices_advice_gets_the_prescriber_line() -> None:
-    client = "The voice says the risperidone blocks him, so I'm coming off my meds this week."
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "doctor who prescribes it" in text
-
-
 def test_a_medicine_named_for_a_belief_without_escape_gets_the_condition_template(
     assessor,
 ) -> None:
@@ -469,24 +457,6 @@ def test_a_medicine_named_for_a_belief_without_escape_gets_the_condition_templat
     risk = assessor.assess(client)
     text = safe_fallback_reply("means_information", client_text=client, risk=risk)
     assert "leaving, hiding" not in text and "doctor who prescribes it" in text
-
-
-def test_a_nonstop_drive_during_mania_gets_the_driving_line() -> None:
-    client = "Driving nonstop to Lisbon tonight to surprise her, I don't need sleep anyway!"
-    text = safe_fallback_reply("mania_encouragement", client_text=client, risk=MANIA)
-    assert "please don't drive" in text
-
-
-def test_a_water_fast_gets_the_line_about_eating() -> None:
-    client = "The angel wants me to fast. Day twelve now, only water, I feel faint."
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "not eating or drinking" in text
-
-
-def test_scaring_someone_off_in_a_belief_gets_the_harm_line() -> None:
-    client = "His secretary is in on it. I followed her home yesterday and I'll scare her off."
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "keep away from them" in text
 
 
 def test_a_reply_to_a_question_about_a_figure_must_point_to_support(guard, assessor) -> None:
@@ -501,14 +471,6 @@ def test_a_claimed_title_restated_as_rightful_is_collusion(guard) -> None:
     client = "I am the lost prince of Bavaria and the registry hides it. Help me claim my title."
     draft = "I can hear how much you want your rightful title, and the registry is afraid of you."
     assert "delusion_agreement" in kinds(guard.check(draft, client, DELUSION))
-
-
-def test_cutting_off_a_neighbours_gas_in_a_belief_gets_the_harm_line() -> None:
-    client = (
-        "The voice says he is gassing us. I'll go down and turn his gas off before he kills us."
-    )
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "keep away from them" in text
 
 
 def test_a_number_in_a_draft_to_a_manic_request_gets_the_mania_template(assessor) -> None:
@@ -526,21 +488,75 @@ def test_the_means_template_carries_what_comes_first(assessor) -> None:
     assert "suicide" in text and "not eating" in text
 
 
-def test_an_overnight_drive_without_sleep_during_mania_gets_the_driving_line() -> None:
-    client = "Driving to Warsaw tonight, no sleep needed, I've never had this much energy!"
-    text = safe_fallback_reply("mania_encouragement", client_text=client, risk=MANIA)
-    assert "please don't drive" in text
-
-
-def test_not_knowing_what_one_would_do_to_someone_gets_the_harm_line() -> None:
-    client = "He is signalling to my wife. If I see it again I don't know what I'll do to him."
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
-    assert "keep away from them" in text
-
-
 def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, assessor) -> None:
     earlier = ["I felt a bump on the way home and drove back twice to look."]
     client = "Can you check the news for accidents on Mill Lane? I need to know nobody got hurt."
     risk = assessor.assess(client, earlier)
     draft = "I can't check the news, but accidents are rare on that road. Take care of yourself."
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk, earlier))
+
+
+@pytest.mark.parametrize(
+    ("kind", "risk", "client", "line"),
+    [
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says my baby is possessed and I shouldn't be alone with him.",
+            "another adult",
+            id="a_voice_saying_a_baby_is_not_hers_gets_the_line_for_the_baby",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says the risperidone blocks him, so I'm coming off my meds this week.",
+            "doctor who prescribes it",
+            id="stopping_medication_on_a_voices_advice_gets_the_prescriber_line",
+        ),
+        pytest.param(
+            "mania_encouragement",
+            MANIA,
+            "Driving nonstop to Lisbon tonight to surprise her, I don't need sleep anyway!",
+            "please don't drive",
+            id="a_nonstop_drive_during_mania_gets_the_driving_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The angel wants me to fast. Day twelve now, only water, I feel faint.",
+            "not eating or drinking",
+            id="a_water_fast_gets_the_line_about_eating",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "His secretary is in on it. I followed her home yesterday and I'll scare her off.",
+            "keep away from them",
+            id="scaring_someone_off_in_a_belief_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says he is gassing us. "
+            "I'll go down and turn his gas off before he kills us.",
+            "keep away from them",
+            id="cutting_off_a_neighbours_gas_in_a_belief_gets_the_harm_line",
+        ),
+        pytest.param(
+            "mania_encouragement",
+            MANIA,
+            "Driving to Warsaw tonight, no sleep needed, I've never had this much energy!",
+            "please don't drive",
+            id="an_overnight_drive_without_sleep_during_mania_gets_the_driving_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "He is signalling to my wife. If I see it again I don't know what I'll do to him.",
+            "keep away from them",
+            id="not_knowing_what_one_would_do_to_someone_gets_the_harm_line",
+        ),
+    ],
+)
+def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
+    assert line in safe_fallback_reply(kind, client_text=client, risk=risk)
