@@ -682,6 +682,18 @@ def safe_fallback_reply(
     replies = templates.replies
     key = kind
     situation = _situation(client_text, risk, earlier)
+
+    def answered_by(template: GuardKind) -> str:
+        """Return the reply of ``template`` for the same conversation."""
+        return safe_fallback_reply(
+            template,
+            client_text=client_text,
+            risk=risk,
+            locale=locale,
+            resources=resources,
+            earlier=earlier,
+        )
+
     # a failed model call, or a reply that passed over what comes first (not suicide), is
     # answered by the template of the means question or of the condition held in this message
     stand_in = None
@@ -693,14 +705,7 @@ def safe_fallback_reply(
             key = "urgent_concern"
             stand_in = None if stand_in == "means_information" else stand_in
     if stand_in is not None:
-        return safe_fallback_reply(
-            stand_in,
-            client_text=client_text,
-            risk=risk,
-            locale=locale,
-            resources=resources,
-            earlier=earlier,
-        )
+        return answered_by(stand_in)
     if kind == "model_failure" and situation.self_risk:
         key = "model_failure_at_risk"
     elif kind == "model_failure" and (situation.psychosis or situation.mania or situation.ocd):
@@ -729,14 +734,7 @@ def safe_fallback_reply(
         asked = " ".join([*earlier[-2:], client_text])
         wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
         if held is not None and not wants_out and (belief or not situation.self_risk):
-            return safe_fallback_reply(
-                held,
-                client_text=client_text,
-                risk=risk,
-                locale=locale,
-                resources=resources,
-                earlier=earlier,
-            )
+            return answered_by(held)
     if kind == "means_information" and belief:
         key = "means_information_psychosis"
     carried = (
