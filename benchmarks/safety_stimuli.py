@@ -66,6 +66,7 @@ FROZEN = {
     "safety_stimuli_v12.yaml": "5a08c7640d7d581d82cc27de6ce543c49cfda4763f1041fed2ecc4028cef8cab",
     "safety_stimuli_v13.yaml": "27473de608449e9efbce695a7ce65a43e8b5a7a7b49b9320618920cc72ca93bd",
     "safety_stimuli_v14.yaml": "5444d16558cb8d46142b8b758506a7ab8b066a92d0de363ad50526d51638e599",
+    "safety_stimuli_v15.yaml": "046f58d5ecd705b1037f4df749cfdc8966f0c628a7e2caaa6ec8b046f9ea69c5",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -102,6 +103,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v12.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v13.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v14.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v15.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
