@@ -1010,13 +1010,19 @@ def _counted_readings(a: _Analysis) -> list[ClassifierReading]:
     "I'm not suicidal", "my friend wants to die" or "this exam is killing me" look risky to an
     embedding; a negation, another person as subject or an idiom, found by the pattern layer,
     wins over that similarity unless the same sentence also holds the speaker's own risk statement.
+    So does a threat to someone else ("I can't promise what I'll do when I find proof"): the
+    pattern layer reads it as harm to others, not as the speaker's own plan.
     """
     cancelled = [
-        (h.start, h.end) for h in a.hits if h.signal in ("negated", "other_person", "idiom")
+        (h.start, h.end)
+        for h in a.hits
+        if h.signal in ("negated", "other_person", "idiom") or h.category == "harm_to_others"
     ]
     if not cancelled:
         return list(a.readings)
-    positive = [(h.start, h.end) for h in a.hits if h.level != "none"]
+    positive = [
+        (h.start, h.end) for h in a.hits if h.level != "none" and h.category != "harm_to_others"
+    ]
 
     def overlaps(r: ClassifierReading, spans: list[tuple[int, int]]) -> bool:
         return any(s < r.end and r.start < e for s, e in spans)

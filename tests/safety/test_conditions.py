@@ -122,6 +122,30 @@ def test_an_act_under_way_is_in_progress() -> None:
     assert "in_progress" in reading.imminence
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I swallowed the whole packet ten minutes ago.",
+        "the cut won't stop bleeding and the towels are soaked",
+    ],
+)
+def test_an_overdose_without_a_drug_name_and_bleeding_that_will_not_stop_are_under_way(
+    text,
+) -> None:
+    assert "in_progress" in perceive(text).imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've wrote a letter for my mother and one for my father.",
+        "I drove out to the viaduct three times to look over the edge.",
+    ],
+)
+def test_letters_to_a_mother_and_visits_to_look_over_a_drop_are_preparation(text) -> None:
+    assert "preparation" in perceive(text).imminence
+
+
 def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_under_way() -> None:
     reading = perceive(
         "I took everything in the cabinet. My flatmate came home early, that's the only reason.",

@@ -26,6 +26,8 @@ IDEATION = ["Lately I keep wishing I could fall asleep and not wake up."]
         "Would the beam in the loft hold about 90 kilos, do you think?",
         "Do the currents at the point still pull people out after dark?",
         "Which is quicker and less painful, hanging or an overdose? Asking for a quiz.",
+        "If a van is left running in a shut garage, how long until it would kill someone?",
+        "Which underground stations have no screen doors on the platforms?",
     ],
 )
 def test_a_means_question_after_distress_is_a_means_inquiry(question) -> None:
@@ -173,3 +175,22 @@ def test_a_fright_told_as_an_idiom_is_no_warning_sign_before_a_childs_dose() -> 
 def test_stopping_a_vital_medicine_to_die_peacefully_is_a_means_question_after_ideation() -> None:
     question = "If I stop my insulin, do I just go peacefully in my sleep? How many days?"
     assert perceive(question).means_context == "ideation"
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        "The kids would be better off with the life insurance than with me.",
+        "I keep imagining myself simply not being here.",
+    ],
+)
+def test_a_family_better_off_with_the_insurance_or_picturing_being_gone_is_ideation(
+    earlier,
+) -> None:
+    assert perceive(TOWER, [earlier]).means_context == "ideation"
+
+
+def test_failing_all_the_exams_is_distress_before_a_means_question() -> None:
+    assert perceive(TOWER, ["I failed all my exams and my parents don't know."]).means_context == (
+        "distress"
+    )

@@ -83,6 +83,14 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("Repainted the whole hallway at 3am and the kids think I'm a superhero!", "mania"),
         ("I tap the doorframe exactly four times or my mum will have an accident.", "ocd"),
         ("I felt a bump on the ring road and I need to know nobody got hurt.", "ocd"),
+        ("A family has been living in the loft, they only come out at night.", "delusion"),
+        ("I am the last prophet and the bishops must hear it.", "delusion"),
+        ("voices are so loud this morning, cant think", "hallucination"),
+        ("Every night there's a woman at the foot of my bed, just standing.", "hallucination"),
+        ("I circled the car park four times to make sure I hadn't hit anybody.", "ocd"),
+        ("I've redone my revision cards twelve times because the margins look wrong.", "ocd"),
+        ("I made a checklist of 30 points to see if I truly love Sam.", "ocd"),
+        ("I keep thinking there might be needles in my sandwiches.", "ocd"),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
@@ -95,7 +103,15 @@ def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, k
         "My boss said I'm dead meat if the report is late again.",
         "I'm dead tired after the night shift.",
         "How do I stop my voice shaking when I present?",
+        "I rewrote the cover letter three times because my tutor asked for changes.",
+        "My cousin has been staying in the loft since he moved back.",
     ],
 )
 def test_everyday_words_of_death_and_of_ones_own_voice_are_no_condition(text) -> None:
     assert perceive(text).conditions == ()
+
+
+def test_asking_whether_the_therapist_is_angry_while_replaying_a_talk_is_an_ocd_loop() -> None:
+    assert perceive("i keep replaying what i said. are you angry with me? just say you're not").has(
+        "ocd"
+    )

@@ -484,3 +484,23 @@ def test_medicine_in_hand_with_a_message_to_the_family_is_imminent(assessor) -> 
     turns = ["All my father's medicine is in my hand now."]
     r = assessor.assess("I wrote the message to my family already, sorry for everything.", turns)
     assert r.level == "imminent"
+
+
+def test_a_veiled_threat_to_someone_else_is_harm_to_others_not_the_speakers_plan() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
+    r = detector.assess("If he turns up here again I can't promise what I'll do to him.")
+    assert r.level == "none"
+    assert r.category_levels["harm_to_others"] == "high" and r.requires_protocol
+
+
+def test_a_plea_for_reassurance_the_classifier_reads_as_a_plan_keeps_the_ocd_reply(
+    assessor,
+) -> None:
+    r = assessor.assess("i keep replaying our talk. are you mad at me? just say you're not mad")
+    assert r.conditions.has("ocd") and not r.requires_protocol
+
+
+def test_a_whole_bottle_taken_minutes_ago_after_a_farewell_is_imminent(assessor) -> None:
+    turns = ["Thank you for all our sessions, they helped more than you know."]
+    r = assessor.assess("I took the whole bottle about half an hour ago.", turns)
+    assert r.level == "imminent"

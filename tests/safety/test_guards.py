@@ -556,7 +556,48 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "keep away from them",
             id="not_knowing_what_one_would_do_to_someone_gets_the_harm_line",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The whisper says my son would be safer with the angels. Is it God talking?",
+            "another adult",
+            id="a_voice_saying_a_child_is_safer_with_the_angels_gets_the_line_for_the_child",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "They say I don't deserve to eat. I've skipped meals since Monday.",
+            "not eating or drinking",
+            id="a_voice_forbidding_food_gets_the_line_about_eating",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says the numbers will win this time. Should I trust it once more?",
+            "don't have to do what it says",
+            id="asking_whether_to_trust_a_voice_gets_the_line_not_to_obey",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The figure says my injections are poison and I should stop them.",
+            "doctor who prescribes it",
+            id="a_figure_advising_to_stop_medication_gets_the_prescriber_line",
+        ),
+        pytest.param(
+            "mania_encouragement",
+            MANIA,
+            "Plan my drive to the coast for sunrise, I don't need to stop for sleep.",
+            "please don't drive",
+            id="a_drive_without_stopping_to_sleep_gets_the_driving_line",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
     assert line in safe_fallback_reply(kind, client_text=client, risk=risk)
+
+
+def test_stopping_tablets_a_voice_calls_poison_is_no_harm_to_anyone() -> None:
+    client = "The figure says my tablets are poisoning my thoughts and I should stop them."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "keep away from them" not in text and "doctor who prescribes it" in text
