@@ -924,7 +924,7 @@ def _context_layer(
     if (
         "means_access" in signals
         and reaches(ideation_any, "high")
-        and (signals & {"timing", "intent_vague"} or reaches(base, "high"))
+        and signals & {"timing", "intent_vague"}
     ):
         lift("imminent", "plan with means at hand")
     if reaches(base, "low") and not borderline and prior.ideation_turns + 1 >= 3:

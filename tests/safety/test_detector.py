@@ -504,3 +504,8 @@ def test_a_whole_bottle_taken_minutes_ago_after_a_farewell_is_imminent(assessor)
     turns = ["Thank you for all our sessions, they helped more than you know."]
     r = assessor.assess("I took the whole bottle about half an hour ago.", turns)
     assert r.level == "imminent"
+
+
+def test_a_means_at_hand_and_a_plan_without_a_time_is_not_imminent(assessor) -> None:
+    r = assessor.assess("I bought a rope a few weeks ago. It's in the garden shed.")
+    assert r.requires_protocol and r.level != "imminent"
