@@ -564,6 +564,25 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
     return (ruled or held_now or [None])[0]
 
 
+def _urgent_template(situation: _Situation, templates: _Templates) -> GuardKind | None:
+    """Return the template of a condition the rules read whose urgent element the client spoke of.
+
+    Only elements armed by a condition count (harm to others, a child at risk, stopping the
+    medication, obeying a voice), not those every template answers (not eating, a wish to die).
+    """
+    for kind in _FALLBACK_ORDER:
+        if kind not in _CONDITION_OF or not _CONDITION_OF[kind] & situation.ruled:
+            continue
+        if any(
+            u.id in situation.urgent
+            and "always" not in u.arms
+            and (u.keys is None or kind in u.keys)
+            for u in templates.urgent
+        ):
+            return kind
+    return None
+
+
 _Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
 """Lines naming what the client spoke of: (cue, line, the replies the line is written for)."""
 
@@ -704,6 +723,10 @@ def safe_fallback_reply(
         if kind == "risk_dismissal":
             key = "urgent_concern"
             stand_in = None if stand_in == "means_information" else stand_in
+    if kind == "risk_dismissal" and situation.self_risk:
+        # a reply that passed over what the held condition makes urgent is answered by that
+        # condition's template, which carries the line (and a wish to die, if spoken)
+        stand_in = _urgent_template(situation, templates)
     if stand_in is not None:
         return answered_by(stand_in)
     if kind == "model_failure" and situation.self_risk:
@@ -740,9 +763,10 @@ def safe_fallback_reply(
     carried = (
         kind in _CONDITION_OF
         and not _CONDITION_OF[kind] & situation.current
-        # harm to others in a belief the rules read comes before a self-directed risk
-        # read only from this message's question
-        and not ("harm_to_others" in situation.urgent and _CONDITION_OF[kind] & situation.ruled)
+        # what the held condition makes urgent (harm to others, a child at risk, stopping the
+        # medication, obeying a voice) in a belief the rules read comes before a self-directed
+        # risk read only from this message
+        and _urgent_template(situation, templates) != kind
     )
     if kind in _CONDITION_OF and (
         kind not in situation.flagged  # not for a mere suspicion

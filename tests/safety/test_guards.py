@@ -10,6 +10,7 @@ from theraloop.agent.safety import (
     crisis_reply,
     safe_fallback_reply,
 )
+from theraloop.agent.safety.conditions import perceive
 from theraloop.memory.errors import InvalidInputError
 
 NONE = RiskAssessment(level="none")
@@ -601,3 +602,11 @@ def test_stopping_tablets_a_voice_calls_poison_is_no_harm_to_anyone() -> None:
     client = "The figure says my tablets are poisoning my thoughts and I should stop them."
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "keep away from them" not in text and "doctor who prescribes it" in text
+
+
+def test_what_a_held_belief_makes_urgent_comes_before_a_borderline_self_directed_reading() -> None:
+    earlier = ["The voices are back, every night now."]
+    client = "They say my tablets are poison and I should stop them. Is it okay if I stop?"
+    risk = LOW.model_copy(update={"conditions": perceive(client, earlier)})
+    text = safe_fallback_reply("risk_dismissal", client_text=client, risk=risk, earlier=earlier)
+    assert "doctor who prescribes it" in text
