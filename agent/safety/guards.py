@@ -564,25 +564,6 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
     return (ruled or held_now or [None])[0]
 
 
-def _urgent_template(situation: _Situation, templates: _Templates) -> GuardKind | None:
-    """Return the template of a condition the rules read whose urgent element the client spoke of.
-
-    Only elements armed by a condition count (harm to others, a child at risk, stopping the
-    medication, obeying a voice), not those every template answers (not eating, a wish to die).
-    """
-    for kind in _FALLBACK_ORDER:
-        if kind not in _CONDITION_OF or not _CONDITION_OF[kind] & situation.ruled:
-            continue
-        if any(
-            u.id in situation.urgent
-            and "always" not in u.arms
-            and (u.keys is None or kind in u.keys)
-            for u in templates.urgent
-        ):
-            return kind
-    return None
-
-
 _Specific = tuple[tuple[re.Pattern[str], str, frozenset[str]], ...]
 """Lines naming what the client spoke of: (cue, line, the replies the line is written for)."""
 
@@ -656,13 +637,33 @@ def _templates() -> _Templates:
     return _Templates(data["replies"], specific, tuple(urgent), escape)
 
 
+def _spoken_for(key: str, situation: _Situation) -> Iterator[_Urgent]:
+    """Yield the urgent elements the client spoke of with a line written for template ``key``."""
+    for u in _templates().urgent:
+        if u.id in situation.urgent and (u.keys is None or key in u.keys):
+            yield u
+
+
 def _urgent_lines(key: str, situation: _Situation) -> str:
     """Return the lines written for template ``key`` of the urgent elements the client spoke of."""
-    return "".join(
-        u.line
-        for u in _templates().urgent
-        if u.id in situation.urgent and (u.keys is None or key in u.keys)
+    return "".join(u.line for u in _spoken_for(key, situation))
+
+
+def _condition_urgent(kind: GuardKind, situation: _Situation) -> bool:
+    """Say whether the client spoke of what the condition of template ``kind`` makes urgent.
+
+    The condition must be one the cue rules read, and only elements armed by a condition count
+    (harm to others, a child at risk, stopping the medication, obeying a voice), not those every
+    template answers (not eating, a wish to die).
+    """
+    return bool(_CONDITION_OF.get(kind, frozenset()) & situation.ruled) and any(
+        "always" not in u.arms for u in _spoken_for(kind, situation)
     )
+
+
+def _urgent_template(situation: _Situation) -> GuardKind | None:
+    """Return the first condition template, in fallback order, with an urgent element spoken of."""
+    return next((k for k in _FALLBACK_ORDER if _condition_urgent(k, situation)), None)
 
 
 def safe_fallback_reply(
@@ -726,7 +727,7 @@ def safe_fallback_reply(
     if kind == "risk_dismissal" and situation.self_risk:
         # a reply that passed over what the held condition makes urgent is answered by that
         # condition's template, which carries the line (and a wish to die, if spoken)
-        stand_in = _urgent_template(situation, templates)
+        stand_in = _urgent_template(situation)
     if stand_in is not None:
         return answered_by(stand_in)
     if kind == "model_failure" and situation.self_risk:
@@ -766,7 +767,7 @@ def safe_fallback_reply(
         # what the held condition makes urgent (harm to others, a child at risk, stopping the
         # medication, obeying a voice) in a belief the rules read comes before a self-directed
         # risk read only from this message
-        and _urgent_template(situation, templates) != kind
+        and not _condition_urgent(kind, situation)
     )
     if kind in _CONDITION_OF and (
         kind not in situation.flagged  # not for a mere suspicion
