@@ -146,6 +146,40 @@ def test_letters_to_a_mother_and_visits_to_look_over_a_drop_are_preparation(text
     assert "preparation" in perceive(text).imminence
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I keep cycling out to the viaduct at night and leaning over.",
+        "I've been going up to the roof after work, standing at the edge.",
+    ],
+)
+def test_returning_to_a_drop_to_lean_over_it_is_preparation(text) -> None:
+    assert "preparation" in perceive(text).imminence
+
+
+def test_a_rifle_in_the_cabinet_thought_of_every_night_is_a_means_with_intent() -> None:
+    reading = perceive("My rifle is in the cabinet downstairs. I've thought about it every night.")
+    assert {"means_at_hand", "means_intent"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "high"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'll swallow them once we're done talking.", "After we hang up I'm taking the lot."],
+)
+def test_the_end_of_this_conversation_is_timing_now(text) -> None:
+    assert "timing_now" in perceive(text).imminence
+
+
+def test_finishing_work_is_not_timing_now() -> None:
+    assert "timing_now" not in perceive("I'll ring my sister when I finish work.").imminence
+
+
+def test_sitting_in_the_car_on_the_top_deck_of_a_car_park_is_an_act_under_way() -> None:
+    reading = perceive("I'm sat on the top level of the car park behind the hospital.")
+    assert "in_progress" in reading.imminence
+
+
 def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_under_way() -> None:
     reading = perceive(
         "I took everything in the cabinet. My flatmate came home early, that's the only reason.",
