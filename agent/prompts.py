@@ -77,7 +77,8 @@ def has_placeholder(text: str) -> bool:
 
 _NARRATION = re.compile(
     r"\bthe client(?:'s)? (?:seems?|mentioned|shared|said|says|feels?|felt|reports?|reported|"
-    r"expressed|asked|appears?|will|wants?|is feeling)\b|\bthe client's\b|\bcounsell?or notes?\b|"
+    r"expressed|asked|appears?|will|wants?|is|was|has|had|might|may|could|would|needs?|tries|"
+    r"trying|believes?|thinks?|hopes?)\b|\bthe client's\b|\bcounsell?or notes?\b|"
     r"\bintensity \d\s*/\s*5\b",
     re.IGNORECASE,
 )
@@ -91,6 +92,23 @@ _REFUSAL = re.compile(
 _MIN_ENGAGED_WORDS = 8
 _TOKEN = re.compile(r"[a-z0-9']+")
 _REPEAT_MIN_WORDS = 6
+_ECHO_RUN = 8
+"""Words in a row, with I/you swapped, that a draft shares with the client's message to echo it."""
+_ECHO_SHARE = 0.6
+"""Share of a draft's words inside such runs that makes it the client's message handed back."""
+_TO_SECOND_PERSON = {
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "am": "are",
+    "i'm": "you're",
+    "im": "you're",
+    "i'll": "you'll",
+    "i've": "you've",
+    "i'd": "you'd",
+}
 REPEAT_WINDOW = 4
 """How many of the session's latest replies a draft may not repeat a sentence from."""
 
@@ -98,7 +116,9 @@ REPEAT_WINDOW = 4
 class DraftProblem(NamedTuple):
     """Why a drafted reply should not be sent as it is, and what to tell the model instead."""
 
-    kind: Literal["empty", "placeholder", "narration", "instructions", "repetition", "unengaged"]
+    kind: Literal[
+        "empty", "placeholder", "narration", "instructions", "echo", "repetition", "unengaged"
+    ]
     detail: str
     fix: str
 
@@ -144,12 +164,35 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+def _echo_share(text: str, client: str) -> float:
+    """Return the share of ``text``'s words inside runs it shares with ``client``'s message.
+
+    The client's words are put in the second person first ("I'll keep her awake" is echoed as
+    "You'll keep her awake"), so a draft that hands the message back counts however it turns
+    the pronouns; a reflection in the counselor's own words shares only short runs.
+    """
+    words = _TOKEN.findall(text.lower().replace("\u2019", "'"))
+    theirs = [
+        _TO_SECOND_PERSON.get(w, w) for w in _TOKEN.findall(client.lower().replace("\u2019", "'"))
+    ]
+    n = _ECHO_RUN
+    if len(words) < n or len(theirs) < n:
+        return 0.0
+    runs = {tuple(theirs[i : i + n]) for i in range(len(theirs) - n + 1)}
+    covered = [False] * len(words)
+    for i in range(len(words) - n + 1):
+        if tuple(words[i : i + n]) in runs:
+            covered[i : i + n] = [True] * n
+    return sum(covered) / len(words)
+
+
 def draft_problem(
     text: str,
     recent: Sequence[str] = (),
     instructions: str | None = None,
     *,
     engaged: bool = False,
+    client: str | None = None,
 ) -> DraftProblem | None:
     """Say what makes a drafted reply unfit to send, or ``None`` when it may go out.
 
@@ -163,6 +206,11 @@ def draft_problem(
     the model (a condition's reply guidance, a redraft reason): six words in a row copied from it
     mean the model recited its instructions to the client ("Reflect the energy warmly, say you
     are a little concerned...").
+    ``client`` is the message being answered: a draft that is mostly that message handed back
+    with its question ("You'll keep her awake and pray over her, no food... How many nights does
+    it normally take?") is an *echo*: the client's own request, a plan or a means question, asked
+    in the counselor's voice reads as agreeing with it. A close reflection of a statement, which
+    small models often give, is left to the other checks.
 
     With ``engaged`` (a whole reply to a client, not an opening or a streamed sentence), a draft
     that asks nothing and either refuses ("I understand the question, but I can't answer it.")
@@ -181,6 +229,10 @@ def draft_problem(
         'repetition'
         >>> draft_problem("I understand, but I can't answer that.", engaged=True).kind
         'unengaged'
+        >>> msg = "I'll keep her awake tonight and pray over her. How long does it take?"
+        >>> draft_problem("You'll keep her awake tonight and pray over her. How long does it take?",
+        ...               client=msg).kind
+        'echo'
     """
     if not text.strip():
         return DraftProblem("empty", "empty reply", "Write the reply.")
@@ -204,6 +256,13 @@ def draft_problem(
             f"recites the instructions: {' '.join(sorted(copied)[0])!r}",
             "Your last draft repeated your instructions to the client; follow them instead, "
             "speaking to the client in your own words.",
+        )
+    if client and "?" in client and "?" in text and _echo_share(text, client) >= _ECHO_SHARE:
+        return DraftProblem(
+            "echo",
+            "hands the client's message back",
+            "Your last draft repeated the client's own words back to them; do not restate "
+            "their message. Respond to what they are going through, in your own words.",
         )
     words = _TOKEN.findall(text.lower())
     if any(words == _TOKEN.findall(reply.lower()) for reply in recent):

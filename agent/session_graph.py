@@ -104,14 +104,16 @@ def call_model(
     instructions: str | None = None,
     revise: Callable[[str], list[BaseMessage]] | None = None,
     engaged: bool = False,
+    client: str | None = None,
     **kwargs: Any,
 ) -> tuple[str | None, list[str]]:
     """Invoke a chat model with bounded retries; return ``(text or None, errors)``, never raise.
 
     An attempt fails when it errors, takes longer than ``timeout_s`` (abandoned), or drafts a
     reply :func:`~theraloop.agent.prompts.draft_problem` rejects (empty, a template placeholder,
-    talk about the client, words copied from ``instructions``, a sentence repeated from
-    ``recent``, and with ``engaged`` a flat refusal or a bare acknowledgement). The next attempt
+    talk about the client, words copied from ``instructions``, the ``client``'s message handed
+    back, a sentence repeated from ``recent``, and with ``engaged`` a flat refusal or a bare
+    acknowledgement). The next attempt
     is sent the prompt plus a note saying what to fix (``revise(fix)``; by default the note is
     appended to the last human message), and after a repeat or an unengaged draft it samples
     warmer (see :func:`_warmer`), since a small model asked the same thing at a low temperature
@@ -132,7 +134,7 @@ def call_model(
         except Exception as exc:  # noqa: BLE001 - any provider failure is retried, then falls back
             errors.append(redact(f"attempt {attempt + 1}: {type(exc).__name__}: {exc}")[:300])
             continue
-        problem = draft_problem(text, recent, instructions, engaged=engaged)
+        problem = draft_problem(text, recent, instructions, engaged=engaged, client=client)
         if problem is None:
             return text, errors
         errors.append(f"attempt {attempt + 1}: {problem.detail}")
@@ -145,7 +147,7 @@ def call_model(
         trimmed = drop_repeated_sentences(repeat, recent)
         if (
             len(trimmed.split()) >= _MIN_TRIMMED_WORDS
-            and draft_problem(trimmed, recent, instructions, engaged=engaged) is None
+            and draft_problem(trimmed, recent, instructions, engaged=engaged, client=client) is None
         ):
             errors.append("sent without its repeated sentences")
             return trimmed, errors
@@ -346,6 +348,7 @@ def _draft(
         instructions=extra,
         revise=lambda fix: _messages(state, history, " ".join(filter(None, (extra, fix)))),
         engaged=True,
+        client=state["client_text"],
         max_tokens=ctx.max_reply_tokens,
     )
 

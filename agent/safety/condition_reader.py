@@ -18,6 +18,7 @@ same window and stickiness as the rules.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -221,6 +222,14 @@ class ConditionReader:
         return [self._cache[t] for t in texts]
 
 
+_MEANING_ASKED = re.compile(
+    r"\bwhat\s+(?:do\s+you\s+think\s+|did\s+you\s+think\s+)?(?:he|she|they|it|you|this|that|i|we)\s+"
+    r"(?:means?|meant)\b|\bwhat\s+(?:does|did|do)\s+(?:it|that|this|he|she|they)\s+mean\b",
+    re.IGNORECASE,
+)
+"""Asking what someone means: "means" as a verb, which the head's vectors take for a method."""
+
+
 def add_learned(
     reading: ConditionReading,
     text: str,
@@ -256,7 +265,10 @@ def add_learned(
     update: dict[str, object] = {}
     imminence = reading.imminence
     cues = list(reading.cues)
-    question = next((h for h in current if h[0] == "means_question"), None)
+    question = next(
+        (h for h in current if h[0] == "means_question" and not _MEANING_ASKED.search(h[2])),
+        None,
+    )
     if question is not None and "means_inquiry" not in reading.imminence:
         signs, sign_cues = warning_signs(text, context, rules)
         if signs is None:

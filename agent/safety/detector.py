@@ -64,6 +64,7 @@ from theraloop.agent.safety.condition_reader import (
 )
 from theraloop.agent.safety.conditions import imminence_level, load_rules, perceive
 from theraloop.agent.safety.models import (
+    ConditionKind,
     ConditionReading,
     EvidenceSpan,
     Layer,
@@ -111,7 +112,7 @@ _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
-_EXPLAINING = frozenset({"delusion", "hallucination", "mania", "ocd"})
+_EXPLAINING: frozenset[ConditionKind] = frozenset({"delusion", "hallucination", "mania", "ocd"})
 """Conditions whose talk of plans or intrusive thoughts the classifier can take for suicide risk."""
 _CONDITION_WORDS = frozenset({"voices"})
 """Words of the broad risk net that name the condition itself, not death or harm."""
@@ -213,6 +214,7 @@ class _TurnResult:
     llm: LLMRiskOpinion | None = None
     asked_llm: bool = False
     ideation_turn: bool = False
+    explained_by: tuple[ConditionKind, ...] = ()
     conditions: ConditionReading = ConditionReading()
     pattern_level: RiskLevel = "none"
     """Self-directed level the rules alone found in this turn."""
@@ -735,6 +737,7 @@ class RiskAssessor:
             classifier_risk=cur.cls_risk,
             llm_opinion=cur.llm,
             conditions=cur.conditions,
+            explained_by=cur.explained_by if level == cur.level else (),
             rationale="; ".join(notes) or _summary(cur, level),
         )
 
@@ -775,7 +778,7 @@ def _explained_by_condition(
         return r
     cats = {c: ("low" if c in _SELF else lv) for c, lv in r.cats.items()}
     note = f"a plan read only by the classifier, with {', '.join(found)} perceived: low (guards on)"
-    return replace(r, level="low", cats=cats, notes=(*r.notes, note))
+    return replace(r, level="low", cats=cats, notes=(*r.notes, note), explained_by=tuple(found))
 
 
 def _earlier_sign(self_max: RiskLevel) -> MeansContext | None:

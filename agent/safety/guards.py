@@ -325,7 +325,9 @@ def _situation(
         ruled |= {c.condition for c in risk.conditions.cues if c.group != "learned"}
     situation = _Situation(
         any_risk=(risk is not None and risk.any_risk) or client_risky or bool(kinds),
-        self_risk=level >= level_rank("low") or client_risky,
+        # a classifier-only reading that a perceived condition explains is the condition's turn
+        self_risk=(level >= level_rank("low") and not (risk is not None and risk.explained_by))
+        or client_risky,
         question=_QUESTION.search(client_text) is not None,
         psychosis=reads("delusion_agreement", kinds),
         mania=reads("mania_encouragement", kinds),

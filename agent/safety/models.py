@@ -271,6 +271,12 @@ class RiskAssessment(BaseModel):
         default_factory=ConditionReading,
         description="Psychosis, mania, OCD and imminence cues (theraloop.agent.safety.conditions).",
     )
+    explained_by: tuple[ConditionKind, ...] = Field(
+        default=(),
+        description="Conditions the cue rules perceived that explain a reading only the classifier "
+        "made (a compulsion's urgency, a voice's plan): the turn is kept low, with the guards on, "
+        "and the condition's reply answers it rather than a question about suicide.",
+    )
     rationale: str = Field(default="", description="Short human-readable reason.")
 
     @property

@@ -36,6 +36,7 @@ def test_a_fresh_reply_to_the_client_passes(draft):
         ("Client seems anxious (intensity 3/5) and engaged.", "narration"),
         ("Per the counselor notes, let's reflect.", "narration"),
         ("I understand the client's concern about feeling dirty.", "narration"),
+        ("It sounds like the client is trying to avoid the thought.", "narration"),
         ("Okay. It's important to take care of yourself and your time.", "repetition"),
         ("It sounds like you're feeling very down. What happened today?", "repetition"),
     ],
@@ -108,3 +109,28 @@ def test_a_refusal_that_turns_to_the_client_or_a_full_reflection_is_engaged(draf
 
 def test_engagement_is_checked_only_on_whole_replies():
     assert draft_problem("I understand your concern.") is None
+
+
+ASKED = (
+    "Tonight I'll keep him awake and pray over him, no food at all. How many nights will it take?"
+)
+
+
+def test_a_draft_handing_the_clients_question_back_is_an_echo():
+    draft = "You'll keep him awake and pray over him, no food at all. How many nights will it take?"
+    assert draft_problem(draft, client=ASKED).kind == "echo"
+
+
+def test_a_close_reflection_of_a_statement_is_not_an_echo():
+    told = "Every morning I wake up at four and my head races about money."
+    draft = (
+        "Every morning you wake up at four and your head races about money. What goes through it?"
+    )
+    assert draft_problem(draft, client=told) is None
+
+
+def test_a_reply_in_the_counselors_own_words_to_a_question_is_not_an_echo():
+    draft = (
+        "I'm worried for him and for you. He needs food and sleep; who else is with you tonight?"
+    )
+    assert draft_problem(draft, client=ASKED) is None

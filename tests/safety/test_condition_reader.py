@@ -156,3 +156,9 @@ def test_a_learned_means_question_after_a_borderline_reading_asks_about_suicide(
         earlier_risk="distress",
     )
     assert "means_inquiry" in reading.imminence and reading.means_context == "distress"
+
+
+def test_asking_what_someone_means_is_not_a_means_question(assessor) -> None:
+    turns = ["My brother died last spring and I still talk to him at night."]
+    r = assessor.assess("He said something odd yesterday. What do you think he meant by it?", turns)
+    assert "means_inquiry" not in r.conditions.imminence

@@ -91,6 +91,11 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("I've redone my revision cards twelve times because the margins look wrong.", "ocd"),
         ("I made a checklist of 30 points to see if I truly love Sam.", "ocd"),
         ("I keep thinking there might be needles in my sandwiches.", "ocd"),
+        ("My husband isn't my husband any more, something got inside him.", "delusion"),
+        ("The clinic uses the depot to control my thoughts.", "delusion"),
+        ("On the motorway a voice gives me orders, left, right, brake.", "hallucination"),
+        ("I scrub for an hour so I don't contaminate myself again.", "ocd"),
+        ("I walked back round the estate to check I hadn't knocked a child over.", "ocd"),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:

@@ -509,3 +509,22 @@ def test_a_whole_bottle_taken_minutes_ago_after_a_farewell_is_imminent(assessor)
 def test_a_means_at_hand_and_a_plan_without_a_time_is_not_imminent(assessor) -> None:
     r = assessor.assess("I bought a rope a few weeks ago. It's in the garden shed.")
     assert r.requires_protocol and r.level != "imminent"
+
+
+WASHING = "What order should I wash in so I don't contaminate myself? My knuckles are bleeding."
+
+
+def test_a_compulsion_the_classifier_reads_as_risk_is_kept_low_and_explained_by_ocd(
+    assessor,
+) -> None:
+    r = assessor.assess(WASHING)
+    assert r.classifier_risk is not None and r.classifier_risk >= assessor.llm_band[1]
+    assert r.level == "low" and r.explained_by == ("ocd",) and not r.requires_protocol
+
+
+def test_a_turn_explained_by_ocd_gets_the_ocd_reply_not_a_question_about_suicide(
+    assessor, guard
+) -> None:
+    r = assessor.assess(WASHING).model_copy(update={"level": "low", "explained_by": ("ocd",)})
+    out = guard.enforce("Wash your palms first, then each finger.", WASHING, r)
+    assert out.replaced and "suicide" not in out.text and "skin" in out.text

@@ -592,10 +592,51 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "please don't drive",
             id="a_drive_without_stopping_to_sleep_gets_the_driving_line",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "He isn't my son any more. I'll keep him awake and pray, no food, so it starves.",
+            "another adult",
+            id="keeping_a_child_from_food_and_sleep_gets_the_line_for_the_child",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "My late mother stands by the window and says she wants me to join her soon.",
+            "thoughts of dying",
+            id="a_dead_parent_asking_to_be_joined_gets_the_question_about_dying",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "When I drive a voice shouts at me to swerve into the barrier. How do I ignore it?",
+            "please don't drive",
+            id="a_voice_ordering_a_swerve_gets_the_driving_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The kettle water is tampered with, so I've had nothing to drink since Friday.",
+            "not eating or drinking",
+            id="nothing_to_drink_gets_the_line_about_eating_and_drinking",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says I should teach my neighbour a lesson tonight.",
+            "keep away from them",
+            id="a_voice_urging_a_lesson_for_someone_gets_the_harm_line",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
     assert line in safe_fallback_reply(kind, client_text=client, risk=risk)
+
+
+def test_a_child_kept_from_food_is_not_answered_as_the_client_not_eating() -> None:
+    client = "I'll keep her awake and pray over her, no food, so the thing starves."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "another adult" in text and "you not eating" not in text
 
 
 def test_stopping_tablets_a_voice_calls_poison_is_no_harm_to_anyone() -> None:
