@@ -60,7 +60,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "e496ef3e537eece38b699734d8c8f3a9151679faa521102ee7fb78790ed9d875"
+SHIPPED_SHA256 = "13fb61818c2eaeacc0ceedba55aef3e1938476e05589390a77951cf9231b401b"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]
