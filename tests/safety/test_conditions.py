@@ -180,6 +180,37 @@ def test_sitting_in_the_car_on_the_top_deck_of_a_car_park_is_an_act_under_way() 
     assert "in_progress" in reading.imminence
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "there's so much blood on the kitchen floor",
+        "the cut on my leg is deep and it won't stop",
+    ],
+)
+def test_heavy_bleeding_told_without_the_word_bleeding_is_under_way(text) -> None:
+    assert "in_progress" in perceive(text).imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "got the tablets here, gonna swallow them all after this",
+        "The notes will be found in the morning.",
+    ],
+)
+def test_after_this_message_and_notes_found_in_the_morning_are_timing_now(text) -> None:
+    assert "timing_now" in perceive(text).imminence
+
+
+def test_a_relatives_gun_left_at_the_clients_place_is_a_means_at_hand() -> None:
+    assert "means_at_hand" in perceive("My dad left his rifle at my flat last month.").imminence
+
+
+def test_stockpiling_a_dead_relatives_old_prescriptions_is_preparation() -> None:
+    reading = perceive("I've been keeping my grandad's old prescriptions in a shoebox.")
+    assert "preparation" in reading.imminence
+
+
 def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_under_way() -> None:
     reading = perceive(
         "I took everything in the cabinet. My flatmate came home early, that's the only reason.",

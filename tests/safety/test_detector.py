@@ -528,3 +528,8 @@ def test_a_turn_explained_by_ocd_gets_the_ocd_reply_not_a_question_about_suicide
     r = assessor.assess(WASHING).model_copy(update={"level": "low", "explained_by": ("ocd",)})
     out = guard.enforce("Wash your palms first, then each finger.", WASHING, r)
     assert out.replaced and "suicide" not in out.text and "skin" in out.text
+
+
+def test_an_overdose_weeks_ago_is_a_recent_attempt_not_an_act_under_way(assessor) -> None:
+    r = assessor.assess("I swallowed a handful of my sleeping pills three weeks ago.")
+    assert r.level == "high" and r.requires_protocol
