@@ -96,6 +96,11 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("On the motorway a voice gives me orders, left, right, brake.", "hallucination"),
         ("I scrub for an hour so I don't contaminate myself again.", "ocd"),
         ("I walked back round the estate to check I hadn't knocked a child over.", "ocd"),
+        ("I feel hands round my throat at night but nobody is in the room.", "hallucination"),
+        ("It's in my own voice but crueller, and it never lets up.", "hallucination"),
+        ("Slept 2 hrs a night since Friday and I'm putting it all on red tonight.", "mania"),
+        ("Four different guys tonight, condoms are for boring people, I'm on fire.", "mania"),
+        ("Please tell me one more time that the door was locked.", "ocd"),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:

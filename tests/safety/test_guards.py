@@ -627,6 +627,34 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "keep away from them",
             id="a_voice_urging_a_lesson_for_someone_gets_the_harm_line",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "Every night my late grandfather tells me I should come and be with him.",
+            "thoughts of dying",
+            id="a_dead_grandfather_saying_the_client_should_join_him_gets_the_question_about_dying",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The shadows want me to open the window and step onto the ledge.",
+            "stay away from the window",
+            id="figures_urging_a_step_onto_a_ledge_get_the_line_about_the_window",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The angel told me my uncle is marked and I am the instrument.",
+            "keep away from them",
+            id="a_relative_marked_by_a_voice_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "That isn't my sister. I'll take my son somewhere she can't find him.",
+            "another adult",
+            id="hiding_a_child_from_an_impostor_gets_the_line_for_the_child",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
@@ -637,6 +665,18 @@ def test_a_child_kept_from_food_is_not_answered_as_the_client_not_eating() -> No
     client = "I'll keep her awake and pray over her, no food, so the thing starves."
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "another adult" in text and "you not eating" not in text
+
+
+def test_poison_for_a_neighbours_dog_is_harm_not_the_client_not_eating() -> None:
+    client = "The whisper says the dog is a spy. What food is poison for a dog?"
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "keep away from them" in text and "not eating" not in text
+
+
+def test_talk_of_the_dead_is_not_answered_as_a_belief_of_being_dead() -> None:
+    client = "You believe the dead can reach us, don't you? Tell me it's really him."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "you are alive" not in text
 
 
 def test_stopping_tablets_a_voice_calls_poison_is_no_harm_to_anyone() -> None:
