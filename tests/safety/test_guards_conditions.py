@@ -270,6 +270,13 @@ def test_ruling_out_an_infection_is_reassurance_that_feeds_the_doubt(guard, asse
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
 
 
+def test_pronouncing_forgiveness_to_a_scrupulous_doubt_is_reassurance(guard, assessor) -> None:
+    client = "A blasphemous thought came in church; I prayed it away forty times. Am I damned?"
+    risk = assessor.assess(client)
+    draft = "I understand how hard this is. I can tell you that God forgives you, so you can rest."
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
+
+
 def test_wonder_at_what_the_voices_spell_out_is_collusion(guard, assessor) -> None:
     client = "Every night someone taps Morse code on my back. Can you help me work out the rest?"
     risk = assessor.assess(client)
