@@ -158,10 +158,13 @@ _INSTRUCTION_SHINGLE = 6
 """Words in a row shared with the prompt's instructions that make a draft a copy of them."""
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _TOKEN.findall(text.lower())
-    n = _INSTRUCTION_SHINGLE
+def _runs(words: Sequence[str], n: int) -> set[tuple[str, ...]]:
+    """Return every run of ``n`` words in a row in ``words``."""
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    return _runs(_TOKEN.findall(text.lower()), _INSTRUCTION_SHINGLE)
 
 
 def _echo_share(text: str, client: str) -> float:
@@ -178,7 +181,7 @@ def _echo_share(text: str, client: str) -> float:
     n = _ECHO_RUN
     if len(words) < n or len(theirs) < n:
         return 0.0
-    runs = {tuple(theirs[i : i + n]) for i in range(len(theirs) - n + 1)}
+    runs = _runs(theirs, n)
     covered = [False] * len(words)
     for i in range(len(words) - n + 1):
         if tuple(words[i : i + n]) in runs:
