@@ -40,7 +40,12 @@ from theraloop.agent.prompts import (
     therapist_messages,
 )
 from theraloop.agent.records import CrisisRecord
-from theraloop.agent.safety import CrisisEvent, crisis_reply, safe_fallback_reply
+from theraloop.agent.safety import (
+    CrisisEvent,
+    crisis_reply,
+    protocol_urgent_lines,
+    safe_fallback_reply,
+)
 from theraloop.agent.safety.conditions import (
     condition_exemplars,
     condition_guidance,
@@ -206,7 +211,10 @@ def route_risk(state: SessionState) -> str:
 def crisis_protocol(state: SessionState, runtime: Runtime[SessionContext]) -> dict[str, Any]:
     """Answer with the fixed protocol reply; the therapist model is never called on this path."""
     ctx = runtime.context
-    reply = crisis_reply(state["risk"], locale=ctx.locale)
+    risk = state["risk"]
+    # what else comes first in the last few messages (a baby on water only) rides with it
+    urgent = protocol_urgent_lines(state["client_text"], risk, _client_context(state))
+    reply = crisis_reply(risk, locale=ctx.locale, urgent=urgent)
     return {
         "reply": reply,
         "reply_source": "crisis_protocol",

@@ -12,6 +12,7 @@ from theraloop.agent.safety.guards import (
     FALLBACK_KINDS,
     FallbackKind,
     ReplyGuard,
+    protocol_urgent_lines,
     safe_fallback_reply,
 )
 from theraloop.agent.safety.models import (
@@ -73,6 +74,7 @@ __all__ = [
     "CrisisResources",
     "default_resources",
     "crisis_reply",
+    "protocol_urgent_lines",
     "resources_text",
     "CrisisEvent",
     "ReplyGuard",

@@ -50,7 +50,14 @@ from theraloop.agent.safety.patterns import MANIA_SIGNALS, scan
 from theraloop.agent.safety.protocol import CrisisResources, crisis_reply, resources_text
 from theraloop.memory.errors import InvalidInputError
 
-__all__ = ["ReplyGuard", "safe_fallback_reply", "FallbackKind", "FALLBACK_KINDS", "Arm"]
+__all__ = [
+    "ReplyGuard",
+    "safe_fallback_reply",
+    "protocol_urgent_lines",
+    "FallbackKind",
+    "FALLBACK_KINDS",
+    "Arm",
+]
 
 FallbackKind = Literal[
     "means_information",
@@ -279,8 +286,17 @@ def _guard_rules() -> _GuardRules:
 
 
 def _situation(
-    client_text: str, risk: RiskAssessment | None, earlier: Sequence[str] = ()
+    client_text: str,
+    risk: RiskAssessment | None,
+    earlier: Sequence[str] = (),
+    *,
+    protocol: bool = False,
 ) -> _Situation:
+    """Read the situation a reply answers.
+
+    ``protocol`` reads the urgent elements under the crisis protocol too, for the lines its
+    reply carries.
+    """
     try:
         hits = scan(client_text)
     except Exception:  # fail closed: treat the client text as risky
@@ -342,15 +358,25 @@ def _situation(
         current=frozenset(current),
         ruled=frozenset(ruled),
     )
-    if risk is not None and risk.requires_protocol:
-        return situation  # the protocol's reply answers first (it asks about injuries and safety)
-    texts = (client_text, *recent)
-    urgent = frozenset(
+    if risk is not None and risk.requires_protocol and not protocol:
+        return situation  # the protocol's reply answers first, with its own urgent lines
+    return replace(situation, urgent=_spoken(situation, client_text, recent))
+
+
+def _spoken(situation: _Situation, client_text: str, recent: Sequence[str]) -> frozenset[str]:
+    """Return the armed urgent elements the message or the last ``recent`` messages speak of.
+
+    Each message is read alone, and the last earlier one also joined to this one: a drive
+    announced now after the sleepless nights told just before is one danger.
+    """
+    texts = [client_text, *recent]
+    if recent:
+        texts.append(f"{recent[-1]} {client_text}")
+    return frozenset(
         u.id
         for u in _templates().urgent
         if any(situation.arms(a) for a in u.arms) and any(u.spoken_in(t) for t in texts)
     )
-    return replace(situation, urgent=urgent)
 
 
 def _clause_prefix(text: str, start: int) -> str:
@@ -651,6 +677,22 @@ def _urgent_lines(key: str, situation: _Situation) -> str:
     return "".join(u.line for u in _spoken_for(key, situation))
 
 
+def protocol_urgent_lines(
+    client_text: str, risk: RiskAssessment | None, earlier: Sequence[str] = ()
+) -> str:
+    """Return the lines the crisis protocol's reply carries for what else the client spoke of.
+
+    The protocol asks about suicide and safety; what comes first beside that (a baby kept on
+    water, days without drinking, a voice ordering a swerve) gets the ``urgent`` lines written
+    ``for`` the ``crisis_protocol`` (or for every reply), read as the guards read them.
+    """
+    situation = _situation(client_text, risk, earlier, protocol=True)
+    if risk is not None and risk.protocol_focus == "harm_to_others":
+        # the harm protocol already asks to keep away from the person
+        situation = replace(situation, urgent=situation.urgent - {"harm_to_others"})
+    return _urgent_lines("crisis_protocol", situation).strip()
+
+
 def _condition_urgent(kind: GuardKind, situation: _Situation) -> bool:
     """Say whether the client spoke of what the condition of template ``kind`` makes urgent.
 
@@ -699,7 +741,8 @@ def safe_fallback_reply(
     if kind not in FALLBACK_KINDS:
         raise InvalidInputError(f"unknown fallback kind {kind!r}; use one of {FALLBACK_KINDS}")
     if risk is not None and risk.requires_protocol and kind in _PROTOCOL_KINDS:
-        return crisis_reply(risk, locale=locale, resources=resources)
+        urgent = protocol_urgent_lines(client_text, risk, earlier)
+        return crisis_reply(risk, locale=locale, resources=resources, urgent=urgent)
     templates = _templates()
     replies = templates.replies
     key = kind

@@ -180,12 +180,18 @@ def crisis_reply(
     assessment: RiskAssessment,
     locale: str = "en-US",
     resources: CrisisResources | None = None,
+    *,
+    urgent: str = "",
 ) -> str:
     """Return the fixed crisis reply for ``assessment`` in ``locale``.
 
     The reply never depends on a model. It is worded for the assessment's focus (suicide,
     self-harm, harm to others, abuse) and leads with emergency help when the level is imminent.
+    ``urgent`` (see :func:`~theraloop.agent.safety.guards.protocol_urgent_lines`) follows its
+    direct question: what else comes first in what the client said, such as a child kept from
+    food.
     """
+    also = f"{' '.join(urgent.split())}\n" if urgent.strip() else ""
     table = resources or default_resources()
     entry = table.for_locale(locale)
     emergency = entry.emergency_number
@@ -205,6 +211,7 @@ def crisis_reply(
             "Thank you for telling me. What is happening to you is not your fault, and you "
             "deserve to be safe.\n"
             "Are you safe right now? Is the person who hurt you nearby?\n"
+            f"{also}"
             f"If you are in danger right now, call {emergency} if you can do so safely. I'm an AI "
             "and I can't step in or keep you safe, but these services can, confidentially:\n"
             f"{listing}\n"
@@ -219,6 +226,7 @@ def crisis_reply(
             "out loud instead of acting on it.\n"
             "I want to ask you directly: are you thinking about hurting someone, and do you feel "
             "close to acting on it?\n"
+            f"{also}"
             "Please put some distance between yourself and that person, and between yourself and "
             "anything you could use to hurt someone. I'm an AI and can't help in the way a person "
             "can right now, so please reach out to someone now:\n"
@@ -233,6 +241,7 @@ def crisis_reply(
             "have taken something or hurt yourself, tell them exactly what happened.\n"
             "Are you safe at this moment? If there is anything near you that you could use to "
             "hurt yourself, please move away from it or give it to someone else.\n"
+            f"{also}"
             "I'm an AI and can't keep you safe the way a person can. Please also reach out now:\n"
             f"{listing}\n"
             "If you can, get someone to stay with you. I'm here and I'll keep talking with you "
@@ -244,6 +253,7 @@ def crisis_reply(
             "seriously.\n"
             "Are you hurt right now, and does any injury need medical care? Are you also having "
             "thoughts of ending your life?\n"
+            f"{also}"
             "I'm an AI, so I can't be with you the way a person can, and you deserve that support "
             "right now. Please reach out to someone now:\n"
             f"{listing}\n"
@@ -255,6 +265,7 @@ def crisis_reply(
         "what you said seriously.\n"
         "I want to ask you directly: are you thinking about ending your life? Are you safe right "
         "now?\n"
+        f"{also}"
         "I'm an AI, so I can't be with you or keep you safe the way a person can, and you deserve "
         "that support right now. Please reach out to someone now:\n"
         f"{listing}\n"

@@ -22,6 +22,7 @@ DELUSION = RiskAssessment(
     level="none", categories=["delusion"], category_levels={"delusion": "moderate"}
 )
 MANIA = RiskAssessment(level="none", categories=["mania"], category_levels={"mania": "moderate"})
+HIGH = RiskAssessment(level="high", categories=["suicide"], category_levels={"suicide": "high"})
 
 
 def kinds(verdict) -> set[str]:
@@ -659,6 +660,49 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
     assert line in safe_fallback_reply(kind, client_text=client, risk=risk)
+
+
+def test_a_toddler_fed_only_water_gets_the_line_for_the_child() -> None:
+    earlier = ["A voice keeps telling me the milk in this house is cursed."]
+    client = "So I'm feeding my son nothing but water until it stops. Is two days too long?"
+    risk = DELUSION.model_copy(update={"conditions": perceive(client, earlier)})
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=earlier)
+    assert "another adult" in text
+
+
+def test_the_crisis_reply_carries_what_else_comes_first() -> None:
+    client = "There's no point eating when I'm already gone, so I haven't eaten since Monday."
+    text = safe_fallback_reply("risk_dismissal", client_text=client, risk=HIGH)
+    assert text.startswith(crisis_reply(HIGH).split("\n")[0])
+    assert "not eating or drinking" in text
+
+
+def test_the_crisis_reply_has_no_urgent_line_when_nothing_else_was_said() -> None:
+    client = "I've decided how I'll do it."
+    assert safe_fallback_reply("risk_dismissal", client_text=client, risk=HIGH) == crisis_reply(
+        HIGH
+    )
+
+
+def test_the_harm_protocol_does_not_repeat_its_own_advice_as_a_line() -> None:
+    harm = RiskAssessment(
+        level="none",
+        categories=["harm_to_others", "delusion"],
+        category_levels={"harm_to_others": "high", "delusion": "moderate"},
+    )
+    client = "The voice says I have to hurt my neighbour before he hurts us."
+    text = safe_fallback_reply("means_information", client_text=client, risk=harm)
+    assert text.count("keep away from") == 0 and "hurting someone" in text
+
+
+def test_a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_driving_line() -> None:
+    earlier = ["Haven't slept in three nights, my brain is on fire with ideas."]
+    client = "Going to drive to the coast right now to pitch it in person."
+    risk = MANIA.model_copy(update={"conditions": perceive(client, earlier)})
+    text = safe_fallback_reply(
+        "mania_encouragement", client_text=client, risk=risk, earlier=earlier
+    )
+    assert "please don't drive" in text
 
 
 def test_a_child_kept_from_food_is_not_answered_as_the_client_not_eating() -> None:
