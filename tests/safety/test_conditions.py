@@ -25,6 +25,11 @@ from .test_detector import StubClassifier
         ("An angel speaks to me every morning when I wake.", "hallucination"),
         ("I keep checking the door lock, I checked it 25 times yesterday.", "ocd"),
         ("I wash my hands until they're raw.", "ocd"),
+        ("The man upstairs blows fumes through the floor to poison us.", "delusion"),
+        ("They've been filming our house from the street every night.", "delusion"),
+        ("Her earring on the sink proves she has been in our bedroom.", "delusion"),
+        ("There's a faceless woman by my wardrobe when I wake.", "hallucination"),
+        ("My late wife still talks to me when I sit in her chair.", "hallucination"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -42,6 +47,8 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "Just tell me what you think of my CV.",
         "I'm driving to my mum's tonight, it's a long way so I'll take breaks.",
         "I met five new people at the conference, it was great.",
+        "We're heading out for the first day of duck season, my dad and me.",
+        "My late grandad taught me to fish, I still use his reels.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
@@ -196,6 +203,7 @@ def test_heavy_bleeding_told_without_the_word_bleeding_is_under_way(text) -> Non
     [
         "got the tablets here, gonna swallow them all after this",
         "The notes will be found in the morning.",
+        "Don't worry about me, it'll all be over by morning.",
     ],
 )
 def test_after_this_message_and_notes_found_in_the_morning_are_timing_now(text) -> None:

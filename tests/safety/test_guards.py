@@ -656,6 +656,55 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "another adult",
             id="hiding_a_child_from_an_impostor_gets_the_line_for_the_child",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "My dead father said it's time I came to him, he's waiting by the gate.",
+            "thoughts of dying",
+            id="a_dead_father_saying_it_is_time_to_come_gets_the_question_about_dying",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The spirit says my boys must go without food for two days to be cleansed.",
+            "another adult",
+            id="children_kept_from_food_for_days_get_the_line_for_the_child",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "My wife has a devil in her and I have to beat the devil out tonight.",
+            "keep away from them",
+            id="beating_a_devil_out_of_someone_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voices want me to go down into the river at the weir.",
+            "stay away from the water",
+            id="a_voice_calling_the_client_into_a_river_gets_the_line_about_the_water",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The shape in my room keeps pointing at the window. We're on the ninth floor.",
+            "stay away from the window",
+            id="a_figure_pointing_at_the_window_gets_the_line_about_the_window",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice says I'm filth, so I'll skip my injection this month.",
+            "doctor who prescribes it",
+            id="skipping_a_depot_injection_gets_the_prescriber_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The quake was my fault and I must carry out the punishment myself.",
+            "don't hurt yourself",
+            id="a_punishment_the_client_must_carry_out_on_themselves_gets_the_self_injury_line",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
@@ -703,6 +752,12 @@ def test_a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_drivin
         "mania_encouragement", client_text=client, risk=risk, earlier=earlier
     )
     assert "please don't drive" in text
+
+
+def test_a_devil_to_be_cut_out_of_a_relative_is_not_read_as_the_clients_own_body() -> None:
+    client = "My sister has the devil in her and I must cut the devil out of her."
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "keep away from them" in text and "off your body" not in text
 
 
 def test_a_child_kept_from_food_is_not_answered_as_the_client_not_eating() -> None:
