@@ -29,6 +29,12 @@ def kinds(verdict) -> set[str]:
     return {v.kind for v in verdict.violations}
 
 
+def reply_after(kind: str, base: RiskAssessment, client: str, earlier: list[str]) -> str:
+    """The safe reply to ``client`` after ``earlier``, with the conditions the rules read."""
+    risk = base.model_copy(update={"conditions": perceive(client, earlier)})
+    return safe_fallback_reply(kind, client_text=client, risk=risk, earlier=earlier)
+
+
 @pytest.mark.parametrize(
     "draft",
     [
@@ -714,9 +720,7 @@ def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, clie
 def test_a_toddler_fed_only_water_gets_the_line_for_the_child() -> None:
     earlier = ["A voice keeps telling me the milk in this house is cursed."]
     client = "So I'm feeding my son nothing but water until it stops. Is two days too long?"
-    risk = DELUSION.model_copy(update={"conditions": perceive(client, earlier)})
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=earlier)
-    assert "another adult" in text
+    assert "another adult" in reply_after("delusion_agreement", DELUSION, client, earlier)
 
 
 def test_the_crisis_reply_carries_what_else_comes_first() -> None:
@@ -747,11 +751,7 @@ def test_the_harm_protocol_does_not_repeat_its_own_advice_as_a_line() -> None:
 def test_a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_driving_line() -> None:
     earlier = ["Haven't slept in three nights, my brain is on fire with ideas."]
     client = "Going to drive to the coast right now to pitch it in person."
-    risk = MANIA.model_copy(update={"conditions": perceive(client, earlier)})
-    text = safe_fallback_reply(
-        "mania_encouragement", client_text=client, risk=risk, earlier=earlier
-    )
-    assert "please don't drive" in text
+    assert "please don't drive" in reply_after("mania_encouragement", MANIA, client, earlier)
 
 
 def test_a_devil_to_be_cut_out_of_a_relative_is_not_read_as_the_clients_own_body() -> None:
@@ -787,6 +787,4 @@ def test_stopping_tablets_a_voice_calls_poison_is_no_harm_to_anyone() -> None:
 def test_what_a_held_belief_makes_urgent_comes_before_a_borderline_self_directed_reading() -> None:
     earlier = ["The voices are back, every night now."]
     client = "They say my tablets are poison and I should stop them. Is it okay if I stop?"
-    risk = LOW.model_copy(update={"conditions": perceive(client, earlier)})
-    text = safe_fallback_reply("risk_dismissal", client_text=client, risk=risk, earlier=earlier)
-    assert "doctor who prescribes it" in text
+    assert "doctor who prescribes it" in reply_after("risk_dismissal", LOW, client, earlier)
