@@ -767,11 +767,14 @@ def _explained_by_condition(
     imminence cue other than a time word is present, and the cue rules perceive psychosis, mania
     or OCD (the condition reader reads topics and takes too many plain plans for mania to excuse
     one), the reading is the condition talking: the turn stays ``low`` so the condition's guards
-    and reply answer it, not the suicide protocol.
+    and reply answer it, not the suicide protocol. Words inside a condition's own cue ("pipes it
+    in to poison me", "intrusive thoughts of hurting him") are the belief or the obsession, not a
+    word of death or harm beside it.
     """
     if not reaches(r.level, "moderate") or r.pattern_level != "none" or prior.pattern_max != "none":
         return r
-    if set(reading.imminence) - {"timing_now"} or set(risk_keywords(window)) - _CONDITION_WORDS:
+    beside = set(risk_keywords(window, _cue_spans(reading, len(window) - 1))) - _CONDITION_WORDS
+    if set(reading.imminence) - {"timing_now"} or beside:
         return r
     found = sorted({*reading.conditions, *reading.suspected} & _EXPLAINING)
     if not found:
@@ -779,6 +782,20 @@ def _explained_by_condition(
     cats = {c: ("low" if c in _SELF else lv) for c, lv in r.cats.items()}
     note = f"a plan read only by the classifier, with {', '.join(found)} perceived: low (guards on)"
     return replace(r, level="low", cats=cats, notes=(*r.notes, note), explained_by=tuple(found))
+
+
+def _cue_spans(reading: ConditionReading, last: int) -> dict[int, list[tuple[int, int]]]:
+    """Map each message of a window (``last`` is the current one) to its condition cues' spans.
+
+    A belief of being dead is left out: it is itself talk of death, and it carries a risk of
+    suicide and of self-starvation that the protocol's direct question should answer.
+    """
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for cue in reading.cues:
+        if cue.condition in _EXPLAINING and cue.group != "believes_dead":
+            turn = last if cue.turn is None else cue.turn
+            spans.setdefault(turn, []).append((cue.start, cue.end))
+    return spans
 
 
 def _earlier_sign(self_max: RiskLevel) -> MeansContext | None:

@@ -452,10 +452,19 @@ def scan(text: str) -> list[PatternHit]:
     return hits
 
 
-def risk_keywords(texts: Sequence[str]) -> list[str]:
-    """Return broad risk words found in ``texts``: the recall-first net used when a layer fails."""
+def risk_keywords(
+    texts: Sequence[str], outside: Mapping[int, Sequence[tuple[int, int]]] | None = None
+) -> list[str]:
+    """Return broad risk words found in ``texts``: the recall-first net used when a layer fails.
+
+    ``outside`` maps a text's index to spans whose words are not counted (the words of a
+    condition's own cue, such as "to poison me" in a persecutory belief).
+    """
     keywords = rule_set().keywords
-    found: list[str] = []
-    for t in texts:
-        found.extend(m.group(0).lower() for m in keywords.finditer(t))
-    return found
+    skip = outside or {}
+    return [
+        m.group(0).lower()
+        for i, t in enumerate(texts)
+        for m in keywords.finditer(t)
+        if not any(s <= m.start() and m.end() <= e for s, e in skip.get(i, ()))
+    ]

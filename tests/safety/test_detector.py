@@ -522,6 +522,24 @@ def test_a_compulsion_the_classifier_reads_as_risk_is_kept_low_and_explained_by_
     assert r.level == "low" and r.explained_by == ("ocd",) and not r.requires_protocol
 
 
+def test_a_persecutory_belief_whose_own_words_name_poison_is_kept_low_and_explained() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
+    r = detector.assess("The man next door blows fumes in through the floor to poison us.")
+    assert r.level == "low" and r.explained_by == ("delusion",)
+
+
+def test_a_risk_word_beside_the_belief_keeps_the_classifiers_reading() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
+    r = detector.assess("He blows fumes in to poison us. The pills are all I have left.")
+    assert r.requires_protocol and r.explained_by == ()
+
+
+def test_a_belief_of_being_dead_the_classifier_reads_as_a_plan_keeps_the_protocol() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
+    r = detector.assess("I died last winter and my body just hasn't noticed.")
+    assert r.requires_protocol and r.explained_by == ()
+
+
 def test_a_turn_explained_by_ocd_gets_the_ocd_reply_not_a_question_about_suicide(
     assessor, guard
 ) -> None:
