@@ -180,6 +180,8 @@ def test_a_specific_line_answers_only_the_replies_it_is_written_for() -> None:
         "You're just being dramatic.",
         "You need to snap out of it.",
         "That was attention-seeking.",
+        "It sounds like you're experiencing a delusional belief about your neighbours.",
+        "You're getting a bit paranoid about the cameras.",
     ],
 )
 def test_stigmatizing_language_is_a_violation_even_without_risk(guard, draft: str) -> None:
