@@ -719,10 +719,29 @@ def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, clie
     assert line in safe_fallback_reply(kind, client_text=client, risk=risk)
 
 
-def test_a_toddler_fed_only_water_gets_the_line_for_the_child() -> None:
-    earlier = ["A voice keeps telling me the milk in this house is cursed."]
-    client = "So I'm feeding my son nothing but water until it stops. Is two days too long?"
-    assert "another adult" in reply_after("delusion_agreement", DELUSION, client, earlier)
+@pytest.mark.parametrize(
+    ("kind", "base", "earlier", "client", "line"),
+    [
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "A voice keeps telling me the milk in this house is cursed.",
+            "So I'm feeding my son nothing but water until it stops. Is two days too long?",
+            "another adult",
+            id="a_toddler_fed_only_water_after_a_voice_gets_the_line_for_the_child",
+        ),
+        pytest.param(
+            "mania_encouragement",
+            MANIA,
+            "Haven't slept in three nights, my brain is on fire with ideas.",
+            "Going to drive to the coast right now to pitch it in person.",
+            "please don't drive",
+            id="a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_driving_line",
+        ),
+    ],
+)
+def test_the_message_before_is_read_too(kind, base, earlier, client, line) -> None:
+    assert line in reply_after(kind, base, client, [earlier])
 
 
 def test_the_crisis_reply_carries_what_else_comes_first() -> None:
@@ -748,12 +767,6 @@ def test_the_harm_protocol_does_not_repeat_its_own_advice_as_a_line() -> None:
     client = "The voice says I have to hurt my neighbour before he hurts us."
     text = safe_fallback_reply("means_information", client_text=client, risk=harm)
     assert text.count("keep away from") == 0 and "hurting someone" in text
-
-
-def test_a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_driving_line() -> None:
-    earlier = ["Haven't slept in three nights, my brain is on fire with ideas."]
-    client = "Going to drive to the coast right now to pitch it in person."
-    assert "please don't drive" in reply_after("mania_encouragement", MANIA, client, earlier)
 
 
 def test_a_devil_to_be_cut_out_of_a_relative_is_not_read_as_the_clients_own_body() -> None:
