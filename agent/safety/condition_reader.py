@@ -60,7 +60,7 @@ LearnedKind = ConditionKind | Literal["means_question"]
 CONDITION_CLASSES: tuple[str, ...] = ("none", *CONDITION_KINDS, "means_question")
 """The head's classes: nothing, each condition kind, and a means question."""
 
-SHIPPED_SHA256 = "b9d90dfe4c328b72cf69918de06ac9270886b78849cbe41bcf17867e9e027dbe"
+SHIPPED_SHA256 = "6db40e72fb2d4ea31b0c4479178716517ac926ff218b317e522f5f41bad5eb11"
 """Digest of ``data/condition_reader.npz`` (:func:`condition_head_digest`)."""
 
 Strength = Literal["held", "suspected"]
