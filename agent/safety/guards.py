@@ -42,11 +42,12 @@ from theraloop.agent.safety.models import (
     GuardVerdict,
     GuardViolation,
     RiskAssessment,
+    RiskCategory,
     TextSpan,
     discloses_risk,
     level_rank,
 )
-from theraloop.agent.safety.patterns import MANIA_SIGNALS, scan
+from theraloop.agent.safety.patterns import MANIA_SIGNALS, expand_fragments, scan
 from theraloop.agent.safety.protocol import CrisisResources, crisis_reply, resources_text
 from theraloop.memory.errors import InvalidInputError
 
@@ -613,6 +614,9 @@ class _Urgent:
     unless: re.Pattern[str] | None = None
     """A match does not count when this matches just before it or in its own words ("kill
     them" of imagined worms is no harm to a person)."""
+    answered_by_protocol: frozenset[RiskCategory] = frozenset()
+    """The protocol foci whose reply already answers this element (the harm protocol asks to
+    keep away from the person), so the protocol does not carry its line."""
 
     def spoken_in(self, text: str) -> bool:
         """Say whether ``text`` speaks of this element."""
@@ -632,6 +636,11 @@ class _Templates:
     """A wish to leave, escape or hide: what the psychosis means template declines to help with."""
 
 
+def _urgent_regex(entry: dict[str, Any], field: str, where: str) -> re.Pattern[str]:
+    """Compile a regex of an urgent entry, in the rules' shared words (``{FRAGMENT}``)."""
+    return re.compile(expand_fragments(entry[field], f"{where} {field}"), re.IGNORECASE)
+
+
 @lru_cache(maxsize=1)
 def _templates() -> _Templates:
     data = _read_yaml("safe_replies.yaml")
@@ -645,20 +654,26 @@ def _templates() -> _Templates:
     )
     urgent = []
     for u in data["urgent"]:
+        where = f"safe_replies.yaml: urgent {u['id']}"
         arm = u.get("arm", "always")
         arms = tuple(arm) if isinstance(arm, list) else (arm,)
         if not arms or any(a not in get_args(Arm) for a in arms):
-            raise ValueError(f"bad arm in the urgent entry {u['id']!r} of safe_replies.yaml")
+            raise ValueError(f"{where}: bad arm")
+        covered = frozenset(u.get("answered_by_protocol", ()))
+        if not covered <= set(get_args(RiskCategory)):
+            raise ValueError(f"{where}: answered_by_protocol names an unknown risk category")
+
         urgent.append(
             _Urgent(
                 id=u["id"],
                 what=u["what"],
-                cue=re.compile(u["cue"], re.IGNORECASE),
-                addressed=re.compile(u["addressed"], re.IGNORECASE),
+                cue=_urgent_regex(u, "cue", where),
+                addressed=_urgent_regex(u, "addressed", where),
                 line=" " + " ".join(u["line"].split()),
                 arms=arms,
                 keys=frozenset(u["for"]) if "for" in u else None,
-                unless=re.compile(u["unless"], re.IGNORECASE) if "unless" in u else None,
+                unless=_urgent_regex(u, "unless", where) if "unless" in u else None,
+                answered_by_protocol=covered,
             )
         )
     escape = re.compile(data["escape"], re.IGNORECASE)
@@ -687,9 +702,9 @@ def protocol_urgent_lines(
     ``for`` the ``crisis_protocol`` (or for every reply), read as the guards read them.
     """
     situation = _situation(client_text, risk, earlier, protocol=True)
-    if risk is not None and risk.protocol_focus == "harm_to_others":
-        # the harm protocol already asks to keep away from the person
-        situation = replace(situation, urgent=situation.urgent - {"harm_to_others"})
+    focus = risk.protocol_focus if risk is not None else None
+    answered = {u.id for u in _templates().urgent if focus in u.answered_by_protocol}
+    situation = replace(situation, urgent=situation.urgent - answered)
     return _urgent_lines("crisis_protocol", situation).strip()
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "about_someone_else",
     "load_rule_set",
     "rule_set",
+    "expand_fragments",
 ]
 
 RULE_FILES: tuple[str, ...] = (
@@ -231,6 +232,32 @@ def _read(directory: Traversable | Path, name: str) -> object:
     return yaml.load(directory.joinpath(f"{name}.yaml").read_text("utf-8"), Loader=_Loader)
 
 
+def _load_fragments(directory: Traversable | Path) -> dict[str, str]:
+    raw = _read(directory, "fragments")
+    if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), dict):
+        raise ValueError("fragments.yaml: needs a 'fragments' mapping")
+    fragments: dict[str, str] = {}
+    for name, value in raw["fragments"].items():
+        fragments[name] = _expand(_join(value), fragments, f"fragments.yaml: {name}")
+    return fragments
+
+
+@lru_cache(maxsize=1)
+def _shipped_fragments() -> dict[str, str]:
+    return _load_fragments(resources.files("theraloop.agent.safety").joinpath("data/patterns"))
+
+
+def expand_fragments(pattern: Pieces, where: str) -> str:
+    """Return ``pattern`` with each ``{NAME}`` replaced by the shipped fragment.
+
+    Data outside ``patterns/`` (the urgent cues) then says a thing in the rules' own words.
+
+    Raises:
+        ValueError: a fragment is unknown; the message names ``where``.
+    """
+    return _expand(_join(pattern), _shipped_fragments(), where)
+
+
 def load_rule_set(directory: Traversable | Path) -> RuleSet:
     """Load and compile the rule files, fragments, idioms and filters found in ``directory``.
 
@@ -238,12 +265,7 @@ def load_rule_set(directory: Traversable | Path) -> RuleSet:
         ValueError: a file is malformed, a rule id repeats, a fragment is unknown or a regex does
             not compile; the message names the file and the rule.
     """
-    raw_fragments = _read(directory, "fragments")
-    if not isinstance(raw_fragments, dict) or not isinstance(raw_fragments.get("fragments"), dict):
-        raise ValueError("fragments.yaml: needs a 'fragments' mapping")
-    fragments: dict[str, str] = {}
-    for name, value in raw_fragments["fragments"].items():
-        fragments[name] = _expand(_join(value), fragments, f"fragments.yaml: {name}")
+    fragments = _load_fragments(directory)
     rules: list[Rule] = []
     seen: set[str] = set()
     for file in RULE_FILES:

@@ -9,6 +9,7 @@ from theraloop.agent.safety import (
     RiskAssessment,
     crisis_reply,
     safe_fallback_reply,
+    scan,
 )
 from theraloop.agent.safety.conditions import perceive
 from theraloop.memory.errors import InvalidInputError
@@ -779,6 +780,19 @@ def test_a_child_kept_from_food_is_not_answered_as_the_client_not_eating() -> No
     client = "I'll keep her awake and pray over her, no food, so the thing starves."
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
     assert "another adult" in text and "you not eating" not in text
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "The milk is cursed, so the baby gets only water now.",
+        "My four-month-old is on water only until the priest comes.",
+    ],
+)
+def test_a_baby_given_only_water_is_read_as_harm_and_answered_with_the_child_line(client) -> None:
+    assert "harm_to_others" in {h.category for h in scan(client)}
+    reply = safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+    assert "another adult" in reply
 
 
 def test_poison_for_a_neighbours_dog_is_harm_not_the_client_not_eating() -> None:

@@ -12,6 +12,7 @@ from theraloop.agent.safety.patterns import (
     MODIFIER_SIGNALS,
     RULE_FILES,
     Rule,
+    expand_fragments,
     load_rule_set,
     mask_idioms,
     rule_set,
@@ -80,6 +81,12 @@ def test_an_unknown_fragment_is_refused(tmp_path: Path) -> None:
     intent.write_text(intent.read_text().replace("{SUICIDE_ACT}", "{SUICIDE_ACTS}", 1))
     with pytest.raises(ValueError, match=r"intent\.yaml: intent-01: unknown fragment"):
         load_rule_set(data)
+
+
+def test_data_outside_the_rules_names_the_shared_words_and_an_unknown_one_is_refused() -> None:
+    assert "{" not in expand_fragments("{IM} alone", "safe_replies.yaml: urgent x cue")
+    with pytest.raises(ValueError, match=r"safe_replies\.yaml: urgent x cue: unknown fragment"):
+        expand_fragments("{NO_SUCH_WORDS}", "safe_replies.yaml: urgent x cue")
 
 
 def test_a_regex_that_does_not_compile_is_refused(tmp_path: Path) -> None:
