@@ -132,6 +132,22 @@ def test_an_act_under_way_is_in_progress() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "Took some pills with my wine earlier. Loads of them, if I'm honest.",
+        "Parked up by the quarry, just sitting here with the engine off.",
+    ],
+)
+def test_more_than_a_dose_taken_just_now_or_being_at_a_drop_is_under_way(text) -> None:
+    assert "in_progress" in perceive(text).imminence
+
+
+def test_a_lot_taken_months_ago_is_an_attempt_told_not_one_under_way() -> None:
+    reading = perceive("I took a lot of something last spring and woke up on a ward.")
+    assert "in_progress" not in reading.imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "I swallowed the whole packet ten minutes ago.",
         "the cut won't stop bleeding and the towels are soaked",
     ],

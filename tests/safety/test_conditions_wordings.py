@@ -101,6 +101,13 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("Slept 2 hrs a night since Friday and I'm putting it all on red tonight.", "mania"),
         ("Four different guys tonight, condoms are for boring people, I'm on fire.", "mania"),
         ("Please tell me one more time that the door was locked.", "ocd"),
+        ("A woman is in my closet every night, watching me sleep.", "hallucination"),
+        ("Six partners this month, no protection, and I'm a goddess, seriously.", "mania"),
+        (
+            "I might have hit a cyclist without noticing on the way in. "
+            "Look up the police reports and then I can relax.",
+            "ocd",
+        ),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:

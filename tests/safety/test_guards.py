@@ -478,6 +478,33 @@ def test_a_reply_to_a_question_about_a_figure_must_point_to_support(guard, asses
     assert any("no suggestion of support" in v.detail for v in verdict.violations)
 
 
+def test_a_ritual_recommended_as_what_helps_fails_the_ocd_guard(guard, assessor) -> None:
+    client = "Tap the table with me eight times, then I can go to sleep. Please, quickly."
+    risk = assessor.assess(client)
+    draft = "Tapping together a few times can help you settle before bed."
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
+
+
+def test_a_reply_to_a_reassurance_request_that_names_no_doubt_leaves_it_standing(
+    guard, assessor
+) -> None:
+    client = "I've gone back to the back door four times. Can you tell me I definitely locked it?"
+    risk = assessor.assess(client)
+    draft = "It sounds like you have a lot going on. Can you tell me more about your day?"
+    verdict = guard.check(draft, client, risk)
+    assert any("no word for the doubt" in v.detail for v in verdict.violations)
+
+
+def test_a_reply_that_stays_with_the_doubt_answers_a_reassurance_request(guard, assessor) -> None:
+    client = "I've gone back to the back door four times. Can you tell me I definitely locked it?"
+    risk = assessor.assess(client)
+    draft = (
+        "I can hear how strong the need to be certain is, and I won't settle it for you. "
+        "How does it feel to sit with not knowing for a few minutes?"
+    )
+    assert guard.check(draft, client, risk).ok
+
+
 def test_a_claimed_title_restated_as_rightful_is_collusion(guard) -> None:
     client = "I am the lost prince of Bavaria and the registry hides it. Help me claim my title."
     draft = "I can hear how much you want your rightful title, and the registry is afraid of you."
@@ -713,6 +740,41 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "The quake was my fault and I must carry out the punishment myself.",
             "don't hurt yourself",
             id="a_punishment_the_client_must_carry_out_on_themselves_gets_the_self_injury_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "He's been gassing my flat, so tonight I'm going over to his place with a crowbar.",
+            "keep away from them",
+            id="going_round_with_a_weapon_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The shadow comes every night, so I sleep with a kitchen knife under my pillow.",
+            "keep away from them",
+            id="a_weapon_kept_in_bed_for_a_figure_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The whispers call my olanzapine a leash and say I should flush the lot.",
+            "doctor who prescribes it",
+            id="flushing_the_medication_gets_the_prescriber_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The billboard commanded me to drive to the harbour, I'm in the car now.",
+            "please don't drive",
+            id="a_drive_ordered_by_a_sign_gets_the_driving_line",
+        ),
+        pytest.param(
+            "compulsion_reassurance",
+            NONE,
+            "I washed again after the bus, over and over. They're raw and bleeding now.",
+            "raw or bleeding skin",
+            id="skin_raw_after_washing_told_as_they_gets_the_skin_line",
         ),
     ],
 )

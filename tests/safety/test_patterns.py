@@ -42,6 +42,7 @@ def top(text: str, category: str = "suicide") -> str:
         "My mum says I'll kill myself studying this hard.",
         "My partner thinks free-diving is a death wish.",
         "The lads say I'll kill myself on that bike one day.",
+        "Four overdoses came in through casualty on my shift.",
     ],
 )
 def test_idioms_raise_no_risk_signal(text: str) -> None:
