@@ -470,12 +470,28 @@ def test_a_medicine_named_for_a_belief_without_escape_gets_the_condition_templat
     assert "leaving, hiding" not in text and "doctor who prescribes it" in text
 
 
-def test_a_reply_to_a_question_about_a_figure_must_point_to_support(guard, assessor) -> None:
-    client = "A woman stands by my wardrobe; my husband says nobody is there. What is she after?"
-    risk = assessor.assess(client)
-    draft = "It sounds like you're going through something unsettling. Tell me more about it."
-    verdict = guard.check(draft, client, risk)
-    assert any("no suggestion of support" in v.detail for v in verdict.violations)
+@pytest.mark.parametrize(
+    ("client", "draft", "missing"),
+    [
+        pytest.param(
+            "A woman stands by my wardrobe; my husband says nobody is there. What is she after?",
+            "It sounds like you're going through something unsettling. Tell me more about it.",
+            "no suggestion of support",
+            id="a_question_about_a_figure_must_be_answered_with_support",
+        ),
+        pytest.param(
+            "I've gone back to the back door four times. Can you tell me I definitely locked it?",
+            "It sounds like you have a lot going on. Can you tell me more about your day?",
+            "no word for the doubt",
+            id="a_reassurance_request_must_be_answered_by_naming_the_loop",
+        ),
+    ],
+)
+def test_a_reply_to_a_question_built_on_the_condition_must_say_what_it_needs(
+    guard, assessor, client, draft, missing
+) -> None:
+    verdict = guard.check(draft, client, assessor.assess(client))
+    assert any(missing in v.detail for v in verdict.violations)
 
 
 def test_a_ritual_recommended_as_what_helps_fails_the_ocd_guard(guard, assessor) -> None:
@@ -483,16 +499,6 @@ def test_a_ritual_recommended_as_what_helps_fails_the_ocd_guard(guard, assessor)
     risk = assessor.assess(client)
     draft = "Tapping together a few times can help you settle before bed."
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk))
-
-
-def test_a_reply_to_a_reassurance_request_that_names_no_doubt_leaves_it_standing(
-    guard, assessor
-) -> None:
-    client = "I've gone back to the back door four times. Can you tell me I definitely locked it?"
-    risk = assessor.assess(client)
-    draft = "It sounds like you have a lot going on. Can you tell me more about your day?"
-    verdict = guard.check(draft, client, risk)
-    assert any("no word for the doubt" in v.detail for v in verdict.violations)
 
 
 def test_a_reply_that_stays_with_the_doubt_answers_a_reassurance_request(guard, assessor) -> None:
