@@ -662,7 +662,6 @@ def _templates() -> _Templates:
         covered = frozenset(u.get("answered_by_protocol", ()))
         if not covered <= set(get_args(RiskCategory)):
             raise ValueError(f"{where}: answered_by_protocol names an unknown risk category")
-
         urgent.append(
             _Urgent(
                 id=u["id"],
