@@ -124,38 +124,30 @@ def test_a_negated_time_is_not_timing_now() -> None:
     assert "timing_now" not in perceive("Not tonight. I promised my friend I'd call him.").imminence
 
 
-def test_an_act_under_way_is_in_progress() -> None:
-    reading = perceive("I'm in the car in the garage. The engine's running and the door is shut.")
-    assert "in_progress" in reading.imminence
-
-
 @pytest.mark.parametrize(
     "text",
     [
+        "I'm in the car in the garage. The engine's running and the door is shut.",
+        "I swallowed the whole packet ten minutes ago.",
+        "the cut won't stop bleeding and the towels are soaked",
         "Took some pills with my wine earlier. Loads of them, if I'm honest.",
         "Parked up by the quarry, just sitting here with the engine off.",
     ],
+    ids=[
+        "the_engine_running_in_a_shut_garage",
+        "an_overdose_without_a_drug_name",
+        "bleeding_that_will_not_stop",
+        "more_than_a_dose_taken_just_now",
+        "being_parked_at_a_drop",
+    ],
 )
-def test_more_than_a_dose_taken_just_now_or_being_at_a_drop_is_under_way(text) -> None:
+def test_an_act_under_way_is_in_progress(text) -> None:
     assert "in_progress" in perceive(text).imminence
 
 
 def test_a_lot_taken_months_ago_is_an_attempt_told_not_one_under_way() -> None:
     reading = perceive("I took a lot of something last spring and woke up on a ward.")
     assert "in_progress" not in reading.imminence
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I swallowed the whole packet ten minutes ago.",
-        "the cut won't stop bleeding and the towels are soaked",
-    ],
-)
-def test_an_overdose_without_a_drug_name_and_bleeding_that_will_not_stop_are_under_way(
-    text,
-) -> None:
-    assert "in_progress" in perceive(text).imminence
 
 
 @pytest.mark.parametrize(
