@@ -31,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -205,6 +206,8 @@ class RuleSet:
     speaker: re.Pattern[str]
     question_lead: re.Pattern[str]
     keywords: re.Pattern[str]
+    fragments: Mapping[str, str]
+    """The shared words (``{NAME}``) expanded, for data outside the rule files to use too."""
 
 
 def _join(value: Pieces) -> str:
@@ -232,21 +235,6 @@ def _read(directory: Traversable | Path, name: str) -> object:
     return yaml.load(directory.joinpath(f"{name}.yaml").read_text("utf-8"), Loader=_Loader)
 
 
-def _load_fragments(directory: Traversable | Path) -> dict[str, str]:
-    raw = _read(directory, "fragments")
-    if not isinstance(raw, dict) or not isinstance(raw.get("fragments"), dict):
-        raise ValueError("fragments.yaml: needs a 'fragments' mapping")
-    fragments: dict[str, str] = {}
-    for name, value in raw["fragments"].items():
-        fragments[name] = _expand(_join(value), fragments, f"fragments.yaml: {name}")
-    return fragments
-
-
-@lru_cache(maxsize=1)
-def _shipped_fragments() -> dict[str, str]:
-    return _load_fragments(resources.files("theraloop.agent.safety").joinpath("data/patterns"))
-
-
 def expand_fragments(pattern: Pieces, where: str) -> str:
     """Return ``pattern`` with each ``{NAME}`` replaced by the shipped fragment.
 
@@ -255,7 +243,7 @@ def expand_fragments(pattern: Pieces, where: str) -> str:
     Raises:
         ValueError: a fragment is unknown; the message names ``where``.
     """
-    return _expand(_join(pattern), _shipped_fragments(), where)
+    return _expand(_join(pattern), rule_set().fragments, where)
 
 
 def load_rule_set(directory: Traversable | Path) -> RuleSet:
@@ -265,7 +253,12 @@ def load_rule_set(directory: Traversable | Path) -> RuleSet:
         ValueError: a file is malformed, a rule id repeats, a fragment is unknown or a regex does
             not compile; the message names the file and the rule.
     """
-    fragments = _load_fragments(directory)
+    raw_fragments = _read(directory, "fragments")
+    if not isinstance(raw_fragments, dict) or not isinstance(raw_fragments.get("fragments"), dict):
+        raise ValueError("fragments.yaml: needs a 'fragments' mapping")
+    fragments: dict[str, str] = {}
+    for name, value in raw_fragments["fragments"].items():
+        fragments[name] = _expand(_join(value), fragments, f"fragments.yaml: {name}")
     rules: list[Rule] = []
     seen: set[str] = set()
     for file in RULE_FILES:
@@ -314,6 +307,7 @@ def load_rule_set(directory: Traversable | Path) -> RuleSet:
         speaker=filt(filters.speaker, "speaker"),
         question_lead=filt(filters.question_lead, "question_lead"),
         keywords=filt(filters.keywords, "keywords"),
+        fragments=MappingProxyType(fragments),
     )
 
 
