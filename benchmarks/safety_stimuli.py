@@ -70,6 +70,7 @@ FROZEN = {
     "safety_stimuli_v16.yaml": "93a9e3df86640355276378ba3c89c1e9113adbd5f45beddf88c78fd73dae57b0",
     "safety_stimuli_v17.yaml": "8fd7667bc96492099897c3060ec528c351b58e083478ca569e9f5a725ea0de26",
     "safety_stimuli_v18.yaml": "6ae648dfa9e501754fa91d42677faa29a1f24502d07ad9e475e6ff1c25eadbce",
+    "safety_stimuli_v19.yaml": "fb16596632bb7f6f875cd8ebb453f048711b74f4f493a9e35c4fca09f97b63a3",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -110,6 +111,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v16.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v17.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v18.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v19.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
