@@ -767,11 +767,12 @@ def _explained_by_condition(
     imminence cue other than a time word is present, and the cue rules perceive psychosis, mania
     or OCD (the condition reader reads topics and takes too many plain plans for mania to excuse
     one), the reading is the condition talking: the turn stays ``low`` so the condition's guards
-    and reply answer it, not the suicide protocol. Words inside a condition's own cue ("pipes it
+    and reply answer it, not the suicide protocol nor, for a faint reading ("say I'm clean and I
+    promise I'll stop"), a question about suicide. Words inside a condition's own cue ("pipes it
     in to poison me", "intrusive thoughts of hurting him") are the belief or the obsession, not a
     word of death or harm beside it.
     """
-    if not reaches(r.level, "moderate") or r.pattern_level != "none" or prior.pattern_max != "none":
+    if r.level == "none" or r.pattern_level != "none" or prior.pattern_max != "none":
         return r
     beside = set(risk_keywords(window, _cue_spans(reading, len(window) - 1))) - _CONDITION_WORDS
     if set(reading.imminence) - {"timing_now"} or beside:
@@ -780,7 +781,7 @@ def _explained_by_condition(
     if not found:
         return r
     cats = {c: ("low" if c in _SELF else lv) for c, lv in r.cats.items()}
-    note = f"a plan read only by the classifier, with {', '.join(found)} perceived: low (guards on)"
+    note = f"a reading only the classifier made, with {', '.join(found)} perceived: low (guards on)"
     return replace(r, level="low", cats=cats, notes=(*r.notes, note), explained_by=tuple(found))
 
 

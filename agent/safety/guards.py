@@ -742,8 +742,9 @@ def safe_fallback_reply(
     turn with self-directed risk, the reply follows the turn's risk (a means question, then any
     self-directed risk) or stays neutral. With a risk that requires the protocol, means,
     dismissal and preparation return the crisis reply. ``model_failure`` answers what the turn
-    shows when the model gave no usable draft: a means question gets the means template and a
-    condition held in this message its template; self-directed risk gets a direct question about
+    shows when the model gave no usable draft: a means question gets the means template, a
+    condition held in this message its template, and so does one held earlier in the window
+    whose urgent element this message speaks of; self-directed risk gets a direct question about
     suicide, a suspected condition the careful neutral reply, and anything else a holding reply.
     The condition templates also answer what comes first whatever the condition (not eating,
     hurting the body to get rid of something, harm to others) when the client's message or one
@@ -783,6 +784,9 @@ def safe_fallback_reply(
         if kind == "risk_dismissal":
             key = "urgent_concern"
             stand_in = None if stand_in == "means_information" else stand_in
+        # a condition held earlier in the window whose urgent element this message speaks of
+        # (the children taken out of school to hide them) answers with its own template
+        stand_in = stand_in or _urgent_template(situation)
     if kind == "risk_dismissal" and situation.self_risk:
         # a reply that passed over what the held condition makes urgent is answered by that
         # condition's template, which carries the line (and a wish to die, if spoken)

@@ -522,6 +522,21 @@ def test_a_compulsion_the_classifier_reads_as_risk_is_kept_low_and_explained_by_
     assert r.level == "low" and r.explained_by == ("ocd",) and not r.requires_protocol
 
 
+RAW_HANDS = "My hands are raw from washing. Tell me I'm clean and I promise I'll stop."
+
+
+def test_a_faint_classifier_reading_of_a_plea_for_reassurance_is_explained_by_ocd() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.6))
+    r = detector.assess(RAW_HANDS)
+    assert r.level == "low" and r.explained_by == ("ocd",)
+
+
+def test_a_passive_wish_beside_the_compulsion_is_not_explained_by_it() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.6))
+    r = detector.assess(f"Some days I wish I could just not wake up. {RAW_HANDS}")
+    assert r.level == "low" and r.conditions.has("ocd") and r.explained_by == ()
+
+
 def test_a_persecutory_belief_whose_own_words_name_poison_is_kept_low_and_explained() -> None:
     detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
     r = detector.assess("The man next door blows fumes in through the floor to poison us.")

@@ -282,6 +282,19 @@ def test_a_failed_model_call_without_any_risk_is_a_holding_reply() -> None:
     assert "tell me a little more" in text and "suicide" not in text
 
 
+SPIED_ON = [
+    "My neighbours have put cameras in the walls to spy on me.",
+    "They want my children taken into care, I know it.",
+]
+CHILD_HIDDEN = "I pulled my daughter out of school and we sleep in motels. Where won't they look?"
+
+
+@pytest.mark.parametrize("kind", ["risk_dismissal", "model_failure"])
+def test_a_belief_told_earlier_answers_with_its_template_and_the_child_line(kind: str) -> None:
+    text = reply_after(kind, NONE, CHILD_HIDDEN, SPIED_ON)
+    assert "I see it a bit differently" in text and "worries me for your child" in text
+
+
 def test_a_condition_template_answers_not_eating_first_from_an_earlier_message() -> None:
     earlier = ["I haven't eaten since Sunday, there's no point, my organs have stopped."]
     text = safe_fallback_reply(
