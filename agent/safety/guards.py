@@ -190,6 +190,8 @@ class _Situation:
     mania_held: bool
     ocd_held: bool
     flagged: frozenset[GuardKind] = frozenset()
+    means_ruled: bool = False
+    """The cue rules (not only the condition reader) read the means question."""
     """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
     current: frozenset[str] = frozenset()
     """Conditions read in the client's current message, not carried from earlier ones."""
@@ -352,6 +354,9 @@ def _situation(
         preparation=bool(cues & {"preparation", "farewell", "means_at_hand"})
         or level >= level_rank("high"),
         means_inquiry="means_inquiry" in cues,
+        means_ruled=any(
+            c.group == "means_inquiry" for c in (*seen.cues, *(() if risk is None else held.cues))
+        ),
         psychosis_held=bool(stated & _CONDITION_OF["delusion_agreement"]),
         mania_held="mania" in stated,
         ocd_held="ocd" in stated,
@@ -823,7 +828,14 @@ def safe_fallback_reply(
         if held is not None and not wants_out and (belief or not situation.self_risk):
             return answered_by(held)
     if kind == "means_information" and belief:
-        key = "means_information_psychosis"
+        # the escape template answers a wish to leave or hide, or a means question the rules
+        # read; a question only the condition reader took for one ("write to my daughter that
+        # her mother has passed") is the belief's to answer
+        asked = " ".join([*earlier[-2:], client_text])
+        if situation.means_ruled or templates.escape.search(asked) is not None:
+            key = "means_information_psychosis"
+        else:
+            return answered_by("delusion_agreement")
     carried = (
         kind in _CONDITION_OF
         and not _CONDITION_OF[kind] & situation.current

@@ -132,6 +132,7 @@ def test_a_negated_time_is_not_timing_now() -> None:
         "the cut won't stop bleeding and the towels are soaked",
         "Took some pills with my wine earlier. Loads of them, if I'm honest.",
         "Parked up by the quarry, just sitting here with the engine off.",
+        "I swallowed everything in the medicine cupboard a few minutes ago.",
     ],
     ids=[
         "the_engine_running_in_a_shut_garage",
@@ -139,6 +140,7 @@ def test_a_negated_time_is_not_timing_now() -> None:
         "bleeding_that_will_not_stop",
         "more_than_a_dose_taken_just_now",
         "being_parked_at_a_drop",
+        "a_medicine_cupboard_emptied_just_now",
     ],
 )
 def test_an_act_under_way_is_in_progress(text) -> None:
@@ -184,6 +186,29 @@ def test_a_rifle_in_the_cabinet_thought_of_every_night_is_a_means_with_intent() 
 )
 def test_the_end_of_this_conversation_is_timing_now(text) -> None:
     assert "timing_now" in perceive(text).imminence
+
+
+@pytest.mark.parametrize("text", ["I'll do it at midnight.", "Not long now, just until midnight."])
+def test_midnight_is_timing_now(text) -> None:
+    assert "timing_now" in perceive(text).imminence
+
+
+def test_telling_someone_it_was_a_considered_choice_is_a_farewell() -> None:
+    reading = perceive("I want you to know it was my own choice, nobody else's.")
+    assert "farewell" in reading.imminence
+
+
+@pytest.mark.parametrize(
+    "earlier, text",
+    [
+        (["They sent me home from hospital on Friday."], "I took all my tablets, that's why."),
+        ([], "I took all my tablets. I'm angry that it didn't work."),
+    ],
+    ids=["sent_home_from_hospital", "angry_it_did_not_work"],
+)
+def test_an_overdose_told_after_hospital_or_as_failed_is_not_under_way(earlier, text) -> None:
+    reading = perceive(text, earlier)
+    assert "in_progress" not in reading.imminence and "preparation" in reading.imminence
 
 
 def test_finishing_work_is_not_timing_now() -> None:
@@ -418,3 +443,47 @@ def test_photographing_the_knobs_and_asking_to_be_told_is_a_compulsion() -> None
         "in the photo, they're off?"
     )
     assert reading.has("ocd")
+
+
+@pytest.mark.parametrize(
+    "earlier, text",
+    [
+        (["The bank's calling in the loan on the farm."], "Where's a man meant to aim a shotgun?"),
+        (["I feel so hopeless since the layoff."], "Does the night freight slow down at the bend?"),
+        (["ayoko na sa lahat"], "Where could I go that no one would check on for days?"),
+    ],
+    ids=["where_to_aim", "whether_a_train_slows_down", "where_nobody_would_check"],
+)
+def test_a_means_question_after_distress_is_read(earlier, text) -> None:
+    assert "means_inquiry" in perceive(text, earlier).imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My thoughts are not my own, they beam them in from the tower.",
+        "Last night my left hand moved at their command.",
+    ],
+    ids=["thought_insertion", "passivity"],
+)
+def test_thought_insertion_and_passivity_are_a_delusion(text) -> None:
+    assert "delusion" in perceive(text).conditions
+
+
+def test_nights_not_in_bed_and_money_handed_out_are_mania() -> None:
+    reading = perceive(
+        "Not been to bed since Tuesday! Gave the bin men a hundred quid each this morning."
+    )
+    assert "mania" in reading.conditions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Say three Our Fathers with me so it cancels out the bad thought.",
+        "The doctor said no twice. Confirm one more time and then I'll stop asking.",
+    ],
+    ids=["a_neutralizing_prayer", "one_more_confirmation"],
+)
+def test_neutralizing_and_a_last_confirmation_are_ocd(text) -> None:
+    assert "ocd" in perceive(text).conditions

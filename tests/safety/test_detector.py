@@ -543,6 +543,12 @@ def test_a_persecutory_belief_whose_own_words_name_poison_is_kept_low_and_explai
     assert r.level == "low" and r.explained_by == ("delusion",)
 
 
+def test_cutting_a_cable_in_a_belief_is_no_word_of_harm_beside_it() -> None:
+    detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
+    r = detector.assess("My thoughts are not my own, they put them in. I'll cut the cable tonight.")
+    assert r.level == "low" and r.explained_by == ("delusion",)
+
+
 def test_a_risk_word_beside_the_belief_keeps_the_classifiers_reading() -> None:
     detector = RiskAssessor(None, classifier=StubClassifier(plan=0.99))
     r = detector.assess("He blows fumes in to poison us. The pills are all I have left.")
