@@ -487,3 +487,8 @@ def test_nights_not_in_bed_and_money_handed_out_are_mania() -> None:
 )
 def test_neutralizing_and_a_last_confirmation_are_ocd(text) -> None:
     assert "ocd" in perceive(text).conditions
+
+
+def test_seeing_shadow_people_is_a_hallucination() -> None:
+    reading = perceive("On night shifts I keep seeing shadow people cross the road ahead of me.")
+    assert "hallucination" in reading.conditions
