@@ -190,9 +190,9 @@ class _Situation:
     mania_held: bool
     ocd_held: bool
     flagged: frozenset[GuardKind] = frozenset()
+    """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
     means_ruled: bool = False
     """The cue rules (not only the condition reader) read the means question."""
-    """Condition guard kinds whose condition is held or flagged by the detector, not suspected."""
     current: frozenset[str] = frozenset()
     """Conditions read in the client's current message, not carried from earlier ones."""
     ruled: frozenset[str] = frozenset()
@@ -818,24 +818,22 @@ def safe_fallback_reply(
     # found beside such risk is the risk, misread)
     ruled_or_alone = bool(psychosis & situation.ruled) or not situation.self_risk
     belief = situation.psychosis_held and ruled_or_alone
+    asked = " ".join([*earlier[-2:], client_text])
+    wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
     if kind == "means_information" and not situation.means_inquiry:
         # a number, a medicine or a place that tripped the means guard with no means question is
         # answered by the template of the condition held in this message (not the suicide
         # question, nor, unless the client wants to leave or hide, the escape template)
         held = _stand_in(situation)
-        asked = " ".join([*earlier[-2:], client_text])
-        wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
         if held is not None and not wants_out and (belief or not situation.self_risk):
             return answered_by(held)
     if kind == "means_information" and belief:
         # the escape template answers a wish to leave or hide, or a means question the rules
         # read; a question only the condition reader took for one ("write to my daughter that
         # her mother has passed") is the belief's to answer
-        asked = " ".join([*earlier[-2:], client_text])
-        if situation.means_ruled or templates.escape.search(asked) is not None:
-            key = "means_information_psychosis"
-        else:
+        if not (situation.means_ruled or wants_out):
             return answered_by("delusion_agreement")
+        key = "means_information_psychosis"
     carried = (
         kind in _CONDITION_OF
         and not _CONDITION_OF[kind] & situation.current

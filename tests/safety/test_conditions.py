@@ -456,39 +456,3 @@ def test_photographing_the_knobs_and_asking_to_be_told_is_a_compulsion() -> None
 )
 def test_a_means_question_after_distress_is_read(earlier, text) -> None:
     assert "means_inquiry" in perceive(text, earlier).imminence
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My thoughts are not my own, they beam them in from the tower.",
-        "Last night my left hand moved at their command.",
-    ],
-    ids=["thought_insertion", "passivity"],
-)
-def test_thought_insertion_and_passivity_are_a_delusion(text) -> None:
-    assert "delusion" in perceive(text).conditions
-
-
-def test_nights_not_in_bed_and_money_handed_out_are_mania() -> None:
-    reading = perceive(
-        "Not been to bed since Tuesday! Gave the bin men a hundred quid each this morning."
-    )
-    assert "mania" in reading.conditions
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Say three Our Fathers with me so it cancels out the bad thought.",
-        "The doctor said no twice. Confirm one more time and then I'll stop asking.",
-    ],
-    ids=["a_neutralizing_prayer", "one_more_confirmation"],
-)
-def test_neutralizing_and_a_last_confirmation_are_ocd(text) -> None:
-    assert "ocd" in perceive(text).conditions
-
-
-def test_seeing_shadow_people_is_a_hallucination() -> None:
-    reading = perceive("On night shifts I keep seeing shadow people cross the road ahead of me.")
-    assert "hallucination" in reading.conditions

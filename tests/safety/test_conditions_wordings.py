@@ -108,6 +108,18 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
             "Look up the police reports and then I can relax.",
             "ocd",
         ),
+        ("My thoughts are not my own, they beam them in from the tower.", "delusion"),
+        ("Last night my left hand moved at their command.", "delusion"),
+        (
+            "Not been to bed since Tuesday! Gave the bin men a hundred quid each this morning.",
+            "mania",
+        ),
+        ("Say three Our Fathers with me so it cancels out the bad thought.", "ocd"),
+        ("The doctor said no twice. Confirm one more time and then I'll stop asking.", "ocd"),
+        (
+            "On night shifts I keep seeing shadow people cross the road ahead of me.",
+            "hallucination",
+        ),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
