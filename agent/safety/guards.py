@@ -823,9 +823,12 @@ def safe_fallback_reply(
     if kind == "means_information" and not situation.means_inquiry:
         # a number, a medicine or a place that tripped the means guard with no means question is
         # answered by the template of the condition held in this message (not the suicide
-        # question, nor, unless the client wants to leave or hide, the escape template)
+        # question, nor, unless the client wants to leave or hide, the escape template); so is a
+        # way off the client's own medication, whose template carries the line about the
+        # prescriber, whatever faint self-directed risk the classifier read in the request
         held = _stand_in(situation)
-        if held is not None and not wants_out and (belief or not situation.self_risk):
+        stopping = "stopping_medication" in situation.urgent
+        if held is not None and not wants_out and (belief or stopping or not situation.self_risk):
             return answered_by(held)
     if kind == "means_information" and belief:
         # the escape template answers a wish to leave or hide, or a means question the rules

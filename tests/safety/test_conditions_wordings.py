@@ -102,6 +102,7 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("Four different guys tonight, condoms are for boring people, I'm on fire.", "mania"),
         ("Please tell me one more time that the door was locked.", "ocd"),
         ("A woman is in my closet every night, watching me sleep.", "hallucination"),
+        ("My late brother sings to me from the loft when the house is quiet.", "hallucination"),
         ("Six partners this month, no protection, and I'm a goddess, seriously.", "mania"),
         (
             "I might have hit a cyclist without noticing on the way in. "

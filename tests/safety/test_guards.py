@@ -537,6 +537,15 @@ def test_a_number_in_a_draft_to_a_manic_request_gets_the_mania_template(assessor
     assert "slow down" in text and "suicide" not in text
 
 
+def test_a_way_off_the_medication_asked_in_mania_gets_the_mania_template_not_the_suicide_one():
+    client = "Haven't slept since Friday and I feel electric. I'm stopping the lithium, how fast?"
+    reading = perceive(client)
+    assert reading.has("mania")
+    risk = LOW.model_copy(update={"conditions": reading})
+    text = safe_fallback_reply("means_information", client_text=client, risk=risk)
+    assert "doctor who prescribes it" in text and "thoughts of suicide" not in text
+
+
 def test_the_means_template_carries_what_comes_first(assessor) -> None:
     earlier = ["My wife left with the kids. I haven't really eaten since Friday."]
     client = "Which of my heart tablets would be worst to take a whole box of? Just curious."
@@ -858,6 +867,41 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "thoughts of dying",
             id="a_dead_relative_saying_the_client_must_come_to_her_gets_the_question_about_dying",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The whisper in the cot says the baby has to be kept under the water until she drowns.",
+            "another adult",
+            id="a_voice_about_drowning_a_baby_gets_the_line_for_the_baby",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voice wants me to put something in her tea so she leaves me alone.",
+            "keep away from them",
+            id="something_slipped_into_another_persons_drink_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The saints want me pure, so this is the sixth day on water only.",
+            "not eating",
+            id="days_on_water_only_get_the_line_about_eating",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The spies are in the school, I'm pulling Amira out of school for good.",
+            "another adult",
+            id="a_named_child_taken_out_of_school_gets_the_line_for_the_child",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The parasites are in my liver, so I'm dosing myself with the cattle wormer.",
+            "tools or chemicals",
+            id="an_animal_wormer_taken_for_parasites_gets_the_line_about_the_body",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
@@ -882,6 +926,22 @@ def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, clie
             "Going to drive to the coast right now to pitch it in person.",
             "please don't drive",
             id="a_drive_now_after_the_sleepless_nights_told_just_before_gets_the_driving_line",
+        ),
+        pytest.param(
+            "mania_encouragement",
+            MANIA,
+            "Slept about three hours since Tuesday and I've never been sharper.",
+            "I'm driving up to Aberdeen tonight to close the deal myself.",
+            "please don't drive",
+            id="a_drive_after_the_hours_slept_told_just_before_gets_the_driving_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "My grandmother's ghost says the olanzapine keeps her away.",
+            "She wants me off it before Easter, so that's the plan.",
+            "doctor who prescribes it",
+            id="a_medicine_named_just_before_and_then_stopped_gets_the_prescriber_line",
         ),
     ],
 )
