@@ -65,9 +65,12 @@ def test_warning_signs_older_than_the_window_do_not_count() -> None:
     [
         "Getting dumped by text on my birthday was the last straw.",
         "Nine winters of this arthritis. I can't do another winter.",
+        "My wife and the girls would do better with her new fella, honestly.",
+        "She took the kids to her sister's. Says she can't bear seeing me like this.",
+        "I failed the bar again and I can't show them my face at home.",
     ],
 )
-def test_a_last_straw_or_no_strength_for_more_of_it_is_distress(context) -> None:
+def test_a_last_straw_burden_or_shame_is_distress(context) -> None:
     assert perceive(TOWER, [context]).means_context == "distress"
 
 
@@ -201,11 +204,12 @@ def test_stopping_a_vital_medicine_to_die_peacefully_is_a_means_question_after_i
     [
         "The kids would be better off with the life insurance than with me.",
         "I keep imagining myself simply not being here.",
+        "Better I am not existing, my family would be free of me.",
+        "honestly better i didnt exist, they would manage",
+        "I wrote a long letter for my nephew, things for him to know later.",
     ],
 )
-def test_a_family_better_off_with_the_insurance_or_picturing_being_gone_is_ideation(
-    earlier,
-) -> None:
+def test_wishing_oneself_gone_or_writing_for_afterwards_is_ideation(earlier) -> None:
     assert perceive(TOWER, [earlier]).means_context == "ideation"
 
 
