@@ -384,10 +384,12 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     """Return the self-directed level the imminence cues support, given the client's level.
 
     ``self_level`` is the level the detector found for this turn and the conversation before
-    it. The cues never raise risk on their own, except preparation together with a farewell
-    and the thought of using a means at hand:
+    it. The cues never raise risk on their own, except an act under way or preparation
+    together with a farewell, and the thought of using a means at hand:
 
-    * an act under way (on the railing, pills already taken) with any ideation: ``imminent``;
+    * an act under way (on the railing, pills already taken) with any ideation, or with a
+      farewell or preparation (at the top of a silo, a note left, thanks for the chats):
+      ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
     * means at hand with a farewell or preparation, after any ideation: ``imminent``;
@@ -399,7 +401,7 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     """
     cues = set(reading.imminence)
     rank = level_rank(self_level)
-    if rank >= level_rank("low") and "in_progress" in cues:
+    if "in_progress" in cues and (rank >= level_rank("low") or {"farewell", "preparation"} & cues):
         return "imminent"
     if "timing_now" in cues and (
         (rank >= level_rank("low") and "means_at_hand" in cues) or rank >= level_rank("high")

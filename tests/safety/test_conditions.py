@@ -133,6 +133,9 @@ def test_a_negated_time_is_not_timing_now() -> None:
         "Took some pills with my wine earlier. Loads of them, if I'm honest.",
         "Parked up by the quarry, just sitting here with the engine off.",
         "I swallowed everything in the medicine cupboard a few minutes ago.",
+        "Sitting on top of the old water tower by the ring road, legs over the side.",
+        "I swallowed every pill from the kitchen drawer, Dad's too.",
+        "I took loads of my gran's heart tablets, I feel strange.",
     ],
     ids=[
         "the_engine_running_in_a_shut_garage",
@@ -141,6 +144,9 @@ def test_a_negated_time_is_not_timing_now() -> None:
         "more_than_a_dose_taken_just_now",
         "being_parked_at_a_drop",
         "a_medicine_cupboard_emptied_just_now",
+        "at_the_top_of_a_tower",
+        "every_pill_in_a_drawer_taken",
+        "loads_of_someone_elses_tablets_taken",
     ],
 )
 def test_an_act_under_way_is_in_progress(text) -> None:
@@ -260,6 +266,29 @@ def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_unde
     assert "in_progress" not in reading.imminence
     assert "preparation" in reading.imminence
     assert imminence_level(reading, "low") == "high"
+
+
+def test_someone_who_found_the_client_places_the_overdose_in_the_past() -> None:
+    reading = perceive("I took a lot of my sleeping tablets after the funeral. My housemate found me.")
+    assert "in_progress" not in reading.imminence and "preparation" in reading.imminence
+
+
+def test_a_passcode_left_on_a_note_for_someone_is_preparation() -> None:
+    reading = perceive("I left my bank pin on a note under the kettle for my brother.")
+    assert "preparation" in reading.imminence
+
+
+def test_being_at_a_height_with_a_farewell_is_imminent_without_a_word_of_ideation() -> None:
+    reading = perceive(
+        "thanks for all our chats, really.", ["standing at the top of the multi-storey on Dale St"]
+    )
+    assert {"in_progress", "farewell"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_being_at_a_height_alone_raises_no_level() -> None:
+    reading = perceive("Sitting at the top of the lighthouse with my sketchbook, the view is mad.")
+    assert imminence_level(reading, "none") == "none"
 
 
 def test_preparation_with_a_farewell_is_high_on_its_own() -> None:
