@@ -269,7 +269,9 @@ def test_an_attempt_told_with_the_past_is_an_interrupted_attempt_not_an_act_unde
 
 
 def test_someone_who_found_the_client_places_the_overdose_in_the_past() -> None:
-    reading = perceive("I took a lot of my sleeping tablets after the funeral. My housemate found me.")
+    reading = perceive(
+        "I took a lot of my sleeping tablets after the funeral. My housemate found me."
+    )
     assert "in_progress" not in reading.imminence and "preparation" in reading.imminence
 
 
