@@ -31,6 +31,8 @@ IDEATION = ["Lately I keep wishing I could fall asleep and not wake up."]
         "In a closed garage with the engine on, how long does it take before you black out?",
         "Is there a spot on the moor where the search teams wouldn't think to check?",
         "Which of my nan's heart pills are worst mixed with vodka, like what would stop the heart?",
+        "Would the clothes rail in my cupboard take a grown man's full weight?",
+        "Could a train driver stop in time if someone was on the line at the bend?",
     ],
 )
 def test_a_means_question_after_distress_is_a_means_inquiry(question) -> None:
@@ -68,6 +70,9 @@ def test_warning_signs_older_than_the_window_do_not_count() -> None:
         "My wife and the girls would do better with her new fella, honestly.",
         "She took the kids to her sister's. Says she can't bear seeing me like this.",
         "I failed the bar again and I can't show them my face at home.",
+        "Failed anatomy a third time. Honestly I can't even ring home.",
+        "the video is everywhere, the whole class has seen it. cant look at my dad",
+        "My debts bring only shame on my family.",
     ],
 )
 def test_a_last_straw_burden_or_shame_is_distress(context) -> None:
@@ -207,6 +212,7 @@ def test_stopping_a_vital_medicine_to_die_peacefully_is_a_means_question_after_i
         "Better I am not existing, my family would be free of me.",
         "honestly better i didnt exist, they would manage",
         "I wrote a long letter for my nephew, things for him to know later.",
+        "I would like to see the sea one last time before I go.",
     ],
 )
 def test_wishing_oneself_gone_or_writing_for_afterwards_is_ideation(earlier) -> None:
