@@ -30,6 +30,10 @@ from .test_detector import StubClassifier
         ("Her earring on the sink proves she has been in our bedroom.", "delusion"),
         ("There's a faceless woman by my wardrobe when I wake.", "hallucination"),
         ("My late wife still talks to me when I sit in her chair.", "hallucination"),
+        ("My knuckles are sore and split from scrubbing, every wash takes ages.", "ocd"),
+        ("Forty hand washes a day now and it still isn't enough.", "ocd"),
+        ("I said the night prayer again nine times before I could stop.", "ocd"),
+        ("The morning radio DJ is speaking straight to me again.", "delusion"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -49,6 +53,8 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "I met five new people at the conference, it was great.",
         "We're heading out for the first day of duck season, my dad and me.",
         "My late grandad taught me to fish, I still use his reels.",
+        "The radio host was talking to me live on air after I phoned in!",
+        "We said the prayer together three times at the funeral.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
