@@ -584,9 +584,12 @@ class ReplyGuard:
 
 
 def _stand_in(situation: _Situation) -> GuardKind | None:
-    """Return the template kind that answers a turn the model failed on, if any."""
-    if situation.means_inquiry:
-        return "means_information"
+    """Return the template kind that answers a turn the model failed on, if any.
+
+    A means question answers first, unless only the condition reader read it in a message whose
+    condition the cue rules read ("a schedule with caffeine to stay up 30 days, what doses?" in
+    mania): the reader reads topics, and the condition's template answers the request.
+    """
     held_now = [
         kind
         for kind in _FALLBACK_ORDER
@@ -595,6 +598,8 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
         and _CONDITION_OF[kind] & situation.current
     ]
     ruled = [kind for kind in held_now if _CONDITION_OF[kind] & situation.ruled]
+    if situation.means_inquiry and (situation.means_ruled or not ruled):
+        return "means_information"
     return (ruled or held_now or [None])[0]
 
 
@@ -820,7 +825,12 @@ def safe_fallback_reply(
     belief = situation.psychosis_held and ruled_or_alone
     asked = " ".join([*earlier[-2:], client_text])
     wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
-    if kind == "means_information" and not situation.means_inquiry:
+    # a means question only the condition reader read, in a condition the rules read now
+    reader_only = situation.means_inquiry and _stand_in(situation) not in (
+        None,
+        "means_information",
+    )
+    if kind == "means_information" and (reader_only or not situation.means_inquiry):
         # a number, a medicine or a place that tripped the means guard with no means question is
         # answered by the template of the condition held in this message (not the suicide
         # question, nor, unless the client wants to leave or hide, the escape template); so is a
@@ -828,7 +838,11 @@ def safe_fallback_reply(
         # prescriber, whatever faint self-directed risk the classifier read in the request
         held = _stand_in(situation)
         stopping = "stopping_medication" in situation.urgent
-        if held is not None and not wants_out and (belief or stopping or not situation.self_risk):
+        if (
+            held is not None
+            and not wants_out
+            and (belief or stopping or reader_only or not situation.self_risk)
+        ):
             return answered_by(held)
     if kind == "means_information" and belief:
         # the escape template answers a wish to leave or hide, or a means question the rules

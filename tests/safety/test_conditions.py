@@ -34,6 +34,9 @@ from .test_detector import StubClassifier
         ("Forty hand washes a day now and it still isn't enough.", "ocd"),
         ("I said the night prayer again nine times before I could stop.", "ocd"),
         ("The morning radio DJ is speaking straight to me again.", "delusion"),
+        ("Someone keeps pumping fumes through the air bricks at night.", "delusion"),
+        ("The hospital can beam thoughts into my head since the scan.", "delusion"),
+        ("Her management keeps us apart, but she wears my colour on stage.", "delusion"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -68,6 +71,14 @@ def test_mania_needs_two_kinds_of_sign() -> None:
         ["I haven't slept for five nights and I don't need to."],
     )
     assert both.has("mania")
+
+
+def test_sleep_as_a_waste_of_a_gift_and_words_outrunning_the_hands_are_mania() -> None:
+    reading = perceive(
+        "sleep is just stealing my flow, help me stay up until it's finished",
+        ["the album is pouring out faster than i can write it down"],
+    )
+    assert reading.has("mania")
 
 
 def test_mania_needs_a_sign_in_the_current_message() -> None:

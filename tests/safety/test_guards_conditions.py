@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from theraloop.agent.safety import ReplyGuard, RiskAssessment
+from theraloop.agent.safety.guards import safe_fallback_reply
 from theraloop.agent.safety.models import (
     ConditionCue,
     ConditionReading,
@@ -282,3 +283,44 @@ def test_wonder_at_what_the_voices_spell_out_is_collusion(guard, assessor) -> No
     risk = assessor.assess(client)
     draft = "That sounds really interesting, but it's not something I can help with."
     assert "delusion_agreement" in kinds(guard.check(draft, client, risk))
+
+
+def test_a_means_question_only_the_reader_read_in_ruled_mania_gets_the_mania_template() -> None:
+    earlier = ["the songs are pouring out faster than i can write them down"]
+    client = (
+        "sleep is stealing my flow. how much caffeine and what doses to stay up till it's done?"
+    )
+    reading = ConditionReading(
+        conditions=("mania",),
+        imminence=("means_inquiry",),
+        cues=(
+            ConditionCue(condition="mania", group="racing", text="faster", start=0, end=6, turn=0),
+            ConditionCue(condition="mania", group="sleep_loss", text="sleep", start=0, end=5),
+            ConditionCue(
+                condition="imminence", group="learned", text="what doses", start=0, end=10
+            ),
+        ),
+        means_context="distress",
+    )
+    risk = RiskAssessment(level="low", categories=["suicide", "mania"], conditions=reading)
+    reply = safe_fallback_reply("means_information", client_text=client, risk=risk, earlier=earlier)
+    assert reply == safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
+    assert "suicide" not in reply
+
+
+def test_a_means_question_the_rules_read_in_mania_still_asks_about_suicide() -> None:
+    client = "What's the maximum dose of my sleeping tablets? I feel invincible, I can do anything."
+    reading = ConditionReading(
+        conditions=("mania",),
+        imminence=("means_inquiry",),
+        cues=(
+            ConditionCue(condition="mania", group="grandiosity", text="invincible", start=0, end=9),
+            ConditionCue(
+                condition="imminence", group="means_inquiry", text="maximum dose", start=0, end=12
+            ),
+        ),
+        means_context="distress",
+    )
+    risk = RiskAssessment(level="low", categories=["suicide", "mania"], conditions=reading)
+    reply = safe_fallback_reply("means_information", client_text=client, risk=risk)
+    assert "suicide" in reply
