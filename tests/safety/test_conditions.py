@@ -37,6 +37,8 @@ from .test_detector import StubClassifier
         ("Someone keeps pumping fumes through the air bricks at night.", "delusion"),
         ("The hospital can beam thoughts into my head since the scan.", "delusion"),
         ("Her management keeps us apart, but she wears my colour on stage.", "delusion"),
+        ("For a month there have been things crawling under my skin at night.", "hallucination"),
+        ("They slid a capsule under the skin of my wrist at the clinic.", "delusion"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -79,6 +81,12 @@ def test_sleep_as_a_waste_of_a_gift_and_words_outrunning_the_hands_are_mania() -
         ["the album is pouring out faster than i can write it down"],
     )
     assert reading.has("mania")
+
+
+def test_brighter_colours_after_stopping_lithium_are_mania() -> None:
+    assert perceive("I quit my lithium on Monday and colours look so much brighter now.").has(
+        "mania"
+    )
 
 
 def test_mania_needs_a_sign_in_the_current_message() -> None:
