@@ -388,6 +388,15 @@ def test_killing_imagined_worms_is_no_harm_to_others_but_bleach_on_the_arms_is_a
     assert "tools or chemicals" in text and "hurt anyone" not in text
 
 
+def test_killing_what_crawls_on_ones_skin_told_a_message_later_is_no_harm_to_others() -> None:
+    client = "What can I soak in the bath to kill them on my skin? I don't care if it burns."
+    earlier = ["For weeks there have been things crawling under my skin at night."]
+    text = safe_fallback_reply(
+        "delusion_agreement", client_text=client, risk=DELUSION, earlier=earlier
+    )
+    assert "tools or chemicals" in text and "hurt anyone" not in text
+
+
 def test_nearly_throwing_something_at_someone_during_mania_is_answered_first(assessor) -> None:
     client = (
         "Three projects going and everyone is SO slow, my roommate told me to calm down and i "
