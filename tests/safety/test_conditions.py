@@ -60,6 +60,7 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "My late grandad taught me to fish, I still use his reels.",
         "The radio host was talking to me live on air after I phoned in!",
         "We said the prayer together three times at the funeral.",
+        "I'll sleep when I'm dead, my manager can relax.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
