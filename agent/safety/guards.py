@@ -197,6 +197,8 @@ class _Situation:
     """Conditions read in the client's current message, not carried from earlier ones."""
     ruled: frozenset[str] = frozenset()
     """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
+    protocol: bool = False
+    """The turn's risk requires the crisis protocol."""
     urgent: frozenset[str] = frozenset()
     """The armed urgent elements (``urgent`` in safe_replies.yaml) the client's message or their
     last three messages speak of; none under the crisis protocol, whose reply answers first."""
@@ -363,6 +365,7 @@ def _situation(
         flagged=frozenset(kind for kind in _CONDITION_OF if reads(kind, firm | ruled)),
         current=frozenset(current),
         ruled=frozenset(ruled),
+        protocol=risk is not None and risk.requires_protocol,
     )
     if risk is not None and risk.requires_protocol and not protocol:
         return situation  # the protocol's reply answers first, with its own urgent lines
@@ -588,7 +591,8 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
 
     A means question answers first, unless only the condition reader read it in a message whose
     condition the cue rules read ("a schedule with caffeine to stay up 30 days, what doses?" in
-    mania): the reader reads topics, and the condition's template answers the request.
+    mania) and the risk stays below the protocol: the reader reads topics, and the condition's
+    template answers the request.
     """
     held_now = [
         kind
@@ -598,7 +602,7 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
         and _CONDITION_OF[kind] & situation.current
     ]
     ruled = [kind for kind in held_now if _CONDITION_OF[kind] & situation.ruled]
-    if situation.means_inquiry and (situation.means_ruled or not ruled):
+    if situation.means_inquiry and (situation.means_ruled or situation.protocol or not ruled):
         return "means_information"
     return (ruled or held_now or [None])[0]
 

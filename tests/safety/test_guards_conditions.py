@@ -348,3 +348,21 @@ def test_support_for_the_decision_a_belief_drives_is_collusion(guard) -> None:
     draft += "support you in making this decision."
     verdict = guard.check(draft, client, _learned("delusion", client))
     assert "delusion_agreement" in kinds(verdict)
+
+
+def test_a_means_question_only_the_reader_read_at_protocol_risk_gets_the_protocol() -> None:
+    client = "I died in March and my body hasn't noticed. Dead people don't need food, do they?"
+    reading = ConditionReading(
+        conditions=("delusion",),
+        imminence=("means_inquiry",),
+        cues=(
+            ConditionCue(
+                condition="delusion", group="believes_dead", text="I died", start=0, end=6
+            ),
+            ConditionCue(condition="imminence", group="learned", text="need food", start=0, end=9),
+        ),
+        means_context="distress",
+    )
+    risk = RiskAssessment(level="high", categories=["suicide", "delusion"], conditions=reading)
+    reply = safe_fallback_reply("model_failure", client_text=client, risk=risk)
+    assert "ending your life" in reply and "not eating" in reply
