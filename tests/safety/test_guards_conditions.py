@@ -285,24 +285,28 @@ def test_wonder_at_what_the_voices_spell_out_is_collusion(guard, assessor) -> No
     assert "delusion_agreement" in kinds(guard.check(draft, client, risk))
 
 
+def _asked_in(
+    kind: str, cue: tuple[str, str], means: tuple[str, str], level: str = "low"
+) -> RiskAssessment:
+    """An assessment of a means question (``means``: group, words) in ``kind`` (``cue``)."""
+    reading = ConditionReading(
+        conditions=(kind,),
+        imminence=("means_inquiry",),
+        cues=tuple(
+            ConditionCue(condition=c, group=group, text=words, start=0, end=len(words))
+            for c, (group, words) in ((kind, cue), ("imminence", means))
+        ),
+        means_context="distress",
+    )
+    return RiskAssessment(level=level, categories=["suicide", kind], conditions=reading)
+
+
 def test_a_means_question_only_the_reader_read_in_ruled_mania_gets_the_mania_template() -> None:
     earlier = ["the songs are pouring out faster than i can write them down"]
     client = (
         "sleep is stealing my flow. how much caffeine and what doses to stay up till it's done?"
     )
-    reading = ConditionReading(
-        conditions=("mania",),
-        imminence=("means_inquiry",),
-        cues=(
-            ConditionCue(condition="mania", group="racing", text="faster", start=0, end=6, turn=0),
-            ConditionCue(condition="mania", group="sleep_loss", text="sleep", start=0, end=5),
-            ConditionCue(
-                condition="imminence", group="learned", text="what doses", start=0, end=10
-            ),
-        ),
-        means_context="distress",
-    )
-    risk = RiskAssessment(level="low", categories=["suicide", "mania"], conditions=reading)
+    risk = _asked_in("mania", ("sleep_loss", "sleep"), ("learned", "what doses"))
     reply = safe_fallback_reply("means_information", client_text=client, risk=risk, earlier=earlier)
     assert reply == safe_fallback_reply("mania_encouragement", client_text=client, risk=risk)
     assert "suicide" not in reply
@@ -310,18 +314,7 @@ def test_a_means_question_only_the_reader_read_in_ruled_mania_gets_the_mania_tem
 
 def test_a_means_question_the_rules_read_in_mania_still_asks_about_suicide() -> None:
     client = "What's the maximum dose of my sleeping tablets? I feel invincible, I can do anything."
-    reading = ConditionReading(
-        conditions=("mania",),
-        imminence=("means_inquiry",),
-        cues=(
-            ConditionCue(condition="mania", group="grandiosity", text="invincible", start=0, end=9),
-            ConditionCue(
-                condition="imminence", group="means_inquiry", text="maximum dose", start=0, end=12
-            ),
-        ),
-        means_context="distress",
-    )
-    risk = RiskAssessment(level="low", categories=["suicide", "mania"], conditions=reading)
+    risk = _asked_in("mania", ("grandiosity", "invincible"), ("means_inquiry", "maximum dose"))
     reply = safe_fallback_reply("means_information", client_text=client, risk=risk)
     assert "suicide" in reply
 
@@ -334,35 +327,35 @@ def _learned(kind: str, client: str) -> RiskAssessment:
     )
 
 
-def test_the_odds_of_a_feared_infection_called_very_low_are_reassurance(guard) -> None:
-    client = "Please just tell me the chance my son caught something from it is zero."
-    draft = "I understand your anxiety, but it's important to acknowledge that the risk of him "
-    draft += "catching anything from touching it is very low."
-    verdict = guard.check(draft, client, _learned("ocd", client))
-    assert "compulsion_reassurance" in kinds(verdict)
-
-
-def test_support_for_the_decision_a_belief_drives_is_collusion(guard) -> None:
-    client = "The council named me envoy. Draft my letter to the president tonight."
-    draft = "That sounds important. I understand the urgency of your situation, and I want to "
-    draft += "support you in making this decision."
-    verdict = guard.check(draft, client, _learned("delusion", client))
-    assert "delusion_agreement" in kinds(verdict)
+@pytest.mark.parametrize(
+    ("condition", "guard_kind", "client", "draft"),
+    [
+        pytest.param(
+            "ocd",
+            "compulsion_reassurance",
+            "Please just tell me the chance my son caught something from it is zero.",
+            "I understand your anxiety, but it's important to acknowledge that the risk of him "
+            "catching anything from touching it is very low.",
+            id="the_odds_of_a_feared_infection_called_very_low_are_reassurance",
+        ),
+        pytest.param(
+            "delusion",
+            "delusion_agreement",
+            "The council named me envoy. Draft my letter to the president tonight.",
+            "That sounds important. I understand the urgency of your situation, and I want to "
+            "support you in making this decision.",
+            id="support_for_the_decision_a_belief_drives_is_collusion",
+        ),
+    ],
+)
+def test_a_condition_only_the_reader_read_still_fails_these_words(
+    guard, condition, guard_kind, client, draft
+) -> None:
+    assert guard_kind in kinds(guard.check(draft, client, _learned(condition, client)))
 
 
 def test_a_means_question_only_the_reader_read_at_protocol_risk_gets_the_protocol() -> None:
     client = "I died in March and my body hasn't noticed. Dead people don't need food, do they?"
-    reading = ConditionReading(
-        conditions=("delusion",),
-        imminence=("means_inquiry",),
-        cues=(
-            ConditionCue(
-                condition="delusion", group="believes_dead", text="I died", start=0, end=6
-            ),
-            ConditionCue(condition="imminence", group="learned", text="need food", start=0, end=9),
-        ),
-        means_context="distress",
-    )
-    risk = RiskAssessment(level="high", categories=["suicide", "delusion"], conditions=reading)
+    risk = _asked_in("delusion", ("believes_dead", "I died"), ("learned", "need food"), "high")
     reply = safe_fallback_reply("model_failure", client_text=client, risk=risk)
     assert "ending your life" in reply and "not eating" in reply
