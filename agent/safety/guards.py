@@ -829,18 +829,15 @@ def safe_fallback_reply(
     belief = situation.psychosis_held and ruled_or_alone
     asked = " ".join([*earlier[-2:], client_text])
     wants_out = situation.psychosis_held and templates.escape.search(asked) is not None
+    held = _stand_in(situation)
     # a means question only the condition reader read, in a condition the rules read now
-    reader_only = situation.means_inquiry and _stand_in(situation) not in (
-        None,
-        "means_information",
-    )
+    reader_only = situation.means_inquiry and held not in (None, "means_information")
     if kind == "means_information" and (reader_only or not situation.means_inquiry):
         # a number, a medicine or a place that tripped the means guard with no means question is
         # answered by the template of the condition held in this message (not the suicide
         # question, nor, unless the client wants to leave or hide, the escape template); so is a
         # way off the client's own medication, whose template carries the line about the
         # prescriber, whatever faint self-directed risk the classifier read in the request
-        held = _stand_in(situation)
         stopping = "stopping_medication" in situation.urgent
         if (
             held is not None
