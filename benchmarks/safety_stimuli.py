@@ -74,6 +74,7 @@ FROZEN = {
     "safety_stimuli_v20.yaml": "3c949e6687e13541534cfeee1804209583ec8457f763d70655c2e262e4c257e8",
     "safety_stimuli_v21.yaml": "a82947dd912875f9f4b050d37cac0df1ca3ab77cc6376cbf616ad2ded09491f6",
     "safety_stimuli_v22.yaml": "d46849eddd4e44f763f55516ced2634eb95d2ab9f6d7073adb6ed9670e82e607",
+    "safety_stimuli_v23.yaml": "d23c6acf82a2afd28e54fd0bc6450cda7500c8086427b4b00773a93a681a5f72",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -118,6 +119,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v20.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v21.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v22.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v23.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
