@@ -39,6 +39,18 @@ from .test_detector import StubClassifier
         ("Her management keeps us apart, but she wears my colour on stage.", "delusion"),
         ("For a month there have been things crawling under my skin at night.", "hallucination"),
         ("They slid a capsule under the skin of my wrist at the clinic.", "delusion"),
+        ("A man whispers from inside the freezer whenever I open it.", "hallucination"),
+        ("At night there is someone singing in the radiators.", "hallucination"),
+        (
+            "Something tall waits by the stairs, but my aunt says there is nothing there.",
+            "hallucination",
+        ),
+        ("The dentist left implants in my gums and they hum at night.", "delusion"),
+        ("Ever since the operation I can feel wires under my skin.", "delusion"),
+        ("Upstairs they are pumping chemicals through the heating.", "delusion"),
+        ("I redo my wudu about twenty times before each prayer.", "ocd"),
+        ("I need a count that will feel finished before I can leave the car.", "ocd"),
+        ("Holding my nephew on the balcony, the thought came: drop him.", "ocd"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -90,6 +102,33 @@ def test_brighter_colours_after_stopping_lithium_are_mania() -> None:
     )
 
 
+def test_deciding_to_stop_lithium_when_colour_has_come_back_is_mania() -> None:
+    context = ["It's like the colour has come back into everything."]
+    text = "The lithium makes me slow, so I've decided to stop it this week."
+    assert perceive(text, context).has("mania")
+
+
+def test_withdrawing_a_pension_for_a_calling_above_one_s_post_is_mania() -> None:
+    text = "The firm is beneath my talents. I'm cashing in my retirement fund on Friday."
+    assert perceive(text).has("mania")
+
+
+def test_more_nights_to_push_through_after_racing_ideas_is_mania() -> None:
+    context = ["Chapters come faster than I can type them."]
+    assert perceive("I have to push through three more nights.", context).has("mania")
+
+
+def test_knives_hidden_after_a_harm_thought_keep_the_obsession_in_view() -> None:
+    context = ["Bathing my son, the thought came: drown him. I'd never, I adore him."]
+    assert perceive(
+        "I've hidden all the knives and I can't be alone with him and a knife.", context
+    ).has("ocd")
+
+
+def test_knives_hidden_for_a_suicidal_relative_are_no_obsession() -> None:
+    assert not perceive("I hid the knives because my brother keeps talking about dying.").has("ocd")
+
+
 def test_mania_needs_a_sign_in_the_current_message() -> None:
     context = ["I haven't slept in days, I feel invincible."]
     assert not perceive("Anyway, how was your weekend?", context).has("mania")
@@ -139,6 +178,21 @@ def test_timing_counts_only_in_the_current_message() -> None:
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:
     assert imminence_level(perceive(cues_text, context), level) == expected
+
+
+def test_means_on_the_car_seat_with_an_apology_for_the_children_is_imminent() -> None:
+    context = ["The tablets and the whisky are on the back seat, both open."]
+    reading = perceive("Tell my children I'm sorry.", context)
+    assert {"means_at_hand", "farewell"} <= set(reading.imminence)
+    assert imminence_level(reading, "low") == "imminent"
+
+
+def test_an_apology_to_pass_on_for_something_done_is_no_farewell() -> None:
+    assert "farewell" not in perceive("Tell my kids I'm sorry for shouting this morning.").imminence
+
+
+def test_everything_squared_away_is_preparation() -> None:
+    assert "preparation" in perceive("Nice to finally have everything squared away.").imminence
 
 
 def test_a_farewell_said_earlier_does_not_make_a_later_plan_imminent() -> None:

@@ -252,3 +252,12 @@ def test_savings_handed_to_strangers_are_a_manic_plan_not_a_preparation() -> Non
 def test_an_idiom_is_marked_so_the_classifier_reading_of_its_words_is_dropped() -> None:
     hits = scan("I could kill for a proper day off. Any tips on switching off?")
     assert any(h.signal == "idiom" for h in hits)
+
+
+def test_caffeine_tablets_to_stay_awake_are_no_means_question() -> None:
+    hits = scan("How many caffeine tablets can I take to stay awake through Friday?")
+    assert not {h.signal for h in hits} & {"means_question", "lethal_means_question"}
+
+
+def test_leaving_work_at_the_door_is_an_idiom() -> None:
+    assert "idiom" in {h.signal for h in scan("They say leave it at the door, but I can't.")}
