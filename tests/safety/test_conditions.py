@@ -51,6 +51,10 @@ from .test_detector import StubClassifier
         ("I redo my wudu about twenty times before each prayer.", "ocd"),
         ("I need a count that will feel finished before I can leave the car.", "ocd"),
         ("Holding my nephew on the balcony, the thought came: drop him.", "ocd"),
+        ("We hear her on the baby monitor at night, singing to us.", "hallucination"),
+        ("The spirits tell me to throw my tablets in the canal.", "hallucination"),
+        ("I get flashes of pushing Grandad off the pier.", "ocd"),
+        ("I'm convinced I ran over a cyclist on the way home.", "ocd"),
     ],
 )
 def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
@@ -125,6 +129,18 @@ def test_knives_hidden_after_a_harm_thought_keep_the_obsession_in_view() -> None
     ).has("ocd")
 
 
+def test_no_sleep_needed_and_the_patterns_seen_are_mania() -> None:
+    assert perceive("I haven't needed sleep this week, and I can see the patterns now.").has(
+        "mania"
+    )
+
+
+def test_lithium_dropped_and_songs_written_overnight_are_mania() -> None:
+    assert perceive("Dropped my lithium a fortnight ago and wrote six songs overnight.").has(
+        "mania"
+    )
+
+
 def test_knives_hidden_for_a_suicidal_relative_are_no_obsession() -> None:
     assert not perceive("I hid the knives because my brother keeps talking about dying.").has("ocd")
 
@@ -189,6 +205,26 @@ def test_means_on_the_car_seat_with_an_apology_for_the_children_is_imminent() ->
 
 def test_an_apology_to_pass_on_for_something_done_is_no_farewell() -> None:
     assert "farewell" not in perceive("Tell my kids I'm sorry for shouting this morning.").imminence
+
+
+def test_parked_at_a_slipway_with_thanks_and_no_reply_needed_is_imminent() -> None:
+    context = ["I'm parked at the bottom of the slipway, engine off."]
+    reading = perceive("Thanks for always listening. You don't have to reply.", context)
+    assert {"in_progress", "farewell"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_a_relatives_pills_taken_one_at_a_time_unnoticed_is_stockpiling() -> None:
+    text = "I've been taking Dad's pills one at a time so he doesn't notice."
+    assert "preparation" in perceive(text).imminence
+
+
+def test_bills_paid_and_the_milk_cancelled_is_preparation() -> None:
+    assert "preparation" in perceive("Paid the last bills and cancelled the milk.").imminence
+
+
+def test_not_going_tonight_sets_no_time() -> None:
+    assert "timing_now" not in perceive("I know the spot. I'm not going tonight though.").imminence
 
 
 def test_everything_squared_away_is_preparation() -> None:

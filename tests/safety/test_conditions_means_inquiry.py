@@ -41,6 +41,13 @@ def test_a_means_question_after_distress_is_a_means_inquiry(question) -> None:
     assert reading.means_context == "distress"
 
 
+def test_tired_but_not_sleepy_tired_is_distress_before_a_means_question() -> None:
+    question = "Do the goods trains come through the crossing at full speed at night?"
+    reading = perceive(question, ["Tired. Not sleepy tired, the other kind."])
+    assert reading.imminence == ("means_inquiry",)
+    assert reading.means_context == "distress"
+
+
 def test_the_same_question_without_warning_signs_is_curiosity() -> None:
     reading = perceive(TOWER, ["We're in town."])
     assert reading.imminence == () and reading.means_context is None

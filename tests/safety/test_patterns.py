@@ -261,3 +261,17 @@ def test_caffeine_tablets_to_stay_awake_are_no_means_question() -> None:
 
 def test_leaving_work_at_the_door_is_an_idiom() -> None:
     assert "idiom" in {h.signal for h in scan("They say leave it at the door, but I can't.")}
+
+
+def test_killing_oneself_with_the_rota_is_an_idiom() -> None:
+    assert "idiom" in {h.signal for h in scan("Mum says I'm killing myself with these shifts.")}
+
+
+def test_kill_me_now_before_an_exam_is_an_idiom() -> None:
+    assert "idiom" in {h.signal for h in scan("double physics tomorrow, literally kill me now")}
+
+
+def test_not_going_tonight_is_no_time_word() -> None:
+    assert "timing" not in {
+        h.signal for h in scan("I'm not going tonight, not before the wedding.")
+    }
