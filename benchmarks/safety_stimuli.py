@@ -75,6 +75,7 @@ FROZEN = {
     "safety_stimuli_v21.yaml": "a82947dd912875f9f4b050d37cac0df1ca3ab77cc6376cbf616ad2ded09491f6",
     "safety_stimuli_v22.yaml": "d46849eddd4e44f763f55516ced2634eb95d2ab9f6d7073adb6ed9670e82e607",
     "safety_stimuli_v23.yaml": "d23c6acf82a2afd28e54fd0bc6450cda7500c8086427b4b00773a93a681a5f72",
+    "safety_stimuli_v24.yaml": "80bf2d4a45e72f7658cb7a187ea6a3d73e17ddb74adb86529467293c75c5add9",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -120,6 +121,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v21.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v22.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v23.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v24.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
