@@ -125,7 +125,14 @@ and the cue rules read for the condition a template answers."""
 _UNLESS_REACH = 150
 """How far before an urgent cue its ``unless`` words are looked for (about one sentence)."""
 _CLAUSE = re.compile(r"[.!?;:,\n]|\b(?:but|and|so|because)\b", re.IGNORECASE)
-_QUESTION = re.compile(r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b"
+    r"|(?:^|[.!?,;]\s*|\b(?:please|just|you|to)\s+)(?:tell|promise|confirm|swear\s+to|guarantee)\s+me\b"
+    r"|\bjust\s+say\s+(?:it|that|i|i'?d)\b"
+    r"|\bi\s+need\s+(?:you\s+to\s+say|to\s+hear)\b",
+    re.IGNORECASE,
+)
+"""A question, or a request to be told or promised something, which a reply answers or declines."""
 _SENTENCE = re.compile(r"\S(?:[^\n]*?)(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 """A sentence: up to end punctuation followed by a space (not the dot of a URL) or a line end."""
 

@@ -145,3 +145,16 @@ def test_asking_whether_the_therapist_is_angry_while_replaying_a_talk_is_an_ocd_
     assert perceive("i keep replaying what i said. are you angry with me? just say you're not").has(
         "ocd"
     )
+
+
+def test_an_image_of_stepping_off_disowned_in_the_same_breath_is_an_intrusive_thought() -> None:
+    text = (
+        "At the lock I get a picture of stepping off into the water. "
+        "I hold the rail. I don't want to die, I'm happy."
+    )
+    assert perceive(text).has("ocd")
+
+
+def test_not_wanting_to_die_but_seeing_no_way_on_is_not_an_intrusive_thought() -> None:
+    text = "I get images of stepping off the bridge. I don't want to die, but I can't keep going."
+    assert not perceive(text).has("ocd")

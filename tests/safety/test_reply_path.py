@@ -95,7 +95,7 @@ def test_a_model_that_only_refuses_is_redrafted_then_answered_by_the_turn_templa
     agent_with,
 ) -> None:
     agent, model = agent_with(lambda prompt: "I understand, but I can't help you with that.")
-    client = "I checked the stove 14 times, just tell me it's off."
+    client = "I checked the stove 14 times and I still feel it might be on."
     reply = agent.respond("c1", client)
     assert reply.reply_source == "model_fallback"
     assert "ritual" in reply.text and "can't help you" not in reply.text
