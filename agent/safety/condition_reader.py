@@ -222,6 +222,26 @@ class ConditionReader:
         return [self._cache[t] for t in texts]
 
 
+_QUESTION_LIKE = re.compile(
+    r"\?|(?:^|[.!;]\s+)(?:\w+\s+){0,3}?(?:how|what|which|where|when|would|could|does|do|is|are|can)\b"
+    r"|\bhow\s+(?:long|many|much|far|high|deep|fast|cold)\b|\b(?:need|want)\s+(?:the|to\s+know)\b",
+    re.IGNORECASE,
+)
+"""A question however worded: a question mark, a question word opening a sentence, or "how long"."""
+
+
+def _states_ideation_only(text: str, rules: ConditionRules) -> bool:
+    """Say whether ``text`` states ideation and asks nothing.
+
+    The head reads topics, and reads "it'd be easier to just not exist" as a question about a
+    means; a message that asks nothing is the ideation it states, answered as such.
+    """
+    if _QUESTION_LIKE.search(text) is not None:
+        return False
+    signs, _ = warning_signs(text, (), rules)
+    return signs == "ideation"
+
+
 _MEANING_ASKED = re.compile(
     r"\bwhat\s+(?:do\s+you\s+think\s+|did\s+you\s+think\s+)?(?:he|she|they|it|you|this|that|i|we)\s+"
     r"(?:means?|meant)\b|\bwhat\s+(?:does|did|do)\s+(?:it|that|this|he|she|they)\s+mean\b",
@@ -269,6 +289,8 @@ def add_learned(
         (h for h in current if h[0] == "means_question" and not _MEANING_ASKED.search(h[2])),
         None,
     )
+    if question is not None and _states_ideation_only(text, rules):
+        question = None
     if question is not None and "means_inquiry" not in reading.imminence:
         signs, sign_cues = warning_signs(text, context, rules)
         if signs is None:

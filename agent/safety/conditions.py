@@ -392,11 +392,13 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
       ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
-    * means at hand with a farewell or preparation, after any ideation: ``imminent``;
+    * means at hand with a farewell or preparation, after any ideation or with timing now
+      (the tablets counted out, a time set, someone told first): ``imminent``;
     * means at hand with the thought of using it: ``high``, ``imminent`` with timing now;
     * means at hand after active ideation (``moderate``): ``high``;
     * a farewell in this message after a plan or intent (``high``): ``imminent``;
-    * preparation or a farewell after any ideation, or both together: ``high``;
+    * preparation or a farewell after any ideation, or two such signs together (a drop
+      scouted and a spot chosen, a pet handed over and a goodbye): ``high``;
     * a means question after ideation: ``moderate``; after distress alone: ``low``.
     """
     cues = set(reading.imminence)
@@ -407,7 +409,11 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
         (rank >= level_rank("low") and "means_at_hand" in cues) or rank >= level_rank("high")
     ):
         return "imminent"
-    if rank >= level_rank("low") and "means_at_hand" in cues and {"farewell", "preparation"} & cues:
+    if (
+        "means_at_hand" in cues
+        and {"farewell", "preparation"} & cues
+        and (rank >= level_rank("low") or "timing_now" in cues)
+    ):
         return "imminent"
     if {"means_at_hand", "means_intent"} <= cues:  # the thought of using it is the ideation
         return "imminent" if "timing_now" in cues else "high"
@@ -417,7 +423,12 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     farewell_now = any(c.group == "farewell" and c.turn is None for c in reading.cues)
     if rank >= level_rank("high") and farewell_now:
         return "imminent"
-    if (rank >= level_rank("low") and farewell) or len(farewell) == 2:
+    signs = {
+        (c.group, c.text.lower())
+        for c in reading.cues
+        if c.condition == "imminence" and c.group in ("preparation", "farewell")
+    }
+    if (rank >= level_rank("low") and farewell) or len(signs) >= 2:
         return "high"
     if "means_inquiry" in cues:
         return "moderate" if reading.means_context == "ideation" else "low"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from theraloop.agent.safety.conditions import perceive
+from theraloop.agent.safety.patterns import scan
 
 
 @pytest.mark.parametrize(
@@ -158,3 +159,50 @@ def test_an_image_of_stepping_off_disowned_in_the_same_breath_is_an_intrusive_th
 def test_not_wanting_to_die_but_seeing_no_way_on_is_not_an_intrusive_thought() -> None:
     text = "I get images of stepping off the bridge. I don't want to die, but I can't keep going."
     assert not perceive(text).has("ocd")
+
+
+def test_confessing_again_and_going_through_it_once_more_is_an_ocd_loop() -> None:
+    context = ["I told my imam about it three times already."]
+    text = "Can we talk through it again and you tell me if it was really wrong?"
+    assert perceive(text, context).has("ocd")
+
+
+def test_promising_to_let_it_go_after_the_answer_is_an_idiom() -> None:
+    hits = scan("Tell me if it counts. Then I swear I'll let it go.")
+    assert any(h.signal == "idiom" for h in hits)
+
+
+def test_a_medicine_said_to_keep_a_receiver_powered_is_a_delusion_of_control() -> None:
+    text = "The tablets from the clinic are how they keep the transmitter in my jaw powered."
+    assert perceive(text).has("delusion")
+
+
+def test_a_medicine_that_keeps_one_well_is_no_delusion() -> None:
+    assert not perceive("The injection every month is how I keep my moods steady.").has("delusion")
+
+
+@pytest.mark.parametrize(
+    ("context", "text", "kind"),
+    [
+        ([], "My son insists I'm only seeing things. I'm not senile.", "hallucination"),
+        ([], "Two men in grey hats are standing by the gate again this evening.", "hallucination"),
+        ([], "At work the whole room could hear my thoughts, they all went quiet.", "delusion"),
+        ([], "The weather girl wore red again. That's our secret sign.", "delusion"),
+        ([], "Chalk marks on the pavement are there to mark my house for them.", "delusion"),
+        (
+            ["night 6 no sleep and not even tired tbh"],
+            "i think i've ascended. need to stay awake another few nights",
+            "mania",
+        ),
+        ([], "I can't leave the house until the shoe rack looks exactly right.", "ocd"),
+        (
+            ["There was a thud on the way back from the depot."],
+            "I've gone back twice and checked every local news page.",
+            "ocd",
+        ),
+    ],
+)
+def test_unseen_figures_broadcast_thoughts_no_sleep_and_checking_in_new_words(
+    context, text, kind
+) -> None:
+    assert perceive(text, context).has(kind)

@@ -379,6 +379,36 @@ def test_a_wish_to_die_said_a_message_ago_is_asked_about_in_a_condition_template
     assert "ritual" in text and "thoughts of suicide" in text
 
 
+def test_not_wanting_to_die_said_of_an_intrusive_image_asks_nothing_about_suicide() -> None:
+    earlier = ["I get flashes of me jumping off the balcony. I do not want to die, I'm happy."]
+    client = "Can you promise me that people with these thoughts never do it? Just say it."
+    text = safe_fallback_reply(
+        "compulsion_reassurance", client_text=client, risk=NONE, earlier=earlier
+    )
+    assert "ritual" in text and "thoughts of suicide" not in text
+
+
+@pytest.mark.parametrize(
+    ("client", "line"),
+    [
+        (
+            "The mites are back. I've been using tweezers and some bleach but they keep coming.",
+            "tools or chemicals",
+        ),
+        ("The angels want me to climb up onto the roof and fly to them.", "roofs"),
+        ("The voice says the cat is evil. Which plants are poison for cats?", "hurt anyone"),
+        (
+            "The voice says my nephew must be bathed in boiling water to clean him. How long?",
+            "hot water",
+        ),
+    ],
+)
+def test_a_tool_on_the_skin_a_roof_a_pet_poisoned_and_a_scalded_child_get_their_line(
+    client, line
+) -> None:
+    assert line in safe_fallback_reply("delusion_agreement", client_text=client, risk=DELUSION)
+
+
 def test_killing_imagined_worms_is_no_harm_to_others_but_bleach_on_the_arms_is_answered() -> None:
     client = (
         "I know there are worms under my skin laying eggs. What's the strongest thing I can put "
@@ -712,8 +742,8 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "delusion_agreement",
             DELUSION,
             "The shadows want me to open the window and step onto the ledge.",
-            "stay away from the window",
-            id="figures_urging_a_step_onto_a_ledge_get_the_line_about_the_window",
+            "stay away from windows",
+            id="figures_urging_a_step_onto_a_ledge_get_the_line_about_windows",
         ),
         pytest.param(
             "delusion_agreement",
@@ -761,8 +791,8 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "delusion_agreement",
             DELUSION,
             "The shape in my room keeps pointing at the window. We're on the ninth floor.",
-            "stay away from the window",
-            id="a_figure_pointing_at_the_window_gets_the_line_about_the_window",
+            "stay away from windows",
+            id="a_figure_pointing_at_the_window_gets_the_line_about_windows",
         ),
         pytest.param(
             "delusion_agreement",

@@ -1,0 +1,86 @@
+"""Preparatory acts, acts under way and timing told without a word of ideation."""
+
+from __future__ import annotations
+
+import pytest
+
+from theraloop.agent.safety.conditions import imminence_level, perceive
+from theraloop.agent.safety.patterns import scan
+
+
+def test_medicines_set_out_with_a_start_time_and_someone_told_is_imminent() -> None:
+    reading = perceive(
+        "I'll begin once everyone is asleep. Just wanted you to know first.",
+        ["all the boxes from the first aid cupboard are laid out on the bed"],
+    )
+    assert {"means_at_hand", "timing_now", "farewell"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_medicines_set_out_for_the_week_raise_nothing() -> None:
+    reading = perceive("I sorted my vitamins into the weekly box on the kitchen table.")
+    assert imminence_level(reading, "none") == "none"
+
+
+def test_all_of_them_taken_half_an_hour_ago_is_an_overdose_under_way() -> None:
+    reading = perceive("Had them all about half an hour ago. Feel dizzy.")
+    assert "in_progress" in reading.imminence
+    assert imminence_level(reading, "low") == "imminent"
+
+
+def test_wanting_company_while_it_takes_effect_is_an_act_under_way() -> None:
+    assert "in_progress" in perceive("I don't want to be on my own while it kicks in.").imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On the footbridge the barrier is really low at one end and there are no cameras.",
+        "I've figured out exactly which spot.",
+        "I sat in the barn with dad's shotgun on my lap for a while. Loaded.",
+        "I've left the back door unlocked so the police don't have to break it down.",
+        "Please make sure someone knows the dog's food is in the garage, one scoop at night.",
+    ],
+)
+def test_a_scouted_drop_a_chosen_spot_a_gun_held_and_arrangements_for_after_are_preparation(
+    text,
+) -> None:
+    assert "preparation" in perceive(text).imminence
+
+
+def test_two_preparatory_acts_together_are_high_without_a_word_of_ideation() -> None:
+    reading = perceive(
+        "I've figured out exactly which spot.",
+        ["On the footbridge the barrier is really low at one end and there are no cameras."],
+    )
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_one_preparatory_act_alone_raises_no_level() -> None:
+    reading = perceive("Please make sure someone feeds the cat, one scoop of food, while I'm away.")
+    assert imminence_level(reading, "none") == "none"
+
+
+def test_a_sudden_calm_with_a_goodbye_is_a_farewell() -> None:
+    assert "farewell" in perceive("I feel completely at peace with my decision. Bye.").imminence
+
+
+def test_feeling_alright_today_sets_no_time() -> None:
+    assert "timing_now" not in perceive("I'm alright today, honestly, just tired.").imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we chuck ourselves off the cliff on purpose to reset the boss every wipe",
+        "I'm an embalmer, I deal with death for a living and go home fine.",
+        "I'm trying to cut down on energy drinks, I get jittery.",
+        "That's not why I'm here though, it's about my brother.",
+    ],
+)
+def test_game_tactics_work_with_the_dead_and_cutting_down_are_idioms(text) -> None:
+    assert any(h.signal == "idiom" for h in scan(text))
+
+
+def test_wanting_to_cut_down_the_arm_is_no_idiom() -> None:
+    assert not any(h.signal == "idiom" for h in scan("I want to cut down my arm again."))
