@@ -273,7 +273,8 @@ def add_learned(
     in the earlier messages, worded in ways no cue names, stands for: ``ideation`` for active
     ideation or more, ``distress`` for a borderline reading); a suspected question counts as
     following distress at most, so it asks for a direct question about suicide but never
-    starts the protocol alone.
+    starts the protocol alone. A message that states ideation and asks nothing is read as the
+    ideation, not as a means question.
 
     With ``disclosure`` (the turn discloses abuse, harm or self-directed risk at ``moderate`` or
     above), a means inquiry or another imminence cue than a time word, the head's conditions in
