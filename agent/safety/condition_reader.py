@@ -230,16 +230,14 @@ _QUESTION_LIKE = re.compile(
 """A question however worded: a question mark, a question word opening a sentence, or "how long"."""
 
 
-def _states_ideation_only(text: str, rules: ConditionRules) -> bool:
-    """Say whether ``text`` states ideation and asks nothing.
+def _states_ideation_only(text: str, signs: Sequence[ConditionCue]) -> bool:
+    """Say whether ``text`` states ideation and asks nothing, given the conversation's ``signs``.
 
     The head reads topics, and reads "it'd be easier to just not exist" as a question about a
     means; a message that asks nothing is the ideation it states, answered as such.
     """
-    if _QUESTION_LIKE.search(text) is not None:
-        return False
-    signs, _ = warning_signs(text, (), rules)
-    return signs == "ideation"
+    stated = any(c.group == "ideation" and c.turn is None for c in signs)
+    return stated and _QUESTION_LIKE.search(text) is None
 
 
 _MEANING_ASKED = re.compile(
@@ -290,13 +288,11 @@ def add_learned(
         (h for h in current if h[0] == "means_question" and not _MEANING_ASKED.search(h[2])),
         None,
     )
-    if question is not None and _states_ideation_only(text, rules):
-        question = None
     if question is not None and "means_inquiry" not in reading.imminence:
         signs, sign_cues = warning_signs(text, context, rules)
         if signs is None:
             signs = earlier_risk
-        if signs is not None:
+        if signs is not None and not _states_ideation_only(text, sign_cues):
             _, strength, said, start, end = question
             cue = ConditionCue(
                 condition="imminence", group="learned", text=said, start=start, end=end
