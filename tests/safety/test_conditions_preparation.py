@@ -84,3 +84,52 @@ def test_game_tactics_work_with_the_dead_and_cutting_down_are_idioms(text) -> No
 
 def test_wanting_to_cut_down_the_arm_is_no_idiom() -> None:
     assert not any(h.signal == "idiom" for h in scan("I want to cut down my arm again."))
+
+
+def test_all_of_ones_own_medicine_swallowed_within_the_hour_is_an_overdose_under_way() -> None:
+    reading = perceive("I swallowed all of my venlafaxine about 40 minutes ago with gin.")
+    assert "in_progress" in reading.imminence
+
+
+def test_all_of_ones_dinner_eaten_an_hour_ago_is_no_act_under_way() -> None:
+    reading = perceive("Had all my tea about an hour ago and I'm starving again.")
+    assert "in_progress" not in reading.imminence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've climbed over the safety barrier on the multistorey.",
+        "Standing on the wrong side of the parapet right now, my legs are shaking.",
+    ],
+)
+def test_the_far_side_of_a_railing_at_a_drop_is_an_act_under_way(text) -> None:
+    assert "in_progress" in perceive(text).imminence
+
+
+def test_the_other_side_of_the_fence_is_only_a_place() -> None:
+    reading = perceive("The neighbours on the other side of the fence are having a barbecue.")
+    assert "in_progress" not in reading.imminence
+
+
+def test_a_gun_in_ones_lap_with_a_time_set_is_imminent() -> None:
+    reading = perceive("The pistol's in my lap. When the clock reaches twelve I'm going.")
+    assert {"means_at_hand", "timing_now"} <= set(reading.imminence)
+    assert imminence_level(reading, "low") == "imminent"
+
+
+def test_not_doing_anything_right_now_sets_no_time() -> None:
+    reading = perceive("I've got a month of tablets saved, but I'm not doing anything tonight.")
+    assert "timing_now" not in reading.imminence
+
+
+def test_a_bridge_chosen_and_driven_past_to_look_at_is_high_without_a_word_of_ideation() -> None:
+    reading = perceive(
+        "I cycled past it three times on Sunday just to look at it.",
+        ["I've figured out which viaduct."],
+    )
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_giving_up_on_a_game_is_an_idiom() -> None:
+    assert any(h.signal == "idiom" for h in scan("honestly might just end it and rage quit"))
