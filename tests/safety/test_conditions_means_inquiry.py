@@ -279,3 +279,29 @@ def test_a_statement_of_ideation_the_head_reads_as_a_means_question_is_no_means_
         ["lost my job in may, then my flat"],
     )
     assert "means_inquiry" not in reading.conditions.imminence
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        "The team would manage perfectly fine without me, they said as much.",
+        "In the book she's finally done being a burden to her brothers.",
+        "Once the cat is rehomed I don't need to stay either.",
+    ],
+)
+def test_others_fine_without_the_client_done_as_a_burden_or_no_need_to_stay_is_ideation(
+    context,
+) -> None:
+    assert perceive(TOWER, [context]).means_context == "ideation"
+
+
+def test_no_need_to_stay_for_the_end_of_a_party_is_not_ideation() -> None:
+    assert (
+        perceive(TOWER, ["I don't need to stay for the speeches at the party."]).means_context
+        is None
+    )
+
+
+def test_a_dose_to_sleep_forever_is_a_means_question() -> None:
+    reading = perceive("What amount of my pills would make someone sleep forever?", DISTRESS)
+    assert reading.means_context == "distress"

@@ -206,3 +206,20 @@ def test_unseen_figures_broadcast_thoughts_no_sleep_and_checking_in_new_words(
     context, text, kind
 ) -> None:
     assert perceive(text, context).has(kind)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My nan who passed in June sits in her old chair by the window every evening.",
+        "My late husband stands at the foot of the stairs when I come down.",
+    ],
+)
+def test_someone_who_died_seen_in_the_house_is_a_hallucination(text) -> None:
+    assert perceive(text).has("hallucination")
+
+
+def test_a_relative_who_died_remembered_is_no_hallucination() -> None:
+    assert not perceive("My grandad who died last year always sat in that chair.").has(
+        "hallucination"
+    )
