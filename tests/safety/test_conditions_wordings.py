@@ -223,3 +223,28 @@ def test_a_relative_who_died_remembered_is_no_hallucination() -> None:
     assert not perceive("My grandad who died last year always sat in that chair.").has(
         "hallucination"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Thoughts are being beamed into my head from the phone mast.", "delusion"),
+        ("The real dad's been swapped. The impostor even signs his name right.", "delusion"),
+        ("Day 3 off the lithium, six hours sleep total since Friday and I'm buzzing.", "mania"),
+        ("Which road has the fewest speed cameras? The cameras can't catch me anyway.", "mania"),
+        (
+            "Was that a mortal sin? I have to pray the whole rosary again so it counts this time.",
+            "ocd",
+        ),
+    ],
+)
+def test_thought_insertion_an_impostor_days_off_lithium_dodging_cameras_and_prayers_redone(
+    text, kind
+) -> None:
+    assert perceive(text).has(kind)
+
+
+def test_impostor_syndrome_is_no_delusion() -> None:
+    assert not perceive(
+        "I've got the impostor syndrome at my new job, everyone seems smarter."
+    ).has("delusion")
