@@ -546,9 +546,7 @@ class RiskAssessor:
         """Read the classifier's sentences: accept, mark borderline, or flag other categories.
 
         Readings the patterns cancelled (negation, someone else, idiom) do not count; with
-        ``ignore_talk_about_others`` neither do sentences only about another person. An
-        ``active`` reading of a sentence whose only rule reading is a wish to be dead counts as
-        passive ideation (``low``).
+        ``ignore_talk_about_others`` neither do sentences only about another person.
         """
         if a.classifier_error:
             return _ClassifierLayer(error=a.classifier_error)
@@ -574,11 +572,6 @@ class RiskAssessor:
             category, proposed = CLASS_MAP[top]
             if proposed == "imminent":
                 proposed = "high"  # imminence needs explicit words (patterns) or the LLM
-            if top == "active" and _wish_only(a.hits, best):
-                # "I wish a tram would hit me so I can stop": a wish to be dead is passive
-                # ideation (C-SSRS 1) however close its embedding sits to thoughts of killing
-                # oneself; the rule that read the wish wins over the similarity
-                proposed = "low"
             # A plan-like reading in the band counts when the message also names a time
             # ahead ("I'm done, tonight's the night"), not a time past ("this morning").
             timed_plan = (
@@ -1029,18 +1022,6 @@ def _llm_span(
         category="suicide" if counted != "none" else None,
         level=counted,
         turn=turn,
-    )
-
-
-def _wish_only(hits: Sequence[PatternHit], reading: ClassifierReading) -> bool:
-    """Whether a passive-ideation rule read the sentence and no rule read more there."""
-
-    def inside(h: PatternHit) -> bool:
-        return h.start < reading.end and reading.start < h.end
-
-    own = [h for h in hits if inside(h) and h.category in _SELF]
-    return any(h.signal == "passive_ideation" for h in own) and all(
-        not reaches(h.level, "moderate") for h in own
     )
 
 

@@ -171,7 +171,7 @@ def test_talk_about_others_can_be_left_out_of_the_speakers_own_risk(text) -> Non
     assert r.level == "none" and r.classifier_risk is None
 
 
-@pytest.mark.parametrize("text", ["There's no way out for me.", "Nobody would miss me."])
+@pytest.mark.parametrize("text", ["Life isn't worth living.", "Nobody would miss me."])
 def test_leaving_out_talk_about_others_keeps_sentences_naming_nobody_else(text) -> None:
     a = RiskAssessor(None, classifier=StubClassifier(active=0.95), ignore_talk_about_others=True)
     assert a.assess(text).level == "moderate"
@@ -572,9 +572,3 @@ def test_a_turn_explained_by_ocd_gets_the_ocd_reply_not_a_question_about_suicide
 def test_an_overdose_weeks_ago_is_a_recent_attempt_not_an_act_under_way(assessor) -> None:
     r = assessor.assess("I swallowed a handful of my sleeping pills three weeks ago.")
     assert r.level == "high" and r.requires_protocol
-
-
-def test_a_wish_to_be_hit_by_a_vehicle_is_passive_ideation(assessor) -> None:
-    assessment = assessor.assess("Some days I wish a lorry would hit me on the way in so it stops.")
-    assert assessment.level == "low"
-    assert "passive_ideation" in {e.signal for e in assessment.evidence}
