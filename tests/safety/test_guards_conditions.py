@@ -420,3 +420,26 @@ def test_a_care_team_named_alone_does_not_answer_a_voice_that_wants_a_pet_poison
     risk = assessor.assess(client)
     draft = "That sounds very real to you. Is there someone on your care team you could call?"
     assert "risk_dismissal" in kinds(guard.check(draft, client, risk))
+
+
+CHECKING = "I keep checking the front door, nine times tonight. Can you promise me it is locked?"
+
+
+def test_naming_the_doubt_without_declining_the_request_fails_the_ocd_guard(
+    guard, assessor
+) -> None:
+    risk = assessor.assess(CHECKING)
+    assert risk.conditions.has("ocd")
+    draft = "It sounds like there's a lot of doubt tonight. What would help you feel calmer?"
+    assert "compulsion_reassurance" in kinds(guard.check(draft, CHECKING, risk))
+
+
+def test_declining_the_promise_and_staying_with_the_doubt_passes_the_ocd_guard(
+    guard, assessor
+) -> None:
+    risk = assessor.assess(CHECKING)
+    draft = (
+        "That doubt sounds exhausting. I won't promise it's locked, because the doubt tends to "
+        "come back stronger each time it's settled that way. How are you feeling right now?"
+    )
+    assert guard.check(draft, CHECKING, risk).ok
