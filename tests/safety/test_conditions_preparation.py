@@ -76,6 +76,7 @@ def test_feeling_alright_today_sets_no_time() -> None:
         "I'm an embalmer, I deal with death for a living and go home fine.",
         "I'm trying to cut down on energy drinks, I get jittery.",
         "That's not why I'm here though, it's about my brother.",
+        "honestly might just end it and rage quit",
     ],
 )
 def test_game_tactics_work_with_the_dead_and_cutting_down_are_idioms(text) -> None:
@@ -129,7 +130,3 @@ def test_a_bridge_chosen_and_driven_past_to_look_at_is_high_without_a_word_of_id
         ["I've figured out which viaduct."],
     )
     assert imminence_level(reading, "none") == "high"
-
-
-def test_giving_up_on_a_game_is_an_idiom() -> None:
-    assert any(h.signal == "idiom" for h in scan("honestly might just end it and rage quit"))

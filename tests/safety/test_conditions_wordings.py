@@ -122,6 +122,19 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
             "On night shifts I keep seeing shadow people cross the road ahead of me.",
             "hallucination",
         ),
+        (
+            "My nan who passed in June sits in her old chair by the window every evening.",
+            "hallucination",
+        ),
+        ("My late husband stands at the foot of the stairs when I come down.", "hallucination"),
+        ("Thoughts are being beamed into my head from the phone mast.", "delusion"),
+        ("The real dad's been swapped. The impostor even signs his name right.", "delusion"),
+        ("Day 3 off the lithium, six hours sleep total since Friday and I'm buzzing.", "mania"),
+        ("Which road has the fewest speed cameras? The cameras can't catch me anyway.", "mania"),
+        (
+            "Was that a mortal sin? I have to pray the whole rosary again so it counts this time.",
+            "ocd",
+        ),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
@@ -208,40 +221,10 @@ def test_unseen_figures_broadcast_thoughts_no_sleep_and_checking_in_new_words(
     assert perceive(text, context).has(kind)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My nan who passed in June sits in her old chair by the window every evening.",
-        "My late husband stands at the foot of the stairs when I come down.",
-    ],
-)
-def test_someone_who_died_seen_in_the_house_is_a_hallucination(text) -> None:
-    assert perceive(text).has("hallucination")
-
-
 def test_a_relative_who_died_remembered_is_no_hallucination() -> None:
     assert not perceive("My grandad who died last year always sat in that chair.").has(
         "hallucination"
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "kind"),
-    [
-        ("Thoughts are being beamed into my head from the phone mast.", "delusion"),
-        ("The real dad's been swapped. The impostor even signs his name right.", "delusion"),
-        ("Day 3 off the lithium, six hours sleep total since Friday and I'm buzzing.", "mania"),
-        ("Which road has the fewest speed cameras? The cameras can't catch me anyway.", "mania"),
-        (
-            "Was that a mortal sin? I have to pray the whole rosary again so it counts this time.",
-            "ocd",
-        ),
-    ],
-)
-def test_thought_insertion_an_impostor_days_off_lithium_dodging_cameras_and_prayers_redone(
-    text, kind
-) -> None:
-    assert perceive(text).has(kind)
 
 
 def test_impostor_syndrome_is_no_delusion() -> None:
