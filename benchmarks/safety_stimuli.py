@@ -77,6 +77,7 @@ FROZEN = {
     "safety_stimuli_v23.yaml": "d23c6acf82a2afd28e54fd0bc6450cda7500c8086427b4b00773a93a681a5f72",
     "safety_stimuli_v24.yaml": "80bf2d4a45e72f7658cb7a187ea6a3d73e17ddb74adb86529467293c75c5add9",
     "safety_stimuli_v25.yaml": "39ba485ed36dc20ffc2088af5fb2b864b90a7eb546c7efab2a05c92e1b2c8c25",
+    "safety_stimuli_v26.yaml": "1263faca2e9bbde2ec05032b99f3eef49e860353ea0c85e07af3601eb4934436",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -124,6 +125,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v23.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v24.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v25.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v26.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
