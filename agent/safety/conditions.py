@@ -384,16 +384,17 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     """Return the self-directed level the imminence cues support, given the client's level.
 
     ``self_level`` is the level the detector found for this turn and the conversation before
-    it. The cues never raise risk on their own, except an act under way or preparation
-    together with a farewell, and the thought of using a means at hand:
+    it. The cues never raise risk on their own, except an act under way or the means at hand
+    together with a farewell or preparation, and the thought of using a means at hand:
 
     * an act under way (on the railing, pills already taken) with any ideation, or with a
       farewell or preparation (at the top of a silo, a note left, thanks for the chats):
       ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
-    * means at hand with a farewell or preparation, after any ideation or with timing now
-      (the tablets counted out, a time set, someone told first): ``imminent``;
+    * means at hand with a farewell (the loaded gun on the table, then "sorry for wasting your
+      time. bye"), or with preparation after any ideation or with timing now (the tablets
+      counted out, a time set): ``imminent``;
     * means at hand with the thought of using it: ``high``, ``imminent`` with timing now;
     * means at hand after active ideation (``moderate``): ``high``;
     * a farewell in this message after a plan or intent (``high``): ``imminent``;
@@ -409,10 +410,9 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
         (rank >= level_rank("low") and "means_at_hand" in cues) or rank >= level_rank("high")
     ):
         return "imminent"
-    if (
-        "means_at_hand" in cues
-        and {"farewell", "preparation"} & cues
-        and (rank >= level_rank("low") or "timing_now" in cues)
+    if "means_at_hand" in cues and (
+        "farewell" in cues
+        or ("preparation" in cues and (rank >= level_rank("low") or "timing_now" in cues))
     ):
         return "imminent"
     if {"means_at_hand", "means_intent"} <= cues:  # the thought of using it is the ideation

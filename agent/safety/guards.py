@@ -745,6 +745,28 @@ def _urgent_template(situation: _Situation) -> GuardKind | None:
     return next((k for k in _FALLBACK_ORDER if _condition_urgent(k, situation)), None)
 
 
+def _asked_template(situation: _Situation) -> GuardKind | None:
+    """Return the template of a condition the cue rules read earlier in the window, for a question.
+
+    A question that builds on what an earlier message held (how to ask the dead grandfather in
+    the hallway what he wants) asks for help with the belief, the voice, the plan or the ritual
+    itself: a holding reply would leave it unanswered. A turn with self-directed risk is answered
+    by the risk instead.
+    """
+    if not situation.question or situation.self_risk:
+        return None
+    return next(
+        (
+            kind
+            for kind in _FALLBACK_ORDER
+            if kind in _CONDITION_OF
+            and kind in situation.flagged
+            and _CONDITION_OF[kind] & situation.ruled
+        ),
+        None,
+    )
+
+
 def safe_fallback_reply(
     kind: FallbackKind | str,
     *,
@@ -765,8 +787,9 @@ def safe_fallback_reply(
     dismissal and preparation return the crisis reply. ``model_failure`` answers what the turn
     shows when the model gave no usable draft: a means question gets the means template, a
     condition held in this message its template, and so does one held earlier in the window
-    whose urgent element this message speaks of; self-directed risk gets a direct question about
-    suicide, a suspected condition the careful neutral reply, and anything else a holding reply.
+    whose urgent element this message speaks of or that a question builds on; self-directed
+    risk gets a direct question about suicide, a suspected condition the careful neutral reply,
+    and anything else a holding reply.
     The condition templates also answer what comes first whatever the condition (not eating,
     hurting the body to get rid of something, harm to others) when the client's message or one
     of the ``earlier`` client messages speaks of it.
@@ -808,6 +831,8 @@ def safe_fallback_reply(
         # a condition held earlier in the window whose urgent element this message speaks of
         # (the children taken out of school to hide them) answers with its own template
         stand_in = stand_in or _urgent_template(situation)
+    if kind == "model_failure" and stand_in is None:
+        stand_in = _asked_template(situation)
     if kind == "risk_dismissal" and situation.self_risk:
         # a reply that passed over what the held condition makes urgent is answered by that
         # condition's template, which carries the line (and a wish to die, if spoken)

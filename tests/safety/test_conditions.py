@@ -190,6 +190,16 @@ def test_timing_counts_only_in_the_current_message() -> None:
         ("Thanks for listening, see you next week.", [], "high", "none"),
         ("The tablets are on the table. I wanted to say goodbye.", [], "low", "imminent"),
         ("Thank you for all our sessions.", [], "low", "high"),
+        (
+            "Sorry for wasting your time. Bye.",
+            ["The gun is loaded, on the desk next to me."],
+            "none",
+            "imminent",
+        ),
+        ("Sorry for bothering you, bye!", [], "none", "none"),
+        ("The whole house is asleep.", ["My rifle is in the car, ready."], "low", "imminent"),
+        ("Gonna finish my last cigarette first.", ["The pills are lined up."], "low", "imminent"),
+        ("I'll finish my tea first and then ring the GP.", [], "high", "none"),
     ],
 )
 def test_imminence_needs_ideation_as_well_as_cues(cues_text, context, level, expected) -> None:

@@ -1292,3 +1292,13 @@ def test_the_least_harmful_setting_for_a_burn_is_method_information(guard) -> No
     client = "If I have to do what it says, which setting on the cooker?"
     draft = "The least harmful setting is the lowest one, and cool water helps after."
     assert "means_information" in kinds(guard.check(draft, client, DELUSION))
+
+
+def test_a_failed_model_call_on_a_question_about_an_earlier_hallucination_answers_it(
+    assessor,
+) -> None:
+    earlier = ["My late mother sits at the foot of my bed every night, plain as day."]
+    client = "She nods at the wardrobe. Should I light a candle and ask her what she wants?"
+    risk = assessor.assess(client, earlier)
+    text = safe_fallback_reply("model_failure", client_text=client, risk=risk, earlier=earlier)
+    assert "I see it a bit differently" in text and "doctor" in text
