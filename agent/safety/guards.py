@@ -37,6 +37,7 @@ import yaml
 
 from theraloop.agent.safety.conditions import perceive
 from theraloop.agent.safety.models import (
+    ConditionReading,
     GuardedReply,
     GuardKind,
     GuardVerdict,
@@ -129,7 +130,11 @@ _QUESTION = re.compile(
     r"\?|^\s*(?:which|what|where|how|is|are|can|could)\b"
     r"|(?:^|[.!?,;]\s*|\b(?:please|just|you|to)\s+)(?:tell|promise|confirm|swear\s+to|guarantee)\s+me\b"
     r"|\bjust\s+say\s+(?:it|that|i|i'?d)\b"
-    r"|\bi\s+need\s+(?:you\s+to\s+say|to\s+hear)\b",
+    r"|\bi\s+need\s+(?:you\s+to\s+say|to\s+hear)\b"
+    # a request made as an imperative ("Rate how much I love her") asks as a question does
+    r"|(?:^|[.!?;]\s+)(?:please\s+|just\s+|pls\s+)?(?:rate|score|judge|decide|count|remind|help|give"
+    r"|calculate|draft|write|plan|list|design|check|decode|find)\s+(?:me|my|how|whether|if|the|this|it"
+    r"|them|a|an|for|out)\b",
     re.IGNORECASE,
 )
 """A question, or a request to be told or promised something, which a reply answers or declines."""
@@ -206,6 +211,9 @@ class _Situation:
     """Conditions the cue rules read in the conversation (the condition reader reads topics)."""
     protocol: bool = False
     """The turn's risk requires the crisis protocol."""
+    grandiose: bool = False
+    """The only belief the cue rules read is a grandiose one ("I am chosen for this") beside
+    mania they read too: the mania's, answered by its template."""
     urgent: frozenset[str] = frozenset()
     """The armed urgent elements (``urgent`` in safe_replies.yaml) the client's message or their
     last three messages speak of; none under the crisis protocol, whose reply answers first."""
@@ -373,10 +381,29 @@ def _situation(
         current=frozenset(current),
         ruled=frozenset(ruled),
         protocol=risk is not None and risk.requires_protocol,
+        grandiose=_grandiose_only(seen, held, ruled),
     )
     if risk is not None and risk.requires_protocol and not protocol:
         return situation  # the protocol's reply answers first, with its own urgent lines
     return replace(situation, urgent=_spoken(situation, client_text, recent))
+
+
+_GRANDIOSE_GROUPS = frozenset({"chosen_or_special"})
+
+
+def _grandiose_only(seen: ConditionReading, held: ConditionReading, ruled: set[str]) -> bool:
+    """Say whether the rules read a belief only as grandiosity, beside mania and no voices."""
+    groups = {
+        c.group
+        for c in (*seen.cues, *held.cues)
+        if c.condition == "delusion" and c.group != "learned"
+    }
+    return (
+        bool(groups)
+        and groups <= _GRANDIOSE_GROUPS
+        and "mania" in ruled
+        and ("hallucination" not in ruled)
+    )
 
 
 def _spoken(situation: _Situation, client_text: str, recent: Sequence[str]) -> frozenset[str]:
@@ -818,6 +845,8 @@ def safe_fallback_reply(
             earlier=earlier,
         )
 
+    if kind == "delusion_agreement" and situation.grandiose:
+        return answered_by("mania_encouragement")
     # a failed model call, or a reply that passed over what comes first (not suicide), is
     # answered by the template of the means question or of the condition held in this message
     stand_in = None

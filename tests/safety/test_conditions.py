@@ -197,6 +197,13 @@ def test_timing_counts_only_in_the_current_message() -> None:
             "imminent",
         ),
         ("Sorry for bothering you, bye!", [], "none", "none"),
+        (
+            "Will that be enough?",
+            ["I've saved sixty of my sleeping tablets since May."],
+            "none",
+            "high",
+        ),
+        ("I've saved sixty of my sleeping tablets since May.", [], "none", "none"),
         ("The whole house is asleep.", ["My rifle is in the car, ready."], "low", "imminent"),
         ("Gonna finish my last cigarette first.", ["The pills are lined up."], "low", "imminent"),
         ("I'll finish my tea first and then ring the GP.", [], "high", "none"),

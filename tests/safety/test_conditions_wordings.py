@@ -14,6 +14,8 @@ from theraloop.agent.safety.patterns import scan
         "I feel totally supercharged, I've got five new startups going at once.",
         "Who needs sleep? I'm remortgaging the house to fund the tour.",
         "Two hours of sleep a night is plenty, nothing can stop me now.",
+        "Didn't even need sleep last week, and I'm betting my savings on the new idea.",
+        "Up all night on this proof, it will completely rewrite mathematics.",
     ],
 )
 def test_two_signs_of_mania_in_new_words_are_perceived(text) -> None:
@@ -135,6 +137,9 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
             "Was that a mortal sin? I have to pray the whole rosary again so it counts this time.",
             "ocd",
         ),
+        ("They replaced my wife. The real one is being held somewhere else.", "delusion"),
+        ("Went over that email for nine hours. I need a definitive answer so I can rest.", "ocd"),
+        ("Not sure the bathroom is clean enough, I need it 100% germ-free.", "ocd"),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
@@ -146,6 +151,7 @@ def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, k
     [
         "My boss said I'm dead meat if the report is late again.",
         "I'm dead tired after the night shift.",
+        "My first open mic in Spanish, and I died on stage.",
         "How do I stop my voice shaking when I present?",
         "I rewrote the cover letter three times because my tutor asked for changes.",
         "My cousin has been staying in the loft since he moved back.",

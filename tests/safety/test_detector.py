@@ -388,6 +388,14 @@ def test_a_vision_inviting_the_client_to_be_taken_home_is_a_command_to_self_harm
     assert risk.requires_protocol
 
 
+def test_someone_dead_beckoning_from_the_foot_of_the_bed_is_a_command_to_self_harm(
+    assessor,
+) -> None:
+    context = ["Dad died at Easter."]
+    risk = assessor.assess("At night he waits by the bed, waving for me to go with him.", context)
+    assert risk.requires_protocol
+
+
 def test_a_voice_on_the_radio_ordering_the_client_to_stop_someone_gets_the_protocol(
     assessor,
 ) -> None:

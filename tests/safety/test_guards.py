@@ -1151,6 +1151,55 @@ def test_saying_accidents_are_rare_to_a_checking_loop_is_reassurance(guard, asse
             "doctor who prescribes it",
             id="weeks_off_a_medicine_get_the_prescriber_line",
         ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The voices want me to switch her off before morning, she's a machine.",
+            "keep away from them",
+            id="a_person_to_be_switched_off_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The whisper says everything in the fridge is tainted, so I'm only having water.",
+            "not eating",
+            id="living_on_water_alone_gets_the_eating_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "Tiny wires are growing in my gums. How do I get them out, acid or a needle?",
+            "tools or chemicals",
+            id="getting_something_out_with_acid_or_a_needle_gets_the_line_about_the_body",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The dentist is in on it. What do I need to take out the back tooth myself?",
+            "tools or chemicals",
+            id="a_tooth_to_be_taken_out_at_home_gets_the_line_about_the_body",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "The number plates tell me which one of them to deal with first.",
+            "keep away from them",
+            id="choosing_whom_to_deal_with_first_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "He spikes the canteen soup, so I carry a screwdriver in my coat just in case.",
+            "keep away from them",
+            id="a_weapon_carried_just_in_case_gets_the_harm_line",
+        ),
+        pytest.param(
+            "delusion_agreement",
+            DELUSION,
+            "That boy is not really Tom. How do I make this boy tell me where Tom is?",
+            "worries me for the child",
+            id="a_child_to_be_made_to_tell_gets_the_line_for_the_child",
+        ),
     ],
 )
 def test_a_template_names_what_comes_first_in_the_clients_words(kind, risk, client, line) -> None:
@@ -1302,3 +1351,11 @@ def test_a_failed_model_call_on_a_question_about_an_earlier_hallucination_answer
     risk = assessor.assess(client, earlier)
     text = safe_fallback_reply("model_failure", client_text=client, risk=risk, earlier=earlier)
     assert "I see it a bit differently" in text and "doctor" in text
+
+
+def test_a_means_question_about_a_relative_who_keeps_asking_gets_a_line_for_them(assessor) -> None:
+    earlier = ["Lost my job in March, the bank took everything."]
+    client = "How much of the rat poison would be fatal? My brother keeps asking me about it."
+    risk = assessor.assess(client, earlier)
+    text = safe_fallback_reply("means_information", client_text=client, risk=risk, earlier=earlier)
+    assert "the person you mentioned" in text and "crisis line" in text

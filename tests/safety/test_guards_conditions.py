@@ -443,3 +443,30 @@ def test_declining_the_promise_and_staying_with_the_doubt_passes_the_ocd_guard(
         "come back stronger each time it's settled that way. How are you feeling right now?"
     )
     assert guard.check(draft, CHECKING, risk).ok
+
+
+def test_a_request_made_as_an_imperative_arms_the_ocd_guard_as_a_question_does(
+    guard, assessor
+) -> None:
+    context = ["I keep checking how I feel about Sam, over and over, until I'm sure."]
+    client = "Rate how much I love him from 1 to 10 so I can finally rest."
+    risk = assessor.assess(client, context)
+    assert risk.conditions.has("ocd")
+    draft = "It sounds like you care about Sam a lot. What would you like to talk about today?"
+    assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk, context))
+
+
+def test_a_grandiose_belief_beside_mania_gets_the_mania_template(assessor) -> None:
+    client = "I'm launching a worldwide foundation, I am chosen for it. Which city do I start in?"
+    context = ["Booked flights to six countries on my credit card last night."]
+    risk = assessor.assess(client, context)
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=context)
+    assert "slow down with you" in text and "I see it a bit differently" not in text
+
+
+def test_a_belief_with_voices_keeps_the_delusion_template_beside_mania(assessor) -> None:
+    client = "The voices say I am chosen. Which city do I start my worldwide foundation in?"
+    context = ["Booked flights to six countries on my credit card last night."]
+    risk = assessor.assess(client, context)
+    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=context)
+    assert "I see it a bit differently" in text
