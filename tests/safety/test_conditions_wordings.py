@@ -140,6 +140,7 @@ def test_relationship_and_identity_doubt_with_a_request_for_certainty_is_ocd(tex
         ("They replaced my wife. The real one is being held somewhere else.", "delusion"),
         ("Went over that email for nine hours. I need a definitive answer so I can rest.", "ocd"),
         ("Not sure the bathroom is clean enough, I need it 100% germ-free.", "ocd"),
+        ("The street signs on my way to work are coded messages for me.", "delusion"),
     ],
 )
 def test_beliefs_voices_mania_and_rituals_in_further_words_are_perceived(text, kind) -> None:
