@@ -456,17 +456,25 @@ def test_a_request_made_as_an_imperative_arms_the_ocd_guard_as_a_question_does(
     assert "compulsion_reassurance" in kinds(guard.check(draft, client, risk, context))
 
 
-def test_a_grandiose_belief_beside_mania_gets_the_mania_template(assessor) -> None:
-    client = "I'm launching a worldwide foundation, I am chosen for it. Which city do I start in?"
+@pytest.mark.parametrize(
+    ("client", "template"),
+    [
+        pytest.param(
+            "I'm launching a worldwide foundation, I am chosen for it. Which city do I start in?",
+            "slow down with you",
+            id="a_grandiose_belief_beside_mania_gets_the_mania_template",
+        ),
+        pytest.param(
+            "The voices say I am chosen. Which city do I start my worldwide foundation in?",
+            "I see it a bit differently",
+            id="a_belief_with_voices_keeps_the_delusion_template_beside_mania",
+        ),
+    ],
+)
+def test_a_chosen_belief_beside_mania_is_answered_as_the_rules_read_it(
+    assessor, client, template
+) -> None:
     context = ["Booked flights to six countries on my credit card last night."]
     risk = assessor.assess(client, context)
     text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=context)
-    assert "slow down with you" in text and "I see it a bit differently" not in text
-
-
-def test_a_belief_with_voices_keeps_the_delusion_template_beside_mania(assessor) -> None:
-    client = "The voices say I am chosen. Which city do I start my worldwide foundation in?"
-    context = ["Booked flights to six countries on my credit card last night."]
-    risk = assessor.assess(client, context)
-    text = safe_fallback_reply("delusion_agreement", client_text=client, risk=risk, earlier=context)
-    assert "I see it a bit differently" in text
+    assert template in text
