@@ -620,6 +620,11 @@ class ReplyGuard:
         return GuardedReply(text=text, verdict=verdict, replaced=True)
 
 
+def _flagged_templates(situation: _Situation) -> list[GuardKind]:
+    """Return the condition templates whose condition is held or flagged, in fallback order."""
+    return [kind for kind in _FALLBACK_ORDER if kind in situation.flagged]
+
+
 def _stand_in(situation: _Situation) -> GuardKind | None:
     """Return the template kind that answers a turn the model failed on, if any.
 
@@ -628,13 +633,7 @@ def _stand_in(situation: _Situation) -> GuardKind | None:
     mania) and the risk stays below the protocol: the reader reads topics, and the condition's
     template answers the request.
     """
-    held_now = [
-        kind
-        for kind in _FALLBACK_ORDER
-        if kind in _CONDITION_OF
-        and kind in situation.flagged
-        and _CONDITION_OF[kind] & situation.current
-    ]
+    held_now = [k for k in _flagged_templates(situation) if _CONDITION_OF[k] & situation.current]
     ruled = [kind for kind in held_now if _CONDITION_OF[kind] & situation.ruled]
     if situation.means_inquiry and (situation.means_ruled or situation.protocol or not ruled):
         return "means_information"
@@ -783,14 +782,7 @@ def _asked_template(situation: _Situation) -> GuardKind | None:
     if not situation.question or situation.self_risk:
         return None
     return next(
-        (
-            kind
-            for kind in _FALLBACK_ORDER
-            if kind in _CONDITION_OF
-            and kind in situation.flagged
-            and _CONDITION_OF[kind] & situation.ruled
-        ),
-        None,
+        (k for k in _flagged_templates(situation) if _CONDITION_OF[k] & situation.ruled), None
     )
 
 
