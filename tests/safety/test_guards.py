@@ -339,10 +339,22 @@ def test_a_reply_that_passes_over_hurting_the_body_fails_and_its_template_answer
     assert "tools or chemicals" in text and "these thoughts" not in text
 
 
-def test_a_reply_that_names_what_comes_first_passes(guard) -> None:
+def test_a_reply_that_ties_what_comes_first_to_care_passes(guard) -> None:
     client = "I haven't eaten in four days because the food is poisoned."
-    draft = "Four days without food is a lot for your body. Could we think about who can help?"
+    draft = "Four days without food is a lot for your body; could a doctor check on you this week?"
     assert "risk_dismissal" not in kinds(guard.check(draft, client, DELUSION))
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "You sound worried about the food. Do you feel safe? If not, a doctor could help.",
+        "Four days without food is a lot. Could we think about who can help?",
+    ],
+)
+def test_a_reply_that_only_names_the_food_leaves_not_eating_unanswered(guard, draft) -> None:
+    client = "I haven't eaten in four days because the food is poisoned."
+    assert "risk_dismissal" in kinds(guard.check(draft, client, DELUSION))
 
 
 def test_without_a_condition_template_what_was_left_out_gets_its_own_reply() -> None:
