@@ -388,7 +388,8 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     together with a farewell or preparation, and the thought of using a means at hand:
 
     * an act under way (on the railing, pills already taken) with any ideation, or with a
-      farewell or preparation (at the top of a silo, a note left, thanks for the chats):
+      farewell, preparation or the means at hand (at the top of a silo, a note left, thanks for
+      the chats; the engine running with the doors shut, sat in the car in the garage):
       ``imminent``;
     * timing now with the means at hand, after any ideation: ``imminent``;
     * timing now after a plan or intent (``high``): ``imminent``;
@@ -404,7 +405,9 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
     """
     cues = set(reading.imminence)
     rank = level_rank(self_level)
-    if "in_progress" in cues and (rank >= level_rank("low") or {"farewell", "preparation"} & cues):
+    if "in_progress" in cues and (
+        rank >= level_rank("low") or {"farewell", "preparation", "means_at_hand"} & cues
+    ):
         return "imminent"
     if "timing_now" in cues and (
         (rank >= level_rank("low") and "means_at_hand" in cues) or rank >= level_rank("high")

@@ -25,6 +25,9 @@ Layers, in order, for every client turn:
    earlier turns is carried one level lower (earlier high keeps the protocol on at moderate,
    earlier moderate keeps the guards on at low) so a client who disclosed a plan is not dropped
    because they changed the subject, yet one disclosure does not repeat the script forever.
+   Imminent risk and a recent attempt told at ``high`` are carried at their own level: the
+   overdose taken twenty minutes ago is still under way when the client asks to talk of
+   something else.
 
 5. **conditions** (:mod:`theraloop.agent.safety.conditions`): psychosis, mania and OCD are perceived
    from the rules file and attached to the assessment; imminence cues (means at hand, timing now, an
@@ -110,6 +113,8 @@ _LEGACY_BAND = (0.5, 0.9)
 """The borderline band of the project-example classifier (used with embedders other than MiniLM)."""
 _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
+_HELD_SIGNALS = frozenset({"attempt", "in_progress"})
+"""Pattern signals whose turn keeps its level in later turns (see ``_carried_level``)."""
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
 _EXPLAINING: frozenset[ConditionKind] = frozenset({"delusion", "hallucination", "mania", "ocd"})
@@ -679,7 +684,7 @@ class RiskAssessor:
     def _build(self, results: list[_TurnResult], k: int) -> RiskAssessment:
         cur = results[k]
         earlier = results[:k]
-        context_level = max_level(lower_level(r.level) for r in earlier)
+        context_level = max_level(_carried_level(r) for r in earlier)
         level = max_level([cur.level, context_level])
         cats: dict[str, RiskLevel] = {}
         for r in earlier:
@@ -814,6 +819,20 @@ def _earlier_sign(self_max: RiskLevel) -> MeansContext | None:
 def _suspected_only(readings: LearnedConditions) -> LearnedConditions:
     """Return one message's learned readings with every held condition demoted to suspected."""
     return tuple((kind, "suspected", said, start, end) for kind, _, said, start, end in readings)
+
+
+def _carried_level(r: _TurnResult) -> RiskLevel:
+    """Return the level an earlier turn carries into later ones.
+
+    Risk told earlier counts one level lower, so one disclosure does not hold the conversation
+    at its level for good; but imminent risk (the means at hand and the time set, an act under
+    way) and an attempt told at ``high`` (within the last weeks, not years ago) do not lessen
+    because the client talks of something else, so such a turn keeps its level.
+    """
+    held = _HELD_SIGNALS & r.signals or "in_progress" in r.conditions.imminence
+    if r.level == "imminent" or (held and reaches(r.level, "high")):
+        return r.level
+    return lower_level(r.level)
 
 
 def _with_conditions(r: _TurnResult, reading: ConditionReading, earlier: RiskLevel) -> _TurnResult:

@@ -421,6 +421,29 @@ def test_being_at_a_height_with_a_farewell_is_imminent_without_a_word_of_ideatio
     assert imminence_level(reading, "none") == "imminent"
 
 
+def test_the_engine_running_in_a_shut_garage_is_imminent_without_a_word_of_ideation() -> None:
+    reading = perceive("engine's running, doors shut", ["sitting in the car in the garage"])
+    assert {"in_progress", "means_at_hand"} <= set(reading.imminence)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_the_engine_running_with_the_doors_shut_outside_a_school_raises_no_level() -> None:
+    reading = perceive("In the car, engine's running, doors shut, waiting for my son's school.")
+    assert imminence_level(reading, "none") == "none"
+
+
+def test_a_bridge_chosen_and_visited_to_look_at_is_high_on_its_own() -> None:
+    reading = perceive(
+        "I've walked there a few times to look at it.", ["I've worked out which bridge."]
+    )
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_a_hospital_stay_after_the_tablets_places_the_act_in_the_past() -> None:
+    reading = perceive("I already took them and ended up in A&E for two nights.")
+    assert "in_progress" not in reading.imminence and "preparation" in reading.imminence
+
+
 def test_being_at_a_height_alone_raises_no_level() -> None:
     reading = perceive("Sitting at the top of the lighthouse with my sketchbook, the view is mad.")
     assert imminence_level(reading, "none") == "none"

@@ -238,3 +238,44 @@ def test_impostor_syndrome_is_no_delusion() -> None:
     assert not perceive(
         "I've got the impostor syndrome at my new job, everyone seems smarter."
     ).has("delusion")
+
+
+def test_a_day_of_no_sleep_needed_being_the_next_big_thing_and_leaving_college_is_mania() -> None:
+    earlier = ["finished 40 beats since sunday, no sleep needed", "im the next big thing fr"]
+    assert perceive("leaving college today to go full time on music", earlier).has("mania")
+
+
+def test_leaving_a_job_today_alone_is_not_mania() -> None:
+    assert not perceive("I'm leaving my job today, the new one starts Monday.").has("mania")
+
+
+def test_a_ritual_kept_right_so_nothing_bad_happens_to_someone_is_a_compulsion() -> None:
+    assert perceive("If the shoes aren't exactly right something bad will happen to Dad.").has(
+        "ocd"
+    )
+
+
+def test_knives_locked_in_the_car_after_a_harm_image_are_avoidance_not_means_at_hand() -> None:
+    reading = perceive(
+        "I locked every knife in the shed and I won't bath him now. Tell me I'm safe.",
+        ["I keep seeing pictures of hurting my son and it horrifies me."],
+    )
+    assert reading.has("ocd") and "means_at_hand" not in reading.imminence
+
+
+def test_parasites_living_under_the_skin_are_a_tactile_hallucination() -> None:
+    assert perceive("There are tiny mites living under my skin, I can feel them.").has(
+        "hallucination"
+    )
+
+
+def test_voices_whispering_through_the_walls_are_voices() -> None:
+    assert perceive("they're whispering through the walls again tonight").has("hallucination")
+
+
+def test_everything_being_shit_is_distress_before_a_means_question() -> None:
+    reading = perceive(
+        "quiz time: how many paracetamol with vodka would you need to not survive?",
+        ["everything is shit lately"],
+    )
+    assert reading.means_context == "distress"

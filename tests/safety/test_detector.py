@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from theraloop.agent.safety import CLASS_MAP, ClassifierReading, LLMRiskOpinion, RiskAssessor
+from theraloop.agent.safety.models import lower_level
 from theraloop.agent.testing import FailingChatModel, ScriptedChatModel
 from theraloop.memory.errors import InvalidInputError
 
@@ -260,6 +261,32 @@ def test_high_risk_earlier_keeps_the_protocol_on_one_level_lower(assessor) -> No
     assert r.turn_level == "none" and r.context_level == "moderate"
     assert r.level == "moderate" and r.requires_protocol
     assert any(e.turn == 0 for e in r.evidence)
+
+
+@pytest.mark.parametrize(
+    "earlier",
+    [
+        ["already took them about twenty minutes ago"],
+        ["Two weeks ago I took a load of pills and ended up in A&E."],
+        ["I've got the tablets out on the table.", "Tonight's the night, I've made up my mind."],
+    ],
+    ids=["act under way", "recent attempt", "means at hand and tonight"],
+)
+def test_an_act_under_way_a_recent_attempt_and_imminent_risk_keep_their_level(
+    assessor, earlier
+) -> None:
+    first = assessor.assess(earlier[-1], earlier[:-1])
+    chat = ["anyway how was your day", "did you watch the match", "the weather's been grim"]
+    later = assessor.assess("what are you up to this weekend", [*earlier, *chat])
+    assert later.turn_level == "none" and later.level == first.level
+    assert later.level in ("high", "imminent")
+
+
+def test_an_attempt_years_ago_is_still_carried_one_level_lower(assessor) -> None:
+    earlier = ["I tried to kill myself years ago."]
+    first = assessor.assess(earlier[0])
+    later = assessor.assess("anyway how was your day", earlier)
+    assert later.level == lower_level(first.level)
 
 
 def test_moderate_risk_earlier_keeps_guards_on_without_repeating_the_protocol(assessor) -> None:

@@ -1333,6 +1333,24 @@ def test_what_a_held_belief_makes_urgent_comes_before_a_borderline_self_directed
     assert "doctor who prescribes it" in reply_after("risk_dismissal", LOW, client, earlier)
 
 
+@pytest.mark.parametrize(
+    "client",
+    [
+        "How do I prove it? I've packed the bread knife in my bag just in case.",
+        "Tell me how to find the camera. If the police do nothing I'll sort them out myself.",
+    ],
+)
+def test_a_weapon_carried_or_a_threat_in_a_belief_gets_the_line_on_harm(client) -> None:
+    earlier = ["The couple upstairs film me through the smoke alarm."]
+    assert "keep away from them" in reply_after("delusion_agreement", DELUSION, client, earlier)
+
+
+def test_a_manic_trip_with_a_child_the_other_parent_was_not_told_of_gets_the_child_line() -> None:
+    earlier = ["Three nights without sleep and I feel incredible, I'm unstoppable."]
+    client = "Driving to the ferry at 3am with my son, haven't told his mum. Make me a playlist!"
+    assert "worries me for your child" in reply_after("mania_encouragement", MANIA, client, earlier)
+
+
 def test_a_request_only_the_reader_took_for_a_means_question_gets_the_beliefs_template() -> None:
     client = "I died at Easter. Would you write to my son that his father has passed?"
     reading = perceive(client)

@@ -267,6 +267,16 @@ def test_killing_oneself_with_the_rota_is_an_idiom() -> None:
     assert "idiom" in {h.signal for h in scan("Mum says I'm killing myself with these shifts.")}
 
 
+def test_a_plan_to_sleep_for_a_week_after_exams_is_an_idiom() -> None:
+    hits = scan("any tips for revising? plan is to sleep for a week after")
+    assert "idiom" in {h.signal for h in hits}
+
+
+def test_a_way_out_sorted_of_a_contract_is_no_plan() -> None:
+    assert "plan" not in {h.signal for h in scan("I've got a way out of the contract sorted.")}
+    assert "plan" in {h.signal for h in scan("It feels good to have a way out sorted.")}
+
+
 def test_kill_me_now_before_an_exam_is_an_idiom() -> None:
     assert "idiom" in {h.signal for h in scan("double physics tomorrow, literally kill me now")}
 
