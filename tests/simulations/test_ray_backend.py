@@ -34,6 +34,9 @@ pytestmark = pytest.mark.timeout(180)
 CLIENTS = ["depression-maya", "risk-alex", "anxiety-leo", "grief-amara"]
 REPO = Path(__file__).resolve().parents[2]
 _NODE = {"object_store_memory": 80 * 1024 * 1024, "node_ip_address": "127.0.0.1"}
+_FAST_NODE_DEATH = {"health_check_period_ms": 1000, "health_check_failure_threshold": 5}
+"""A removed node is declared dead after about 5 s rather than 15 s or more, so a loaded
+2-core machine still reschedules its client well within the test's wait."""
 
 
 class ResendAwareStandIn(StandInTherapist):
@@ -88,7 +91,12 @@ def cluster():
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     local = Cluster(
         initialize_head=True,
-        head_node_args={"num_cpus": 0, "include_dashboard": False, **_NODE},
+        head_node_args={
+            "num_cpus": 0,
+            "include_dashboard": False,
+            "_system_config": _FAST_NODE_DEATH,
+            **_NODE,
+        },
     )
     try:
         ray.init(address=local.address, log_to_driver=False, _node_ip_address="127.0.0.1")
@@ -227,9 +235,9 @@ def test_a_client_on_a_killed_node_is_retried_within_the_same_command(
     cluster.remove_node(
         node_of(cluster, writer_mid_session(out, freeze=True)), allow_graceful=False
     )
-    run.join(timeout=90)
+    run.join(timeout=150)
 
-    assert result, "the run did not finish within 90 s"
+    assert result, "the run did not finish within 150 s"
     assert result[0].ok, [(o.client_id, o.error) for o in result[0].outcomes if o.error]
     assert any(o.resumed for o in result[0].outcomes)
     for cid in CLIENTS:
