@@ -1345,6 +1345,16 @@ def test_a_weapon_carried_or_a_threat_in_a_belief_gets_the_line_on_harm(client) 
     assert "keep away from them" in reply_after("delusion_agreement", DELUSION, client, earlier)
 
 
+def test_a_reply_that_only_repeats_the_police_the_client_named_leaves_the_threat_unanswered(
+    guard,
+) -> None:
+    earlier = ["The couple upstairs film me through the smoke alarm."]
+    client = "Tell me how to find the camera. If the police do nothing I'll sort them out myself."
+    draft = "You want to show the police proof. A doctor could help you think about what to do."
+    risk = DELUSION.model_copy(update={"conditions": perceive(client, earlier)})
+    assert "risk_dismissal" in kinds(guard.check(draft, client, risk, earlier))
+
+
 def test_a_plan_to_wait_for_someone_believed_to_be_in_love_gets_a_line_on_not_pursuing(
     guard,
 ) -> None:
