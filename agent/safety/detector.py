@@ -113,8 +113,6 @@ _LEGACY_BAND = (0.5, 0.9)
 """The borderline band of the project-example classifier (used with embedders other than MiniLM)."""
 _OTHER_CLASSES = ("harm_others", "abuse", "delusion", "mania")
 _STICKY = ("delusion", "mania")
-_HELD_SIGNALS = frozenset({"attempt", "in_progress"})
-"""Pattern signals whose turn keeps its level in later turns (see ``_carried_level``)."""
 _MAX_EVIDENCE = 24
 _INTENT_SIGNALS = frozenset({"intent", "plan", "preparatory", "farewell", "command_hallucination"})
 _EXPLAINING: frozenset[ConditionKind] = frozenset({"delusion", "hallucination", "mania", "ocd"})
@@ -826,11 +824,10 @@ def _carried_level(r: _TurnResult) -> RiskLevel:
 
     Risk told earlier counts one level lower, so one disclosure does not hold the conversation
     at its level for good; but imminent risk (the means at hand and the time set, an act under
-    way) and an attempt told at ``high`` (within the last weeks, not years ago) do not lessen
-    because the client talks of something else, so such a turn keeps its level.
+    way) and an attempt told at ``high`` (not years ago, which the rules read one level lower)
+    do not lessen because the client talks of something else, so such a turn keeps its level.
     """
-    held = _HELD_SIGNALS & r.signals or "in_progress" in r.conditions.imminence
-    if r.level == "imminent" or (held and reaches(r.level, "high")):
+    if r.level == "imminent" or ("attempt" in r.signals and reaches(r.level, "high")):
         return r.level
     return lower_level(r.level)
 

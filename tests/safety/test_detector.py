@@ -282,8 +282,15 @@ def test_an_act_under_way_a_recent_attempt_and_imminent_risk_keep_their_level(
     assert later.level in ("high", "imminent")
 
 
-def test_an_attempt_years_ago_is_still_carried_one_level_lower(assessor) -> None:
-    earlier = ["I tried to kill myself years ago."]
+@pytest.mark.parametrize(
+    "told",
+    [
+        "I tried to kill myself years ago.",
+        "Ten years ago I took a load of pills and ended up in A&E.",
+    ],
+)
+def test_an_attempt_years_ago_is_still_carried_one_level_lower(assessor, told) -> None:
+    earlier = [told]
     first = assessor.assess(earlier[0])
     later = assessor.assess("anyway how was your day", earlier)
     assert later.level == lower_level(first.level)
