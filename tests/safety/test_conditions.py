@@ -439,8 +439,15 @@ def test_a_bridge_chosen_and_visited_to_look_at_is_high_on_its_own() -> None:
     assert imminence_level(reading, "none") == "high"
 
 
-def test_a_hospital_stay_after_the_tablets_places_the_act_in_the_past() -> None:
-    reading = perceive("I already took them and ended up in A&E for two nights.")
+@pytest.mark.parametrize(
+    "told",
+    [
+        "I already took them and ended up in A&E for two nights.",
+        "I swallowed a bunch of tablets and got rushed to hospital.",
+    ],
+)
+def test_a_hospital_stay_after_the_tablets_places_the_act_in_the_past(told) -> None:
+    reading = perceive(told)
     assert "in_progress" not in reading.imminence and "preparation" in reading.imminence
 
 

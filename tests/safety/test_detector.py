@@ -296,6 +296,13 @@ def test_an_attempt_years_ago_is_still_carried_one_level_lower(assessor, told) -
     assert later.level == lower_level(first.level)
 
 
+def test_an_overdose_told_with_the_ambulance_that_followed_is_an_attempt_not_an_act_under_way(
+    assessor,
+) -> None:
+    r = assessor.assess("I swallowed a bunch of tablets and got rushed to hospital.")
+    assert r.level == "high"
+
+
 def test_moderate_risk_earlier_keeps_guards_on_without_repeating_the_protocol(assessor) -> None:
     r = assessor.assess("Thanks, I'm calmer now and my sister is here.", ["I want to kill myself."])
     assert r.level == "low" and not r.requires_protocol and r.any_risk
