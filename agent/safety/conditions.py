@@ -398,7 +398,9 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
       counted out, a time set): ``imminent``;
     * means at hand with the thought of using it: ``high``, ``imminent`` with timing now;
     * means at hand after active ideation (``moderate``): ``high``;
-    * a farewell in this message after a plan or intent (``high``): ``imminent``;
+    * a farewell in this message after a plan or intent (``high``), or beside two other
+      farewell or preparation signs in the window (thanks for the sessions, the cat left with a
+      neighbour, then "this is the last time I'll be writing"): ``imminent``;
     * preparation or a farewell after any ideation, or two such signs together (a drop
       scouted and a spot chosen, a pet handed over and a goodbye): ``high``;
     * a means question after ideation: ``moderate``; after distress alone: ``low``.
@@ -424,13 +426,13 @@ def imminence_level(reading: ConditionReading, self_level: RiskLevel) -> RiskLev
         return "high"
     farewell = {"preparation", "farewell"} & cues
     farewell_now = any(c.group == "farewell" and c.turn is None for c in reading.cues)
-    if rank >= level_rank("high") and farewell_now:
-        return "imminent"
     signs = {
         (c.group, c.text.lower())
         for c in reading.cues
         if c.condition == "imminence" and c.group in ("preparation", "farewell")
     }
+    if farewell_now and (rank >= level_rank("high") or len(signs) >= 3):
+        return "imminent"
     if (rank >= level_rank("low") and farewell) or len(signs) >= 2:
         return "high"
     if "means_inquiry" in cues:

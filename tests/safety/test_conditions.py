@@ -461,6 +461,43 @@ def test_preparation_with_a_farewell_is_high_on_its_own() -> None:
     assert imminence_level(reading, "none") == "high"
 
 
+def test_a_last_message_after_two_other_farewell_signs_is_imminent_without_ideation() -> None:
+    earlier = [
+        "I wanted to say thank you for all the sessions.",
+        "I've left the cat with my neighbour, she'll look after him better than I could.",
+    ]
+    reading = perceive("This is the last time I'll be writing. Goodbye.", earlier)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_two_farewell_signs_without_ideation_stay_high() -> None:
+    earlier = ["I wanted to say thank you for all the sessions."]
+    reading = perceive("This is the last time I'll be writing. Goodbye.", earlier)
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_a_message_to_pass_on_that_it_was_not_their_fault_is_a_farewell() -> None:
+    reading = perceive("Please tell my sister Lina none of this was her fault.")
+    assert "farewell" in reading.imminence
+
+
+def test_tablets_saved_in_a_tin_kept_as_an_exit_are_high_without_a_word_of_ideation() -> None:
+    earlier = ["I've been saving them in an old tea tin at the back of the cupboard."]
+    said = "It's a comfort knowing they're there. An exit, if it gets too much."
+    reading = perceive(said, earlier)
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_what_was_dug_out_of_the_skin_and_saved_in_a_jar_is_no_means_at_hand() -> None:
+    reading = perceive("I've been digging them out with tweezers and saving them in a jar.")
+    assert "means_at_hand" not in reading.imminence
+
+
+def test_an_exit_kept_at_a_party_is_no_risk() -> None:
+    reading = perceive("I always have an exit, if it gets too much at parties I just leave.")
+    assert imminence_level(reading, "none") == "none"
+
+
 def test_the_detector_rates_means_and_timing_after_ideation_imminent() -> None:
     a = RiskAssessor(None, classifier=StubClassifier())
     turns = [

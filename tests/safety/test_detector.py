@@ -487,6 +487,25 @@ def test_shutting_something_off_oneself_is_not_ideation(assessor) -> None:
     assert r.level == "none"
 
 
+@pytest.mark.parametrize(
+    ("earlier", "denial"),
+    [
+        (
+            "Some evenings I think I wouldn't mind at all if I didn't wake up.",
+            "No, I wouldn't do anything. I've no plans like that. I just feel I've had my innings.",
+        ),
+        (
+            "At night I ask God, please take me, I am tired.",
+            "I will not do something to myself. It is forbidden in my religion "
+            "and my grandchildren need me.",
+        ),
+    ],
+)
+def test_a_denial_of_acting_after_passive_ideation_is_not_a_plan(assessor, earlier, denial) -> None:
+    r = assessor.assess(denial, [earlier])
+    assert r.level in ("none", "low") and not r.requires_protocol
+
+
 def test_a_reason_to_live_after_a_denial_is_not_a_plan(assessor) -> None:
     r = assessor.assess(
         "No, I'd never do anything. My daughter is with me on Sundays, she needs me."

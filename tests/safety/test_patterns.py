@@ -272,6 +272,11 @@ def test_a_plan_to_sleep_for_a_week_after_exams_is_an_idiom() -> None:
     assert "idiom" in {h.signal for h in hits}
 
 
+def test_wanting_to_sleep_the_whole_weekend_after_a_deadline_is_an_idiom() -> None:
+    hits = scan("I just want to get through Friday and then sleep for the whole weekend.")
+    assert "idiom" in {h.signal for h in hits}
+
+
 def test_a_way_out_sorted_of_a_contract_is_no_plan() -> None:
     assert "plan" not in {h.signal for h in scan("I've got a way out of the contract sorted.")}
     assert "plan" in {h.signal for h in scan("It feels good to have a way out sorted.")}
