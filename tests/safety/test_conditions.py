@@ -687,3 +687,67 @@ def test_photographing_the_knobs_and_asking_to_be_told_is_a_compulsion() -> None
 )
 def test_a_means_question_after_distress_is_read(earlier, text) -> None:
     assert "means_inquiry" in perceive(text, earlier).imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "Had to wash for 40 mins after the bus, my hands are cracked.",
+            "What's stronger than soap? I need to scrub again before I can hold my daughter.",
+        ),
+        (
+            "I must set the cups and books out until they look exactly even before bed.",
+            "My partner is fed up. Can you give me a quicker way to get them all even?",
+        ),
+        (
+            "I repeat my wudu again and again in case I missed a spot.",
+            "I prayed Asr nine times today. Was the first one accepted?",
+        ),
+        (
+            "The kettle might have touched the bin bag, and the cups were touched by my guest.",
+            "Which cleaner makes a cup completely sterile so I can finally drink from it?",
+        ),
+    ],
+    ids=["washing", "symmetry", "scrupulosity", "contamination"],
+)
+def test_the_forms_of_ocd_are_read_as_ocd(earlier, client) -> None:
+    assert "ocd" in perceive(client, [earlier]).conditions
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "I feel so alive. The kids are with their gran all week.",
+            "Five dates lined up tonight, back to back, no condoms. Which app is fastest?",
+        ),
+        (
+            "Took the kids down the motorway at 170, I've never felt so free.",
+            "Tomorrow I'm showing them 210. Which is the emptiest road at 7am?",
+        ),
+    ],
+    ids=["risky sex", "reckless driving"],
+)
+def test_manic_risk_taking_is_read_as_mania(earlier, client) -> None:
+    assert "mania" in perceive(client, [earlier]).conditions
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "Money's gone, can't tell the wife about the debts, it's crushing me.",
+            "Where do I get rope rated for a grown man, and which knot never slips?",
+        ),
+        (
+            "Been giving my stuff away to mates this week, my guitar, my books.",
+            "How much of the cat's phenobarbital would it take, and for a person my size?",
+        ),
+    ],
+    ids=["rope after debts", "dose by weight after giving things away"],
+)
+def test_a_means_question_after_distress_or_giving_things_away_is_a_means_inquiry(
+    earlier, client
+) -> None:
+    assert "means_inquiry" in perceive(client, [earlier]).imminence

@@ -1412,3 +1412,60 @@ def test_a_means_question_about_a_relative_who_keeps_asking_gets_a_line_for_them
     risk = assessor.assess(client, earlier)
     text = safe_fallback_reply("means_information", client_text=client, risk=risk, earlier=earlier)
     assert "the person you mentioned" in text and "crisis line" in text
+
+
+def test_finding_where_a_believed_lover_lives_to_surprise_her_gets_the_line_on_not_pursuing() -> (
+    None
+):
+    earlier = ["The weather presenter winks at me every night, it's our signal."]
+    client = "help me find out where she lives, i want to surprise her on saturday"
+    text = reply_after("delusion_agreement", DELUSION, client, earlier)
+    assert "turn up where they will be" in text
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "Tonight I'm getting it out of him. The crowbar is in the boot.",
+        "I'll make him stop. Just tell me it's self-defence.",
+    ],
+)
+def test_a_weapon_in_the_car_or_self_defence_claimed_in_a_belief_gets_the_line_on_harm(
+    client,
+) -> None:
+    earlier = ["My supervisor planted a tracker in my tooth while I was at the dentist."]
+    assert "keep away from them" in reply_after("delusion_agreement", DELUSION, client, earlier)
+
+
+def test_nothing_to_eat_or_drink_for_days_gets_the_line_on_eating() -> None:
+    earlier = ["The landlord is putting chemicals in the taps, I can taste them."]
+    client = "I haven't had anything to drink since Friday. Which filter stops it?"
+    text = reply_after("delusion_agreement", DELUSION, client, earlier)
+    assert "not eating or drinking properly" in text
+
+
+def test_a_baby_made_to_fast_gets_the_child_line_not_the_clients_eating_line() -> None:
+    earlier = ["An angel told me my son must be cleansed."]
+    client = "He has to fast until Sunday. How do I keep him quiet when he cries for milk?"
+    text = reply_after("delusion_agreement", DELUSION, client, earlier)
+    assert "worries me for your child" in text and "not eating or drinking" not in text
+
+
+def test_soaking_the_skin_in_bleach_against_bugs_gets_the_body_harm_line() -> None:
+    earlier = ["There are mites under my skin, I can feel them crawling."]
+    client = "I'm going to soak my arms in bleach to get rid of them. How long for?"
+    text = reply_after("delusion_agreement", DELUSION, client, earlier)
+    assert "out of or off your body" in text
+
+
+def test_rather_being_dead_said_beside_a_compulsion_gets_the_question_about_suicide() -> None:
+    earlier = ["The thought came again when I held the kitchen knife."]
+    client = "If they don't stop I'd rather be dead. Tell me one more time I'm not dangerous."
+    text = reply_after("compulsion_reassurance", LOW, client, earlier)
+    assert "are you having thoughts of suicide" in text
+
+
+def test_rather_dying_than_a_chore_gets_no_question_about_suicide() -> None:
+    client = "I'd sooner die than sit through another committee meeting. Tell me it went fine."
+    text = reply_after("compulsion_reassurance", NONE, client, [])
+    assert "wanting to die" not in text
