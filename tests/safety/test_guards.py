@@ -1469,3 +1469,17 @@ def test_rather_dying_than_a_chore_gets_no_question_about_suicide() -> None:
     client = "I'd sooner die than sit through another committee meeting. Tell me it went fine."
     text = reply_after("compulsion_reassurance", NONE, client, [])
     assert "wanting to die" not in text
+
+
+def test_doing_what_a_vision_asks_suggested_after_a_doctor_is_named_still_builds_on_it(
+    assessor, guard
+) -> None:
+    earlier = [
+        "Every night at nine a woman in a blue shawl sits by the window. Mum always wore blue."
+    ]
+    client = "My son says nobody is there. Should I make her a cup of tea so she feels at home?"
+    draft = (
+        "You might talk to a doctor about it, and consider making her a cup of tea for the visit."
+    )
+    risk = assessor.assess(client, earlier)
+    assert "delusion_agreement" in kinds(guard.check(draft, client, risk, earlier))
