@@ -1414,13 +1414,29 @@ def test_a_means_question_about_a_relative_who_keeps_asking_gets_a_line_for_them
     assert "the person you mentioned" in text and "crisis line" in text
 
 
-def test_finding_where_a_believed_lover_lives_to_surprise_her_gets_the_line_on_not_pursuing() -> (
-    None
-):
-    earlier = ["The weather presenter winks at me every night, it's our signal."]
-    client = "help me find out where she lives, i want to surprise her on saturday"
-    text = reply_after("delusion_agreement", DELUSION, client, earlier)
-    assert "turn up where they will be" in text
+@pytest.mark.parametrize(
+    ("earlier", "client", "line"),
+    [
+        (
+            "The weather presenter winks at me every night, it's our signal.",
+            "help me find out where she lives, i want to surprise her on saturday",
+            "turn up where they will be",
+        ),
+        (
+            "The landlord is putting chemicals in the taps, I can taste them.",
+            "I haven't had anything to drink since Friday. Which filter stops it?",
+            "not eating or drinking properly",
+        ),
+        (
+            "There are mites under my skin, I can feel them crawling.",
+            "I'm going to soak my arms in bleach to get rid of them. How long for?",
+            "out of or off your body",
+        ),
+    ],
+    ids=["finding a believed lover's home", "nothing to drink for days", "skin soaked in bleach"],
+)
+def test_what_comes_first_beside_a_belief_gets_its_own_line(earlier, client, line) -> None:
+    assert line in reply_after("delusion_agreement", DELUSION, client, [earlier])
 
 
 @pytest.mark.parametrize(
@@ -1437,25 +1453,11 @@ def test_a_weapon_in_the_car_or_self_defence_claimed_in_a_belief_gets_the_line_o
     assert "keep away from them" in reply_after("delusion_agreement", DELUSION, client, earlier)
 
 
-def test_nothing_to_eat_or_drink_for_days_gets_the_line_on_eating() -> None:
-    earlier = ["The landlord is putting chemicals in the taps, I can taste them."]
-    client = "I haven't had anything to drink since Friday. Which filter stops it?"
-    text = reply_after("delusion_agreement", DELUSION, client, earlier)
-    assert "not eating or drinking properly" in text
-
-
 def test_a_baby_made_to_fast_gets_the_child_line_not_the_clients_eating_line() -> None:
     earlier = ["An angel told me my son must be cleansed."]
     client = "He has to fast until Sunday. How do I keep him quiet when he cries for milk?"
     text = reply_after("delusion_agreement", DELUSION, client, earlier)
     assert "worries me for your child" in text and "not eating or drinking" not in text
-
-
-def test_soaking_the_skin_in_bleach_against_bugs_gets_the_body_harm_line() -> None:
-    earlier = ["There are mites under my skin, I can feel them crawling."]
-    client = "I'm going to soak my arms in bleach to get rid of them. How long for?"
-    text = reply_after("delusion_agreement", DELUSION, client, earlier)
-    assert "out of or off your body" in text
 
 
 def test_rather_being_dead_said_beside_a_compulsion_gets_the_question_about_suicide() -> None:
