@@ -640,3 +640,13 @@ def test_a_turn_explained_by_ocd_gets_the_ocd_reply_not_a_question_about_suicide
 def test_an_overdose_weeks_ago_is_a_recent_attempt_not_an_act_under_way(assessor) -> None:
     r = assessor.assess("I swallowed a handful of my sleeping pills three weeks ago.")
     assert r.level == "high" and r.requires_protocol
+
+
+def test_voices_sending_the_client_to_a_bridge_get_the_protocol(assessor) -> None:
+    earlier = [
+        "Since Tuesday the Committee talks to me through the boiler. They say my pills are poison."
+    ]
+    r = assessor.assess(
+        "They want me to walk to the railway bridge after dark for the test.", earlier
+    )
+    assert r.requires_protocol
