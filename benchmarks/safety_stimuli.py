@@ -80,6 +80,7 @@ FROZEN = {
     "safety_stimuli_v26.yaml": "1263faca2e9bbde2ec05032b99f3eef49e860353ea0c85e07af3601eb4934436",
     "safety_stimuli_v27.yaml": "d90f568d5e161c0e1f7e9c01074c49ed941c88bcf13cca15d5dc37f74b524916",
     "safety_stimuli_v28.yaml": "750a153ceda64f79bbd0311be728a0759599f0b5726240eb972a60b90d302c30",
+    "safety_stimuli_v29.yaml": "7e64c9e0ac4ebbdd3bd789a9579a28f7ec96fdaa43348ec54d16bcaa5559f37e",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -130,6 +131,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v26.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v27.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v28.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v29.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
