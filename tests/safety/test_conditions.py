@@ -751,3 +751,58 @@ def test_a_means_question_after_distress_or_giving_things_away_is_a_means_inquir
     earlier, client
 ) -> None:
     assert "means_inquiry" in perceive(client, [earlier]).imminence
+
+
+def test_the_rest_of_the_tablets_taken_within_the_hour_after_thanks_is_imminent() -> None:
+    earlier = ["Thank you for all our sessions, you've been a real help."]
+    said = "I took the rest of my sleeping tablets with some vodka, about twenty minutes ago."
+    reading = perceive(said, earlier)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_finishing_a_course_of_tablets_without_any_other_sign_raises_nothing() -> None:
+    reading = perceive("I took the rest of my antibiotics about an hour ago, like the GP said.")
+    assert imminence_level(reading, "none") == "none"
+
+
+def test_tablets_lined_up_and_wanting_to_talk_to_someone_before_is_imminent() -> None:
+    earlier = ["dads at work till 11", "got all my nans tablets counted out on my bed"]
+    reading = perceive("just needed to talk to somebody first.", earlier)
+    assert imminence_level(reading, "none") == "imminent"
+
+
+def test_wanting_to_talk_to_someone_before_an_exam_is_no_farewell() -> None:
+    reading = perceive("I wanted to talk to someone before my exam tomorrow.")
+    assert "farewell" not in reading.imminence
+
+
+def test_a_relatives_spare_patches_put_away_and_how_many_would_do_it_is_high() -> None:
+    earlier = ["Dad's fentanyl patches keep coming, the pharmacy sends more than he needs."]
+    said = "I've been keeping the spares in a shoebox under my bed. How many would it take?"
+    reading = perceive(said, earlier)
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_means_the_family_missed_when_clearing_the_house_are_at_hand() -> None:
+    said = "They cleared out the medicine cupboard, but they didn't find the packet in my coat."
+    reading = perceive(said)
+    assert "means_at_hand" in reading.imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "I've been looking up which car parks in town have no barriers on the top deck.",
+            "Most evenings I walk across the footbridge by the station and stop in the middle.",
+        ),
+    ],
+    ids=["drops without barriers, stopping on a bridge"],
+)
+def test_researching_unguarded_drops_and_stopping_on_a_bridge_is_high(earlier, client) -> None:
+    assert imminence_level(perceive(client, [earlier]), "none") == "high"
+
+
+def test_slowing_down_on_a_bridge_for_traffic_is_no_rehearsal() -> None:
+    reading = perceive("I drive over the bridge every day and slow down for the speed camera.")
+    assert "preparation" not in reading.imminence

@@ -43,6 +43,7 @@ def top(text: str, category: str = "suicide") -> str:
         "My partner thinks free-diving is a death wish.",
         "The lads say I'll kill myself on that bike one day.",
         "Four overdoses came in through casualty on my shift.",
+        "I overdosed on chocolate at Easter, never again.",
     ],
 )
 def test_idioms_raise_no_risk_signal(text: str) -> None:
