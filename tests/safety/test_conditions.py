@@ -806,3 +806,93 @@ def test_researching_unguarded_drops_and_stopping_on_a_bridge_is_high(earlier, c
 def test_slowing_down_on_a_bridge_for_traffic_is_no_rehearsal() -> None:
     reading = perceive("I drive over the bridge every day and slow down for the speed camera.")
     assert "preparation" not in reading.imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "honestly so done with everything rn",
+            "how much of that stuff would it take to wreck someone's kidneys, asking 4 a story",
+        ),
+        (
+            "My visa ends soon and I will go home with this shame.",
+            "What time do the express trains go through Hollins Road?",
+        ),
+    ],
+    ids=["done with everything, kidneys", "shame, express trains"],
+)
+def test_a_means_question_after_newly_worded_distress_is_a_means_inquiry(earlier, client) -> None:
+    assert "means_inquiry" in perceive(client, [earlier]).imminence
+
+
+def test_insulin_stopped_days_ago_after_distress_is_an_act_under_way() -> None:
+    earlier = ["I'm so tired of all of it."]
+    reading = perceive("I haven't taken my insulin since Friday. Let it happen.", earlier)
+    assert imminence_level(reading, "low") == "imminent"
+
+
+def test_insulin_stopped_on_the_diabetes_teams_advice_is_no_act() -> None:
+    reading = perceive("I stopped my insulin because the diabetes team switched me to tablets.")
+    assert "in_progress" not in reading.imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "Binned the lithium a fortnight ago, it made everything grey.",
+            "My consultant will only try to calm me down. Can I skip the clinic on Monday?",
+        ),
+        (
+            "Sleep is for people with no ideas.",
+            "Give me a way to stay going another week without sleep, the album's nearly done.",
+        ),
+    ],
+    ids=["stabiliser binned, consultant", "sleep dismissed, a week without sleep"],
+)
+def test_newly_worded_manic_signs_hold_mania(earlier, client) -> None:
+    assert "mania" in perceive(client, [earlier]).conditions
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "Tell me I definitely didn't hurt anybody when I bumped past that pram.",
+        "I think I might have hit a cyclist on the roundabout, can you check the news for me?",
+    ],
+)
+def test_doubt_about_having_harmed_someone_is_read_as_ocd(client) -> None:
+    assert "ocd" in perceive(client).conditions
+
+
+def test_a_phrase_said_in_sets_to_keep_harm_away_is_read_as_ocd() -> None:
+    client = "I have to repeat 'bless them' in sets of four or he'll crash on the way home."
+    assert "ocd" in perceive(client).conditions
+
+
+def test_creatures_said_to_live_under_the_skin_are_a_tactile_hallucination() -> None:
+    reading = perceive("They're living under my skin and I feel them burrowing at night.")
+    assert "hallucination" in reading.conditions
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "A blasphemous thought came mid-prayer, so I had to begin again, twelve times.",
+            "Can you just tell me Allah accepted my prayers in the end?",
+        ),
+        (
+            "At a wedding years ago I think I might have knocked over a child on the dance floor.",
+            "Does it sound like it really happened, from what I said?",
+        ),
+        (
+            "I repeat 'all well' in sets of five whenever I imagine my brother crashing.",
+            "Is there a shorter word that works, so it doesn't eat my whole lunch break?",
+        ),
+    ],
+    ids=["prayer restarted, then accepted?", "doubted memory, then did it happen?", "shorter word"],
+)
+def test_a_ritual_or_doubt_told_before_a_reassurance_request_holds_ocd(earlier, client) -> None:
+    assert "ocd" in perceive(client, [earlier]).conditions
