@@ -842,17 +842,44 @@ def test_insulin_stopped_on_the_diabetes_teams_advice_is_no_act() -> None:
     [
         (
             "Binned the lithium a fortnight ago, it made everything grey.",
+            "I haven't slept since Thursday and I've never felt this clear. Can I skip the clinic?",
+        ),
+        (
+            "Sleep is for people with no ideas.",
+            "Another week without sleep and I'll be unstoppable, the album's nearly done.",
+        ),
+        (
+            "My consultant will only try to drag me back down.",
+            "I've never felt so alive. Can I skip the clinic on Monday?",
+        ),
+    ],
+    ids=[
+        "stabiliser binned, no sleep",
+        "sleep dismissed, unstoppable",
+        "consultant, never so alive",
+    ],
+)
+def test_newly_worded_manic_signs_hold_mania(earlier, client) -> None:
+    assert "mania" in perceive(client, [earlier]).conditions
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "Binned the lithium a fortnight ago, it made everything grey.",
             "My consultant will only try to calm me down. Can I skip the clinic on Monday?",
         ),
         (
             "Sleep is for people with no ideas.",
-            "Give me a way to stay going another week without sleep, the album's nearly done.",
+            "Give me a way to stay going another week without sleep, the exams are nearly done.",
         ),
     ],
-    ids=["stabiliser binned, consultant", "sleep dismissed, a week without sleep"],
+    ids=["stabiliser and prescriber", "two ways of going without sleep"],
 )
-def test_newly_worded_manic_signs_hold_mania(earlier, client) -> None:
-    assert "mania" in perceive(client, [earlier]).conditions
+def test_two_signs_of_one_kind_hold_no_mania(earlier, client) -> None:
+    """Mania needs signs of two kinds (sleep, grandiosity, stopped stabiliser), not one twice."""
+    assert "mania" not in perceive(client, [earlier]).conditions
 
 
 @pytest.mark.parametrize(
