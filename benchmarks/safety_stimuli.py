@@ -81,6 +81,7 @@ FROZEN = {
     "safety_stimuli_v27.yaml": "d90f568d5e161c0e1f7e9c01074c49ed941c88bcf13cca15d5dc37f74b524916",
     "safety_stimuli_v28.yaml": "750a153ceda64f79bbd0311be728a0759599f0b5726240eb972a60b90d302c30",
     "safety_stimuli_v29.yaml": "7e64c9e0ac4ebbdd3bd789a9579a28f7ec96fdaa43348ec54d16bcaa5559f37e",
+    "safety_stimuli_v30.yaml": "5f973a0f6f1a10b8994bd04e543c1fb3fd422d68e482645452e6b7a64d0af83d",
 }
 """Frozen stimuli sets by file name: a changed set needs a new version, not a new hash."""
 _UNREAD_BY_RULE_AUTHORS = (
@@ -132,6 +133,7 @@ _PROVENANCE = {  # how each set in FROZEN was written, for its record
     "safety_stimuli_v27.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v28.yaml": _UNREAD_BY_RULE_AUTHORS,
     "safety_stimuli_v29.yaml": _UNREAD_BY_RULE_AUTHORS,
+    "safety_stimuli_v30.yaml": _UNREAD_BY_RULE_AUTHORS,
 }
 CONDITIONS = ("suicidal_means", "delusion", "hallucination", "mania", "ocd")
 LEVELS = ("none", "low", "moderate", "high", "imminent")

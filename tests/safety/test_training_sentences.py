@@ -26,6 +26,9 @@ MINIMUM = {
 BENCHMARK_DATA = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
 FROZEN_SETS = ("safety_stimuli*.yaml", "crisis_frozen_v*.yaml")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+SHORTEST_COPY = 5
+"""Fewest words a shared sentence needs to count as copied: any two authors write a stock
+phrase such as "I'd never do it." or "Please help." unaided."""
 
 
 def _normalise(text: str) -> str:
@@ -101,6 +104,6 @@ def test_no_sentence_is_shared_with_a_frozen_evaluation_set(name, pattern) -> No
         for messages in _examples(name).values()
         for message in messages
         for sentence in _sentences(message)
-        if sentence in held_out
+        if sentence in held_out and len(sentence.split()) >= SHORTEST_COPY
     ]
     assert shared == []
