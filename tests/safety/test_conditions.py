@@ -923,3 +923,30 @@ def test_creatures_said_to_live_under_the_skin_are_a_tactile_hallucination() -> 
 )
 def test_a_ritual_or_doubt_told_before_a_reassurance_request_holds_ocd(earlier, client) -> None:
     assert "ocd" in perceive(client, [earlier]).conditions
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "Wrote 35 pages of the screenplay yesterday and I haven't slept since Friday.",
+        "Forty thousand words in three days and I'm buzzing, can you read it?",
+        "I've had 30 ideas already today and sleep is overrated.",
+        "I sent my resignation to the entire department. Haven't slept since Monday.",
+        "Told my boss where he can stick it. Haven't slept since Monday.",
+        "I'm remortgaging my dad's house to fund the label, I haven't slept since Tuesday.",
+        "I'm putting my whole redundancy payout into the festival, I feel electric.",
+    ],
+    ids=[
+        "pages in a day",
+        "thousands of words in days",
+        "ideas by the dozen",
+        "resignation to everyone",
+        "boss told off",
+        "a parent's house remortgaged",
+        "a whole payout put in",
+    ],
+)
+def test_output_rash_breaks_and_whole_sums_are_signs_of_mania(client) -> None:
+    """Pressured output, a job thrown over in public and a whole sum staked are signs of their own
+    kind, so with one other sign they hold mania."""
+    assert "mania" in perceive(client).conditions
