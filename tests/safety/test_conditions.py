@@ -950,3 +950,18 @@ def test_output_rash_breaks_and_whole_sums_are_signs_of_mania(client) -> None:
     """Pressured output, a job thrown over in public and a whole sum staked are signs of their own
     kind, so with one other sign they hold mania."""
     assert "mania" in perceive(client).conditions
+
+
+def test_tablets_kept_back_from_each_prescription_as_a_way_out_is_high() -> None:
+    earlier = [
+        "My doctor gives me my sleeping pills a week at a time.",
+        "I've not been taking all of them, I keep a couple back each week.",
+    ]
+    reading = perceive("It's a comfort knowing there's a way out.", earlier)
+    assert imminence_level(reading, "none") == "high"
+
+
+def test_money_kept_back_as_a_way_out_of_a_marriage_raises_nothing() -> None:
+    earlier = ["I keep some back from the shopping money each week, in a tin."]
+    reading = perceive("It feels safer knowing there's a way out if he gets worse.", earlier)
+    assert imminence_level(reading, "none") == "none"

@@ -650,3 +650,13 @@ def test_voices_sending_the_client_to_a_bridge_get_the_protocol(assessor) -> Non
         "They want me to walk to the railway bridge after dark for the test.", earlier
     )
     assert r.requires_protocol
+
+
+def test_a_shifts_cases_counted_off_are_not_the_speakers_risk(assessor) -> None:
+    said = "Just off a night on the ward. Two overdoses, a stabbing and a man who swallowed a coin."
+    assert assessor.assess(said).level == "none"
+
+
+def test_a_sister_suggesting_a_duty_be_handed_on_is_no_risk(assessor) -> None:
+    said = "My sister keeps saying I should hand it over to someone else, but I'd really miss it."
+    assert assessor.assess(said).level == "none"

@@ -44,6 +44,7 @@ def top(text: str, category: str = "suicide") -> str:
         "The lads say I'll kill myself on that bike one day.",
         "Four overdoses came in through casualty on my shift.",
         "I overdosed on chocolate at Easter, never again.",
+        "I'm thinking of ending it with my girlfriend, we just argue.",
     ],
 )
 def test_idioms_raise_no_risk_signal(text: str) -> None:
@@ -291,3 +292,16 @@ def test_not_going_tonight_is_no_time_word() -> None:
     assert "timing" not in {
         h.signal for h in scan("I'm not going tonight, not before the wedding.")
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The builder checked which beam would take the weight of the new roof.",
+        "I'm scared the plane won't land safely, I hate flying.",
+        "I hope God calls me to the priesthood one day.",
+        "It would be easier if I just got a lift home.",
+    ],
+)
+def test_words_near_new_risk_phrases_raise_no_risk_signal(text: str) -> None:
+    assert [h for h in scan(text) if h.level != "none"] == []
