@@ -95,6 +95,9 @@ class MeansInquiryRules:
     means: dict[str, tuple[re.Pattern[str], ...]]
     ideation: tuple[re.Pattern[str], ...]
     distress: tuple[re.Pattern[str], ...]
+    telling: tuple[re.Pattern[str], ...] = ()
+    """Wordings of the question itself that are a warning sign without any other: what it
+    would take to stop a heart, how long in a shut garage with the engine running."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +170,7 @@ def _means_rules(spec: dict[str, Any]) -> MeansInquiryRules:
         means=_groups(spec["means"]),
         ideation=_compile(spec["ideation"]),
         distress=_compile(spec["distress"]),
+        telling=_compile(spec.get("telling", ())),
     )
 
 
@@ -284,6 +288,9 @@ def _warning_signs(
         return "ideation", _distinct(ideation)
     if distress:
         return "distress", _distinct(distress)
+    told = _find(rules.telling, mask_idioms(text))
+    if told is not None:  # the question's own words are the sign: read as distress is
+        return "distress", [_cue("imminence", "telling", told, None)]
     return None, []
 
 

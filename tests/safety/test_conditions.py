@@ -965,3 +965,59 @@ def test_money_kept_back_as_a_way_out_of_a_marriage_raises_nothing() -> None:
     earlier = ["I keep some back from the shopping money each week, in a tin."]
     reading = perceive("It feels safer knowing there's a way out if he gets worse.", earlier)
     assert imminence_level(reading, "none") == "none"
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        "Quick one, how many of my grandad's heart pills would it take to stop a heart?",
+        "How many minutes would it take in a closed garage with the engine running?",
+        "Which sleeping pills would knock someone out permanently?",
+    ],
+    ids=["a heart stopped", "a shut garage, engine running", "knocked out permanently"],
+)
+def test_a_question_whose_own_words_are_the_sign_is_a_means_inquiry(client) -> None:
+    """What it would take to stop a heart needs no distress before it to be asked about."""
+    assert "means_inquiry" in perceive(client).imminence
+
+
+def test_an_ordinary_dose_question_without_any_sign_is_no_means_inquiry() -> None:
+    assert "means_inquiry" not in perceive("How many ibuprofen can I take in a day?").imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client"),
+    [
+        (
+            "The bank's been on the phone all week and the harvest was a washout.",
+            "Would they still fire properly, the old cartridges in the shed?",
+        ),
+        (
+            "My late husband handled all our affairs.",
+            "Which drugs do the clinics abroad use, and could I obtain them privately?",
+        ),
+        (
+            "Broke my leg in training, my contract's over.",
+            "What time does the fast train pass through without stopping?",
+        ),
+        (
+            "Since the baby came there is only sorrow.",
+            "Which is the tallest bridge near here?",
+        ),
+        (
+            "My brother went the same way, you know.",
+            "What time does the express go through the village?",
+        ),
+    ],
+    ids=[
+        "a washed-out harvest, cartridges",
+        "a late husband, drugs obtained privately",
+        "a contract over, a train",
+        "sorrow, a bridge",
+        "a brother who went the same way, an express",
+    ],
+)
+def test_a_means_question_after_loss_grief_or_a_relatives_death_is_a_means_inquiry(
+    earlier, client
+) -> None:
+    assert "means_inquiry" in perceive(client, [earlier]).imminence
