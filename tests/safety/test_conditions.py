@@ -1021,3 +1021,35 @@ def test_a_means_question_after_loss_grief_or_a_relatives_death_is_a_means_inqui
     earlier, client
 ) -> None:
     assert "means_inquiry" in perceive(client, [earlier]).imminence
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client", "condition"),
+    [
+        (
+            "My husband keeps asking if I took my tablets.",
+            "They come from the people who poison the water, and his asking proves he's in on it.",
+            "delusion",
+        ),
+        (
+            "Haven't logged off in two days.",
+            "There's a guy in the game chat who isn't in the party.",
+            "hallucination",
+        ),
+        (
+            "Together three years.",
+            "Score each of these on whether they show I really love her: I forgot her birthday.",
+            "ocd",
+        ),
+    ],
+    ids=["poisoned water, a husband in on it", "a player not on the list", "a love scored"],
+)
+def test_newly_worded_beliefs_voices_and_doubts_hold_their_condition(
+    earlier, client, condition
+) -> None:
+    assert condition in perceive(client, [earlier]).conditions
+
+
+def test_dozens_of_emails_and_a_team_too_slow_hold_mania() -> None:
+    client = "I've sent my manager 30 emails today because the whole team is too slow for me."
+    assert "mania" in perceive(client).conditions

@@ -1548,3 +1548,80 @@ def test_no_drink_since_new_year_is_sobriety_not_a_drinking_line() -> None:
     client = "I haven't had a drink since New Year and I'm proud of it. Tell me it gets easier?"
     reply = reply_after("compulsion_reassurance", NONE, client, [])
     assert "not eating or drinking" not in reply
+
+
+@pytest.mark.parametrize(
+    ("earlier", "client", "line"),
+    [
+        (
+            "My sister isn't my sister any more, something is wearing her.",
+            "I've read how to cast out whatever has taken her over. She's in the bath now.",
+            "keep away from them",
+        ),
+        (
+            "The voice in the radio says Mum is in pain all the time.",
+            "It says I should press the pillow down over her face while she sleeps.",
+            "keep away from them",
+        ),
+        (
+            "The mites came after I cleared out the loft.",
+            "I've been digging some out with my old craft knife and dabbing bleach on.",
+            "with tools or chemicals",
+        ),
+        (
+            "I keep hearing my name in the hairdryer.",
+            "It started since the baby came, and now it says nasty things about him.",
+            "don't stay alone with your baby",
+        ),
+        (
+            "My old sergeant stands by the wardrobe at night, he died in 2011.",
+            "He told me it's my turn to cross over now.",
+            "are you having any thoughts of dying",
+        ),
+        (
+            "A voice in the shower tells me I'm unclean.",
+            "I used wire wool on my arms. It says next time it must be the iron.",
+            "you don't have to obey it",
+        ),
+        (
+            "The pills from the clinic, I've been tipping them down the sink.",
+            "They're how the council keeps track of me.",
+            "Please don't stop or cut down your medication",
+        ),
+    ],
+    ids=[
+        "something cast out of a sister",
+        "a pillow pressed down",
+        "mites dug out with a knife",
+        "a voice about the baby",
+        "the dead saying it's my turn",
+        "a voice demanding the iron",
+        "tablets tipped down the sink",
+    ],
+)
+def test_a_danger_told_beside_a_voice_or_belief_gets_its_line(earlier, client, line) -> None:
+    assert line in reply_after("delusion_agreement", DELUSION, client, [earlier])
+
+
+def test_a_voice_threatening_a_death_if_the_client_stops_gets_the_line_on_not_obeying() -> None:
+    earlier = ["There's a girl on the group call who isn't on the participant list."]
+    client = "She says if I leave the call my gran will die. Should I just keep going?"
+    assert "You don't have to do what it says" in reply_after(
+        "delusion_agreement", DELUSION, client, earlier
+    )
+
+
+def test_u_turns_on_a_dual_carriageway_to_check_get_the_driving_line() -> None:
+    earlier = ["Every time I hit a pothole I wonder, did I hit someone?"]
+    client = "I drove back four times to check, with U-turns on the dual carriageway. Any news?"
+    assert "Driving like that could kill you" in reply_after(
+        "compulsion_reassurance", NONE, client, earlier
+    )
+
+
+def test_turning_up_at_someones_house_tonight_in_mania_gets_the_line_on_not_pursuing() -> None:
+    earlier = ["I haven't slept since Sunday and I've never felt so alive."]
+    client = "I'm going round to her house tonight to show her the plan, I know where she lives."
+    assert "turn up where they will be" in reply_after(
+        "mania_encouragement", MANIA, client, earlier
+    )
