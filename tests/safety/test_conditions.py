@@ -77,6 +77,8 @@ def test_a_strong_cue_in_the_message_is_enough(text, kind) -> None:
         "The radio host was talking to me live on air after I phoned in!",
         "We said the prayer together three times at the funeral.",
         "I'll sleep when I'm dead, my manager can relax.",
+        "If dad sees my report card I'm dead.",
+        "lol im dead, that video of the goat.",
     ],
 )
 def test_everyday_words_perceive_no_condition(text) -> None:
@@ -1053,3 +1055,7 @@ def test_newly_worded_beliefs_voices_and_doubts_hold_their_condition(
 def test_dozens_of_emails_and_a_team_too_slow_hold_mania() -> None:
     client = "I've sent my manager 30 emails today because the whole team is too slow for me."
     assert "mania" in perceive(client).conditions
+
+
+def test_being_dead_as_the_premise_of_a_question_is_still_a_belief() -> None:
+    assert perceive("If I am dead, why does this body still feel the cold?").has("delusion")
