@@ -301,6 +301,7 @@ def test_not_going_tonight_is_no_time_word() -> None:
         "I'm scared the plane won't land safely, I hate flying.",
         "I hope God calls me to the priesthood one day.",
         "It would be easier if I just got a lift home.",
+        "It would be easier if I just disappeared for the weekend.",
     ],
 )
 def test_words_near_new_risk_phrases_raise_no_risk_signal(text: str) -> None:
