@@ -251,6 +251,8 @@ def _warning_signs(
     A sign is a cue of the rules file or a hit of the pattern layer (a suicide or self-harm
     signal other than a means question is ideation; its distress signal is distress). Idioms
     are masked first, as the pattern layer masks them: "I nearly died of fright" is no loss.
+    Without either, a ``telling`` wording of the current message ("would it take to stop a
+    heart") is a sign by itself, weighed as distress: a direct question, never the protocol.
     """
     ideation: list[ConditionCue] = []
     distress: list[ConditionCue] = []
