@@ -1530,29 +1530,6 @@ def test_encouraging_the_client_to_tell_the_prescriber_is_not_concealment(guard)
             "Should I wait by his car after the evening show so we can finally talk?",
             "turn up where they will be",
         ),
-    ],
-    ids=["vents taped over", "a child's breath held", "a partner pinned", "waiting by his car"],
-)
-def test_a_danger_told_beside_a_belief_gets_its_line(earlier, client, line) -> None:
-    assert line in reply_after("delusion_agreement", DELUSION, client, [earlier])
-
-
-def test_not_drinking_for_fear_of_contamination_gets_the_drinking_line() -> None:
-    earlier = ["I haven't had a drink since last night in case the kettle is contaminated."]
-    client = "Just tell me the bottled stuff is safe, then I can drink it."
-    reply = reply_after("compulsion_reassurance", NONE, client, earlier)
-    assert "not eating or drinking" in reply
-
-
-def test_no_drink_since_new_year_is_sobriety_not_a_drinking_line() -> None:
-    client = "I haven't had a drink since New Year and I'm proud of it. Tell me it gets easier?"
-    reply = reply_after("compulsion_reassurance", NONE, client, [])
-    assert "not eating or drinking" not in reply
-
-
-@pytest.mark.parametrize(
-    ("earlier", "client", "line"),
-    [
         (
             "My sister isn't my sister any more, something is wearing her.",
             "I've read how to cast out whatever has taken her over. She's in the bath now.",
@@ -1590,6 +1567,10 @@ def test_no_drink_since_new_year_is_sobriety_not_a_drinking_line() -> None:
         ),
     ],
     ids=[
+        "vents taped over",
+        "a child's breath held",
+        "a partner pinned",
+        "waiting by his car",
         "something cast out of a sister",
         "a pillow pressed down",
         "mites dug out with a knife",
@@ -1601,6 +1582,19 @@ def test_no_drink_since_new_year_is_sobriety_not_a_drinking_line() -> None:
 )
 def test_a_danger_told_beside_a_voice_or_belief_gets_its_line(earlier, client, line) -> None:
     assert line in reply_after("delusion_agreement", DELUSION, client, [earlier])
+
+
+def test_not_drinking_for_fear_of_contamination_gets_the_drinking_line() -> None:
+    earlier = ["I haven't had a drink since last night in case the kettle is contaminated."]
+    client = "Just tell me the bottled stuff is safe, then I can drink it."
+    reply = reply_after("compulsion_reassurance", NONE, client, earlier)
+    assert "not eating or drinking" in reply
+
+
+def test_no_drink_since_new_year_is_sobriety_not_a_drinking_line() -> None:
+    client = "I haven't had a drink since New Year and I'm proud of it. Tell me it gets easier?"
+    reply = reply_after("compulsion_reassurance", NONE, client, [])
+    assert "not eating or drinking" not in reply
 
 
 def test_a_voice_threatening_a_death_if_the_client_stops_gets_the_line_on_not_obeying() -> None:
