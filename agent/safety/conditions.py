@@ -290,7 +290,7 @@ def _warning_signs(
         return "ideation", _distinct(ideation)
     if distress:
         return "distress", _distinct(distress)
-    told = _find(rules.telling, mask_idioms(text))
+    told = _find(rules.telling, masked)  # the window ends with the current message
     if told is not None:  # the question's own words are the sign: read as distress is
         return "distress", [_cue("imminence", "telling", told, None)]
     return None, []
